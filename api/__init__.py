@@ -1,0 +1,26 @@
+"""The thin Flask API: store uploads, create jobs, report status, serve results."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from whoru.logs import configure_logging
+from whoru.settings import Settings
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create the API app from WHORU_* settings (or test_config overrides)."""
+    from api import database, errors, health, jobs, openapi, queue, results, uploads
+
+    settings = Settings.from_env((test_config or {}).get("environ"))
+    configure_logging(settings.log_level)
+    app = Flask(__name__)
+    app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_upload_bytes, MAX_FORM_PARTS=settings.max_parts + 8)
+    app.config.update({k: v for k, v in (test_config or {}).items() if k != "environ"})
+    app.request_class = uploads.StoringRequest
+    database.init_app(app)
+    queue.init_app(app)
+    errors.init_app(app)
+    for module in (health, jobs, results, openapi):
+        app.register_blueprint(module.bp)
+    return app

@@ -1,0 +1,19 @@
+"""`whoru api`: the HTTP API under gunicorn."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+
+@click.command("api")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="WHORU_HOST", help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, envvar="WHORU_PORT", help="Port to listen on.")
+@click.option("--workers", default=2, show_default=True, envvar="WHORU_API_WORKERS", help="gunicorn worker processes.")
+def api_command(host: str, port: int, workers: int) -> None:
+    """Serve the API (no face work happens here)."""
+    argv = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
+            "--timeout", "3600", "--access-logfile", "-", "api:create_app()"]
+    os.execv(sys.executable, argv)

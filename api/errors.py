@@ -1,0 +1,45 @@
+"""Every error as JSON `{error: {code, message}}`; broker or database outages as 503."""
+
+from __future__ import annotations
+
+from flask import Flask
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy.exc import OperationalError as DatabaseError
+from werkzeug.exceptions import HTTPException
+
+from whoru.logs import get_logger
+from whoru.storage import UploadError
+
+log = get_logger("api")
+
+
+def error_body(status: int, code: str, message: str):
+    """Return a JSON error response tuple."""
+    return {"error": {"code": code, "message": message}}, status
+
+
+def init_app(app: Flask) -> None:
+    """Register the JSON error handlers."""
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(UploadError, lambda e: error_body(e.status, e.code, str(e)))
+    app.register_error_handler(DatabaseError, _unavailable("database_unavailable", "the database"))
+    for error in (BrokerError, RedisConnectionError, ConnectionError):
+        app.register_error_handler(error, _unavailable("broker_unavailable", "the task queue (Redis)"))
+
+
+def _http_error(error: HTTPException):
+    """Turn Werkzeug's HTML errors (404, 405, 413, ...) into JSON."""
+    code = (error.name or "error").lower().replace(" ", "_")
+    return error_body(error.code or 500, code, error.description or error.name)
+
+
+def _unavailable(code: str, what: str):
+    """Return a handler that answers 503 with a Retry-After while a dependency is down."""
+
+    def handle(error: Exception):
+        log.warning("%s unavailable: %s", what, error)
+        body, status = error_body(503, code, f"{what} is unreachable; try again shortly")
+        return body, status, {"Retry-After": "5"}
+
+    return handle

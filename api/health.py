@@ -1,0 +1,34 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from sqlalchemy import text
+
+from api import queue
+from api.database import get_session
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Answer while the process serves requests."""
+    return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def readyz():
+    """Answer 200 only when the database and the broker are reachable."""
+    checks = {"database": _check(lambda: get_session().execute(text("SELECT 1"))), "broker": _check(queue.ping_broker)}
+    ready = all(value == "ok" for value in checks.values())
+    return {"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503
+
+
+def _check(probe) -> str:
+    """Run a probe and return 'ok' or the error text."""
+    try:
+        probe()
+        return "ok"
+    except Exception as error:  # noqa: BLE001 - readiness reports any failure
+        return f"error: {error.__class__.__name__}: {error}"[:300]

@@ -1,0 +1,92 @@
+"""Create jobs from uploads, show one job, list jobs, cancel a job."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from flask import Blueprint, abort, current_app, request, url_for
+from sqlalchemy import update
+
+from api import queue
+from api.database import get_session
+from api.paging import decode_token, encode_token, page_size
+from api.uploads import store_parts
+from whoru.db.jobs import add_job, counts, list_jobs
+from whoru.db.schema import Job
+from whoru.logs import get_logger
+from whoru.results import job_json
+
+bp = Blueprint("jobs", __name__, url_prefix="/v1/jobs")
+log = get_logger("api")
+
+
+@bp.post("")
+def create():
+    """Store the uploaded files, create a queued job and hand it to the workers."""
+    settings = current_app.config["SETTINGS"]
+    job_id, uploads = store_parts(request.files.getlist("file"), settings)
+    model = current_app.config.get("MODEL_CARD") or _model_card(settings.model)
+    session = get_session()
+    job = Job(id=job_id, status="queued", model_name=model["name"], model_version=model["version"])
+    add_job(session, job, uploads)
+    session.commit()
+    queue.start_job(job_id)
+    log.info("job=%s created images=%d parts=%d", job_id, job.images_total, len(uploads))
+    location = url_for("jobs.show", job_id=job_id)
+    return job_json(job, counts(session, job_id)), 202, {"Location": location, "Retry-After": "2"}
+
+
+@bp.get("/<job_id>")
+def show(job_id: str):
+    """Return a job's status and counts."""
+    session = get_session()
+    job = session.get(Job, job_id) or abort(404, description=f"no job {job_id}")
+    headers = {"Retry-After": "2"} if job.status in ("queued", "running") else {}
+    return job_json(job, counts(session, job_id)), 200, headers
+
+
+@bp.get("")
+def index():
+    """Return jobs newest first, a page at a time."""
+    settings = current_app.config["SETTINGS"]
+    size = page_size(settings)
+    session = get_session()
+    jobs = list_jobs(session, size + 1, _decode_cursor(request.args.get("page_token")))
+    token = _encode_cursor(jobs[size - 1]) if len(jobs) > size else None
+    return {"jobs": [job_json(job, counts(session, job.id)) for job in jobs[:size]], "next_page_token": token}
+
+
+@bp.post("/<job_id>/cancel")
+def cancel(job_id: str):
+    """Stop a queued or running job; images not yet processed stay pending."""
+    session = get_session()
+    job = session.get(Job, job_id) or abort(404, description=f"no job {job_id}")
+    session.execute(update(Job).where(Job.id == job_id, Job.status.in_(("queued", "running"))).values(status="canceled"))
+    session.commit()
+    session.refresh(job)
+    log.info("job=%s cancel requested status=%s", job_id, job.status)
+    return job_json(job, counts(session, job_id))
+
+
+def _model_card(model_dir) -> dict:
+    """Read the served model's name and version from its card (cached on the app)."""
+    card = json.loads((model_dir / "card.json").read_text())
+    current_app.config["MODEL_CARD"] = {"name": card["name"], "version": card["version"]}
+    return current_app.config["MODEL_CARD"]
+
+
+def _encode_cursor(job: Job) -> str:
+    """Return an opaque token for the position after a job."""
+    return encode_token(f"{job.created_at.isoformat()}|{job.id}")
+
+
+def _decode_cursor(token: str | None) -> tuple | None:
+    """Return the (created_at, id) a token stands for."""
+    if not token:
+        return None
+    try:
+        created, job_id = decode_token(token).split("|", 1)
+        return datetime.fromisoformat(created), job_id
+    except ValueError:
+        abort(400, description="page_token is not valid")

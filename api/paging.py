@@ -1,0 +1,31 @@
+"""Page sizes and opaque page tokens for the list endpoints."""
+
+from __future__ import annotations
+
+import base64
+
+from flask import abort, request
+
+
+def page_size(settings) -> int:
+    """Return the requested page_size, bounded by settings."""
+    try:
+        size = int(request.args.get("page_size", settings.page_size))
+    except ValueError:
+        abort(400, description="page_size must be an integer")
+    if not 1 <= size <= settings.max_page_size:
+        abort(400, description=f"page_size must be between 1 and {settings.max_page_size}")
+    return size
+
+
+def encode_token(value: str) -> str:
+    """Return an opaque token for a cursor value."""
+    return base64.urlsafe_b64encode(value.encode()).decode()
+
+
+def decode_token(token: str) -> str:
+    """Return the cursor value of a token, or answer 400."""
+    try:
+        return base64.urlsafe_b64decode(token.encode()).decode()
+    except ValueError:
+        abort(400, description="page_token is not valid")

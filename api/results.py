@@ -1,0 +1,64 @@
+"""A job's per-image results as paged JSON and as streamed CSV."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, request, stream_with_context
+
+from api.database import get_session, new_session
+from api.paging import decode_token, encode_token, page_size
+from whoru.db.jobs import images_page
+from whoru.db.schema import Job
+from whoru.results import image_json
+from whoru.results_csv import csv_chunks
+
+bp = Blueprint("results", __name__, url_prefix="/v1/jobs")
+CSV_PAGE = 500
+
+
+@bp.get("/<job_id>/results")
+def page(job_id: str):
+    """Return one page of images, in submission order, with their faces."""
+    settings = current_app.config["SETTINGS"]
+    size = page_size(settings)
+    session = get_session()
+    session.get(Job, job_id) or abort(404, description=f"no job {job_id}")
+    images = images_page(session, job_id, _after(request.args.get("page_token")), size + 1)
+    token = _token(images[size - 1].position) if len(images) > size else None
+    return {"images": [image_json(image) for image in images[:size]], "next_page_token": token}
+
+
+@bp.get("/<job_id>/results.csv")
+def csv(job_id: str):
+    """Stream every result row as CSV, reading the database a page at a time."""
+    job = get_session().get(Job, job_id) or abort(404, description=f"no job {job_id}")
+    version = job.model_version
+    headers = {"Content-Disposition": f'attachment; filename="{job_id}.csv"'}
+    return Response(stream_with_context(csv_chunks(_pages(job_id), version)), mimetype="text/csv", headers=headers)
+
+
+def _pages(job_id: str):
+    """Yield pages of images with their faces until the job's last image."""
+    session = new_session()
+    try:
+        after = -1
+        while page := images_page(session, job_id, after, CSV_PAGE):
+            yield page
+            after = page[-1].position
+            session.expunge_all()
+    finally:
+        session.close()
+
+
+def _token(position: int) -> str:
+    """Return an opaque page token for the images after a position."""
+    return encode_token(str(position))
+
+
+def _after(token: str | None) -> int:
+    """Return the position a page token stands for (-1 for the first page)."""
+    if not token:
+        return -1
+    try:
+        return int(decode_token(token))
+    except ValueError:
+        abort(400, description="page_token is not valid")

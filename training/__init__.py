@@ -1,0 +1,1 @@
+"""Data, model definitions, training and evaluation for whoru's models."""

@@ -1,0 +1,5 @@
+"""Allow `python -m whoru` as well as the `whoru` console script."""
+
+from whoru.cli import main
+
+main()

@@ -1,0 +1,47 @@
+"""The `whoru` console script: one root group, subcommands loaded only when run."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# Each subcommand lives in the package it belongs to and is imported only when invoked,
+# so `whoru api` never imports TensorFlow and `whoru --help` starts instantly.
+SUBCOMMANDS = {
+    "serve": ("whoru.serve", "serve", "Run the whole service (Redis, database, API, one worker) on embedded defaults."),
+    "api": ("api.cli", "api_command", "Run the HTTP API with gunicorn."),
+    "worker": ("worker.cli", "worker_command", "Run a Celery worker that analyses images."),
+    "db": ("whoru.db.cli", "db", "Manage the database schema."),
+    "submit": ("whoru.client.cli", "submit", "Submit files and folders as one job."),
+    "status": ("whoru.client.cli", "status", "Show a job's status."),
+    "results": ("whoru.client.cli", "results", "Download a job's results."),
+    "train": ("training.cli", "train_command", "Train a model on UTKFace."),
+    "evaluate": ("training.cli", "evaluate_command", "Measure a model on UTKFace-named images."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Return the subcommand names."""
+        return sorted(SUBCOMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import and return one subcommand."""
+        if cmd_name not in SUBCOMMANDS:
+            return None
+        module, attribute, _ = SUBCOMMANDS[cmd_name]
+        return getattr(importlib.import_module(module), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List subcommands with their help without importing them."""
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, SUBCOMMANDS[name][2]) for name in self.list_commands(ctx)])
+
+
+@click.group(cls=LazyGroup)
+@click.version_option(package_name="whoru")
+def main() -> None:
+    """whoru: age, gender and ethnicity for every face, in bulk."""

@@ -1,0 +1,1 @@
+"""The command-line client: pack files into zips, upload, wait, download."""

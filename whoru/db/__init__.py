@@ -1,0 +1,1 @@
+"""The database: schema, engine and the queries that api and worker share."""

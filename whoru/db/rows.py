@@ -1,0 +1,73 @@
+"""Write one task's outcome: face rows and image statuses, in bulk, in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, insert, update
+from sqlalchemy.orm import Session
+
+from whoru.db.schema import Face, Image
+from whoru.faces.pipeline import FaceResult
+
+
+@dataclass
+class ImageOutcome:
+    """What happened to one image."""
+
+    image_id: int
+    width: int | None = None
+    height: int | None = None
+    faces: list[FaceResult] = field(default_factory=list)
+    error_code: str | None = None
+    error_message: str | None = None
+
+    @property
+    def status(self) -> str:
+        """Return the image status this outcome gives."""
+        if self.error_code:
+            return "failed"
+        return "done" if self.faces else "no_face"
+
+
+def save_outcomes(session: Session, outcomes: list[ImageOutcome]) -> None:
+    """Replace the faces of these images and set their statuses (safe to repeat)."""
+    ids = [o.image_id for o in outcomes]
+    if not ids:
+        return
+    session.execute(delete(Face).where(Face.image_id.in_(ids)))
+    rows = [_face_row(o.image_id, i, face) for o in outcomes for i, face in enumerate(o.faces)]
+    if rows:
+        session.execute(insert(Face), rows)
+    session.execute(update(Image), [_image_row(o) for o in outcomes])
+
+
+def _image_row(outcome: ImageOutcome) -> dict:
+    """Return the bulk-update row of an image."""
+    return {
+        "id": outcome.image_id,
+        "status": outcome.status,
+        "width": outcome.width,
+        "height": outcome.height,
+        "face_count": len(outcome.faces),
+        "error_code": outcome.error_code,
+        "error_message": outcome.error_message,
+    }
+
+
+def _face_row(image_id: int, index: int, face: FaceResult) -> dict:
+    """Return the insert row of a face."""
+    x, y, w, h = face.detection.box
+    return {
+        "image_id": image_id,
+        "index": index,
+        "x": round(x, 1), "y": round(y, 1), "w": round(w, 1), "h": round(h, 1),
+        "detection_score": round(face.detection.score, 4),
+        "landmarks": [[round(float(px), 1), round(float(py), 1)] for px, py in face.detection.landmarks],
+        "age": round(face.age, 1),
+        "age_bin": face.age_bin,
+        "gender": face.gender,
+        "gender_probability": round(face.gender_probability, 4),
+        "ethnicity": face.ethnicity,
+        "ethnicity_probabilities": [round(p, 4) for p in face.ethnicity_probabilities],
+    }

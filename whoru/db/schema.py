@@ -1,0 +1,111 @@
+"""SQLAlchemy 2.0 tables: a job holds images in submission order, an image holds its faces."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JOB_STATUSES = ("queued", "running", "succeeded", "failed", "canceled")
+IMAGE_STATUSES = ("pending", "done", "no_face", "failed")
+
+
+def utcnow() -> datetime:
+    """Return the current time in UTC."""
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a constraint naming convention Alembic can diff."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Job(Base):
+    """One submission: its status, timings and the model that served it."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    model_name: Mapped[str] = mapped_column(String(64))
+    model_version: Mapped[str] = mapped_column(String(64))
+    images_total: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    uploads: Mapped[list[Upload]] = relationship(back_populates="job", order_by="Upload.position")
+
+
+class Upload(Base):
+    """One file part of a submission, stored as received (an image or a zip)."""
+
+    __tablename__ = "uploads"
+    __table_args__ = (UniqueConstraint("job_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(512))
+    path: Mapped[str] = mapped_column(String(1024))
+    kind: Mapped[str] = mapped_column(String(8))
+
+    job: Mapped[Job] = relationship(back_populates="uploads")
+
+
+class Image(Base):
+    """One image of a job: where its bytes are, and its outcome."""
+
+    __tablename__ = "images"
+    __table_args__ = (UniqueConstraint("job_id", "position"), Index("ix_images_job_id_status", "job_id", "status"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"))
+    member: Mapped[str | None] = mapped_column(String(1024))
+    name: Mapped[str] = mapped_column(String(1024))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    face_count: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+    upload: Mapped[Upload] = relationship()
+    faces: Mapped[list[Face]] = relationship(order_by="Face.index", cascade="all, delete-orphan")
+
+
+class Face(Base):
+    """One face found in an image and what the model says about it."""
+
+    __tablename__ = "faces"
+    __table_args__ = (UniqueConstraint("image_id", "index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
+    index: Mapped[int] = mapped_column(Integer)
+    x: Mapped[float] = mapped_column(Float)
+    y: Mapped[float] = mapped_column(Float)
+    w: Mapped[float] = mapped_column(Float)
+    h: Mapped[float] = mapped_column(Float)
+    detection_score: Mapped[float] = mapped_column(Float)
+    landmarks: Mapped[list] = mapped_column(JSON)
+    age: Mapped[float] = mapped_column(Float)
+    age_bin: Mapped[str] = mapped_column(String(8))
+    gender: Mapped[str] = mapped_column(String(8))
+    gender_probability: Mapped[float] = mapped_column(Float)
+    ethnicity: Mapped[str] = mapped_column(String(8))
+    ethnicity_probabilities: Mapped[list] = mapped_column(JSON)

@@ -1,0 +1,1 @@
+"""The face pipeline shared by training, evaluation and serving: detect, align, predict."""

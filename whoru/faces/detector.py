@@ -1,0 +1,61 @@
+"""Find faces and their five landmarks with OpenCV's YuNet."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One face found in an image, in pixels of the image it was found in."""
+
+    box: tuple[float, float, float, float]
+    landmarks: np.ndarray
+    score: float
+
+    def scaled(self, factor: float) -> "Detection":
+        """Return this detection with every coordinate multiplied by factor."""
+        box = tuple(float(v) * factor for v in self.box)
+        return Detection(box, self.landmarks * factor, self.score)  # type: ignore[arg-type]
+
+    @property
+    def area(self) -> float:
+        """Return the box area in square pixels."""
+        return self.box[2] * self.box[3]
+
+
+class FaceDetector:
+    """YuNet on a copy of the image no larger than max_side, results in full-size pixels."""
+
+    def __init__(self, model_dir: Path, score_threshold: float = 0.7, max_side: int = 1024):
+        card = json.loads((model_dir / "card.json").read_text())
+        weights = model_dir / card["file"]
+        digest = hashlib.sha256(weights.read_bytes()).hexdigest()
+        if digest != card["sha256"]:
+            raise ValueError(f"{weights} does not match the checksum in its card.json")
+        self.max_side = max_side
+        self._net = cv2.FaceDetectorYN.create(str(weights), "", (320, 320), score_threshold, 0.3, 5000)
+
+    def detect(self, rgb: np.ndarray) -> list[Detection]:
+        """Return every face in an RGB uint8 image, largest first."""
+        height, width = rgb.shape[:2]
+        factor = min(1.0, self.max_side / max(height, width))
+        small = rgb if factor == 1.0 else cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+        bgr = np.ascontiguousarray(small[:, :, ::-1])
+        self._net.setInputSize((bgr.shape[1], bgr.shape[0]))
+        _, rows = self._net.detect(bgr)
+        found = [] if rows is None else [_to_detection(row) for row in rows]
+        scaled = [face.scaled(1.0 / factor) for face in found]
+        return sorted(scaled, key=lambda face: face.area, reverse=True)
+
+
+def _to_detection(row: np.ndarray) -> Detection:
+    """Turn one YuNet output row into a Detection."""
+    box = tuple(float(v) for v in row[:4])
+    return Detection(box, row[4:14].reshape(5, 2).astype(np.float64), float(row[14]))  # type: ignore[arg-type]

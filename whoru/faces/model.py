@@ -1,0 +1,82 @@
+"""Load a model directory (Keras files + card.json) and predict the attributes of aligned faces."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from whoru.faces.align import InputSpec
+from whoru.labels import AGE_BINS, age_bin_matrix
+
+# The seed CNNs only predict bins; their years are the expectation over bin centres.
+_BIN_CENTRES = np.array([10.0, 30.5, 50.5, 70.5, 88.0], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """Per-face predictions for a batch, as arrays with one row per face."""
+
+    age: np.ndarray
+    age_bin_probabilities: np.ndarray
+    female_probability: np.ndarray
+    ethnicity_probabilities: np.ndarray
+
+    @property
+    def age_bin(self) -> np.ndarray:
+        """Return the most probable age bin of each face."""
+        return self.age_bin_probabilities.argmax(axis=1)
+
+
+class FaceModel:
+    """A trained model loaded from `models/<name>/`, described by its card.json."""
+
+    def __init__(self, model_dir: Path):
+        import keras  # Imported here so that only processes that predict pay for TensorFlow.
+
+        self.directory = Path(model_dir)
+        self.card = json.loads((self.directory / "card.json").read_text())
+        self.spec = InputSpec.from_card(self.card)
+        self.name, self.version = self.card["name"], self.card["version"]
+        self._nets = {
+            role: keras.saving.load_model(self.directory / file, compile=False)
+            for role, file in self.card["files"].items()
+        }
+
+    def predict(self, faces: np.ndarray, batch_size: int = 256) -> Predictions:
+        """Return predictions for a (n, size, size, channels) uint8 batch of aligned faces."""
+        if faces.ndim != 4 or faces.shape[1:] != self.spec.shape:
+            raise ValueError(f"expected faces of shape (n, {self.spec.shape}), got {faces.shape}")
+        if len(faces) == 0:
+            return _empty()
+        outputs = {role: _run(net, faces, batch_size) for role, net in self._nets.items()}
+        if self.card["format"] == "multitask":
+            return _from_multitask(outputs["model"])
+        return _from_seed(outputs)
+
+
+def _run(net, faces: np.ndarray, batch_size: int):
+    """Run one network over a batch in fixed-size chunks without Keras' predict loop overhead."""
+    chunks = [net(faces[i : i + batch_size], training=False) for i in range(0, len(faces), batch_size)]
+    if isinstance(chunks[0], dict):
+        return {key: np.concatenate([np.asarray(c[key]) for c in chunks]) for key in chunks[0]}
+    return np.concatenate([np.asarray(c) for c in chunks])
+
+
+def _from_multitask(out: dict[str, np.ndarray]) -> Predictions:
+    """Read the multi-task network's named outputs."""
+    bins = out["age_distribution"] @ age_bin_matrix()
+    return Predictions(out["age"][:, 0], bins, out["gender"][:, 0], out["ethnicity"])
+
+
+def _from_seed(out: dict[str, np.ndarray]) -> Predictions:
+    """Combine the three separate seed networks."""
+    bins = out["age_bins"]
+    return Predictions(bins @ _BIN_CENTRES, bins, out["gender"][:, 0], out["ethnicity"])
+
+
+def _empty() -> Predictions:
+    """Return predictions for zero faces."""
+    return Predictions(np.zeros(0), np.zeros((0, len(AGE_BINS))), np.zeros(0), np.zeros((0, 5)))

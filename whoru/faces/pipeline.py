@@ -1,0 +1,76 @@
+"""Every face in a batch of images: detect, align, then classify all faces in one model call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from whoru.faces.align import face_input
+from whoru.faces.detector import Detection, FaceDetector
+from whoru.faces.model import FaceModel
+from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
+
+
+@dataclass(frozen=True)
+class FaceResult:
+    """One face: where it is, and the model's age, gender and ethnicity for it."""
+
+    detection: Detection
+    age: float
+    age_bin: str
+    gender: str
+    gender_probability: float
+    ethnicity: str
+    ethnicity_probabilities: list[float]
+
+
+class FacePipeline:
+    """The detector and the model, loaded once per process."""
+
+    def __init__(self, detector: FaceDetector, model: FaceModel):
+        self.detector, self.model = detector, model
+
+    @classmethod
+    def load(cls, model_dir: Path, detector_dir: Path, max_side: int = 1024, score: float = 0.7) -> "FacePipeline":
+        """Load the detector and the model from their directories."""
+        return cls(FaceDetector(detector_dir, score, max_side), FaceModel(model_dir))
+
+    def detect(self, rgb: np.ndarray) -> tuple[list[Detection], list[np.ndarray]]:
+        """Return the faces of one image and their aligned model inputs."""
+        found = self.detector.detect(rgb)
+        return found, [face_input(rgb, face.landmarks, self.model.spec) for face in found]
+
+    def classify(self, detections: list[Detection], crops: list[np.ndarray]) -> list[FaceResult]:
+        """Classify many faces (from any number of images) in one batch."""
+        if not crops:
+            return []
+        predictions = self.model.predict(np.stack(crops))
+        return [_result(face, predictions, i) for i, face in enumerate(detections)]
+
+    def analyse(self, images: list[np.ndarray]) -> list[list[FaceResult]]:
+        """Return the faces of each image, largest first, classifying all of them at once."""
+        found = [self.detect(rgb) for rgb in images]
+        flat = self.classify([d for ds, _ in found for d in ds], [c for _, cs in found for c in cs])
+        results, start = [], 0
+        for detections, _ in found:
+            results.append(flat[start : start + len(detections)])
+            start += len(detections)
+        return results
+
+
+def _result(face: Detection, predictions, i: int) -> FaceResult:
+    """Build the result of face i of a batch."""
+    female = float(predictions.female_probability[i])
+    gender = GENDERS[int(female >= 0.5)]
+    ethnicity = predictions.ethnicity_probabilities[i]
+    return FaceResult(
+        detection=face,
+        age=float(predictions.age[i]),
+        age_bin=AGE_BIN_NAMES[int(predictions.age_bin[i])],
+        gender=gender,
+        gender_probability=female if gender == "female" else 1.0 - female,
+        ethnicity=ETHNICITIES[int(ethnicity.argmax())],
+        ethnicity_probabilities=[float(p) for p in ethnicity],
+    )

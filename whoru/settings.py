@@ -1,0 +1,91 @@
+"""All settings, read once from WHORU_* environment variables, with safe defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+GIB = 1024**3
+
+
+def _default_database_url() -> str:
+    """Return the SQLite file under ./var used when no database is configured."""
+    return f"sqlite:///{Path('var/whoru.db').resolve()}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed settings; each field is read from WHORU_<FIELD NAME IN CAPITALS>."""
+
+    env: str = "development"
+    database_url: str = ""
+    redis_url: str = ""
+    storage_dir: Path = Path("var/storage")
+    model: Path = PROJECT_ROOT / "models" / "default"
+    detector: Path = PROJECT_ROOT / "models" / "yunet"
+    detect_max_side: int = 1024
+    detect_score: float = 0.7
+    max_upload_bytes: int = 20 * GIB
+    max_parts: int = 64
+    max_zip_entries: int = 200_000
+    max_zip_bytes: int = 50 * GIB
+    max_zip_ratio: int = 200
+    max_image_pixels: int = 64_000_000
+    max_image_bytes: int = 100 * 1024**2
+    task_images: int = 32
+    task_time_limit: int = 900
+    task_max_attempts: int = 3
+    worker_concurrency: int = 2
+    tf_threads: int = 1
+    page_size: int = 100
+    max_page_size: int = 1000
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Build settings from the environment (or a given mapping) and check them."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for field in fields(cls):
+            raw = environ.get(f"WHORU_{field.name.upper()}")
+            if raw is not None and raw != "":
+                values[field.name] = _convert(field.type, raw, field.name)
+        settings = cls(**values)
+        if not settings.database_url:
+            settings = _replace(settings, database_url=_default_database_url())
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse values that make no sense, and development defaults outside development."""
+        if self.task_images < 1 or self.worker_concurrency < 1 or self.task_max_attempts < 1:
+            raise ValueError("WHORU_TASK_IMAGES, WHORU_WORKER_CONCURRENCY and WHORU_TASK_MAX_ATTEMPTS must be >= 1")
+        if self.env != "development":
+            if self.database_url.startswith("sqlite"):
+                raise ValueError("WHORU_DATABASE_URL must name a server database (PostgreSQL) when WHORU_ENV is not development")
+            if not self.redis_url:
+                raise ValueError("WHORU_REDIS_URL must be set when WHORU_ENV is not development")
+
+    @property
+    def broker_url(self) -> str:
+        """Return the Redis URL for Celery, defaulting to a local server."""
+        return self.redis_url or "redis://127.0.0.1:6379/0"
+
+
+def _convert(kind, raw: str, name: str):
+    """Convert one environment string to the field's type."""
+    kind = {"int": int, "float": float, "str": str, "Path": Path}.get(kind if isinstance(kind, str) else kind.__name__)
+    try:
+        return kind(raw)
+    except ValueError as error:
+        raise ValueError(f"WHORU_{name.upper()}={raw!r} is not a valid {kind.__name__}") from error
+
+
+def _replace(settings: Settings, **changes) -> Settings:
+    """Return a copy of settings with some fields changed."""
+    from dataclasses import replace
+
+    return replace(settings, **changes)

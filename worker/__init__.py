@@ -1,0 +1,1 @@
+"""Celery workers: split jobs into tasks, run the face pipeline, write rows."""

@@ -1,0 +1,36 @@
+"""The Celery app, configured from settings; imported by the API too, so it must stay light."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from whoru.settings import Settings
+
+
+def make_celery(settings: Settings) -> Celery:
+    """Return a Celery app whose tasks survive worker crashes and are never lost on Redis."""
+    app = Celery("whoru", broker=settings.broker_url, include=["worker.tasks"])
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_time_limit=settings.task_time_limit,
+        task_soft_time_limit=max(1, settings.task_time_limit - 30),
+        # Redis redelivers unacknowledged tasks after the visibility timeout; it must exceed the
+        # longest a task may run, or a slow task would run twice at once.
+        broker_transport_options={"visibility_timeout": settings.task_time_limit * 2 + 60},
+        broker_connection_retry_on_startup=True,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        worker_hijack_root_logger=False,
+        worker_concurrency=settings.worker_concurrency,
+        worker_max_memory_per_child=1_500_000,
+    )
+    app.conf.whoru_settings = settings
+    return app
+
+
+def celery_from_env() -> Celery:
+    """Return the app for `celery -A worker.celery_app:app` style entry points."""
+    return make_celery(Settings.from_env())

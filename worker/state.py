@@ -1,0 +1,51 @@
+"""What each worker process loads once, after the fork: settings, database, detector and model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from celery.signals import worker_process_init
+from sqlalchemy.orm import Session, sessionmaker
+
+from whoru.db.engine import make_engine, make_sessionmaker
+from whoru.faces.pipeline import FacePipeline
+from whoru.logs import configure_logging, get_logger
+from whoru.runtime import configure_tensorflow
+from whoru.settings import Settings
+
+log = get_logger("worker")
+
+
+@dataclass
+class ProcessState:
+    """The per-process singletons tasks use."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    pipeline: FacePipeline
+
+
+_state: ProcessState | None = None
+
+
+@worker_process_init.connect
+def _load(**_kwargs) -> None:
+    """Load the model in each child process: TensorFlow must not be initialised before fork."""
+    load()
+
+
+def load() -> ProcessState:
+    """Build this process's state from the environment."""
+    global _state
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    configure_tensorflow(settings.tf_threads)
+    pipeline = FacePipeline.load(settings.model, settings.detector, settings.detect_max_side, settings.detect_score)
+    _state = ProcessState(settings, make_sessionmaker(make_engine(settings.database_url)), pipeline)
+    log.info("worker process ready model=%s version=%s", pipeline.model.name, pipeline.model.version)
+    return _state
+
+
+def get() -> ProcessState:
+    """Return this process's state, loading it on first use (solo pool, tests)."""
+    return _state or load()

@@ -1,0 +1,104 @@
+"""Celery tasks: thin, by id, idempotent. A job fans out into tasks of a bounded number of images."""
+
+from __future__ import annotations
+
+import time
+
+from celery import shared_task
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import selectinload
+
+from whoru.db.jobs import finish_if_complete, mark_running, pending_positions
+from whoru.db.rows import ImageOutcome, save_outcomes
+from whoru.db.schema import Image, Job
+from whoru.logs import get_logger
+from worker import state
+from worker.analyse import analyse_images
+
+log = get_logger("worker")
+# Database outages and lost races are retried with backoff; the task is idempotent.
+RETRY = {"autoretry_for": (OperationalError, IntegrityError), "retry_backoff": 2, "retry_backoff_max": 60,
+         "retry_jitter": True, "max_retries": 20}
+
+
+@shared_task(name="whoru.jobs.start", **RETRY)
+def start_job(job_id: str) -> None:
+    """Mark a job running and queue one task per range of pending images."""
+    process = state.get()
+    with process.sessions() as session:
+        running = mark_running(session, job_id)
+        session.commit()
+        positions = pending_positions(session, job_id) if running else []
+        if running and not positions:
+            finish_if_complete(session, job_id)
+            session.commit()
+    size = process.settings.task_images
+    for i in range(0, len(positions), size):
+        chunk = positions[i : i + size]
+        process_images.delay(job_id, chunk[0], chunk[-1])
+    log.info("job=%s started tasks=%d images=%d", job_id, -(-len(positions) // size), len(positions))
+
+
+@shared_task(name="whoru.images.process", **RETRY)
+def process_images(job_id: str, first: int, last: int) -> None:
+    """Analyse the pending images at positions first..last of a job and store their faces."""
+    process = state.get()
+    started = time.perf_counter()
+    with process.sessions() as session:
+        if session.scalar(select(Job.status).where(Job.id == job_id)) != "running":
+            return
+        images = _pending(session, job_id, first, last)
+        # Attempts above zero mean an earlier run of this task died: go one image at a time.
+        retried = any(image.attempts > 0 for image in images)
+        outcomes = _isolated(session, images) if retried else _batch(session, images)
+        status = finish_if_complete(session, job_id)
+        session.commit()
+    faces = sum(len(o.faces) for o in outcomes)
+    log.info("job=%s task=%d-%d images=%d faces=%d ms=%.0f%s", job_id, first, last, len(outcomes), faces,
+             (time.perf_counter() - started) * 1000, f" job_status={status}" if status else "")
+
+
+def _pending(session, job_id: str, first: int, last: int) -> list[Image]:
+    """Return the pending images in a range of positions, with their uploads."""
+    query = (
+        select(Image)
+        .where(Image.job_id == job_id, Image.position.between(first, last), Image.status == "pending")
+        .order_by(Image.position)
+        .options(selectinload(Image.upload))
+    )
+    return list(session.scalars(query))
+
+
+def _count_attempt(session, images: list[Image]) -> None:
+    """Record, durably, that these images are about to be processed."""
+    session.execute(update(Image).where(Image.id.in_([i.id for i in images])).values(attempts=Image.attempts + 1))
+    session.commit()
+
+
+def _batch(session, images: list[Image]) -> list[ImageOutcome]:
+    """Analyse all images together and write them in one transaction."""
+    process = state.get()
+    _count_attempt(session, images)
+    outcomes = analyse_images(images, process.pipeline, process.settings)
+    save_outcomes(session, outcomes)
+    session.commit()
+    return outcomes
+
+
+def _isolated(session, images: list[Image]) -> list[ImageOutcome]:
+    """After a crash, run images one at a time so one poison image cannot sink its neighbours."""
+    process = state.get()
+    outcomes = []
+    for image in images:
+        _count_attempt(session, [image])
+        session.refresh(image)
+        if image.attempts > process.settings.task_max_attempts:
+            outcome = ImageOutcome(image.id, error_code="worker_crashed",
+                                   error_message=f"processing this image stopped its worker {image.attempts - 1} times")
+        else:
+            outcome = analyse_images([image], process.pipeline, process.settings)[0]
+        save_outcomes(session, [outcome])
+        session.commit()
+        outcomes.append(outcome)
+    return outcomes
