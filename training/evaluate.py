@@ -2,20 +2,87 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
+from pathlib import Path, PurePosixPath
 
 import numpy as np
+from tqdm import tqdm
 
-from whoru.faces.model import FaceModel
-from training.cache import Arrays
+from whoru.faces.images import ImageError, decode_image
+from whoru.faces.model import FaceModel, Predictions
+from whoru.faces.pipeline import FacePipeline
+from whoru.settings import PROJECT_ROOT
+from training.cache import Arrays, build_arrays
 from training.metrics import all_figures
+from training.utkface import Face, load_images, read_dataset
 
 
 def evaluate_arrays(model_dir: Path, arrays: Arrays) -> dict:
     """Return the figures of a model on already-aligned faces (chips mode)."""
-    model = FaceModel(model_dir)
-    predictions = model.predict(arrays.images)
-    labels = {"age": arrays.ages, "gender": arrays.genders, "ethnicity": arrays.ethnicities}
+    predictions = FaceModel(model_dir).predict(arrays.images)
+    return {**_figures(arrays.ages, arrays.genders, arrays.ethnicities, predictions), "no_face": 0}
+
+
+def unseen_faces(model_dir: Path, source: Path) -> tuple[list[Face], int]:
+    """Return the dataset's faces the model never trained or validated on, and how many were left out."""
+    faces = read_dataset(source).faces
+    manifest_path = model_dir / "split.json"
+    seen: set[str] = set()
+    if manifest_path.exists():
+        manifest = json.loads(manifest_path.read_text())
+        seen = set(manifest["train"]) | set(manifest["val"])
+    kept = [face for face in faces if face.name not in seen]
+    return kept, len(faces) - len(kept)
+
+
+def evaluate(model_dir: Path, source: Path, mode: str, cache_dir: Path | None) -> tuple[dict, dict]:
+    """Evaluate on every unseen face of a dataset; return the figures and raw arrays for the report."""
+    faces, left_out = unseen_faces(model_dir, source)
+    if not faces:
+        raise ValueError(f"{source} has no UTKFace-named images the model has not trained on")
+    if mode == "chips":
+        model = FaceModel(model_dir)
+        arrays = build_arrays(source, faces, model.spec, _cache(cache_dir, source, model))
+        predictions, found = model.predict(arrays.images), np.ones(len(faces), dtype=bool)
+    elif mode == "pipeline":
+        predictions, found = _pipeline_predictions(model_dir, source, faces)
+    else:
+        raise ValueError(f"mode must be 'chips' or 'pipeline', not {mode!r}")
+    labels = {k: np.array([getattr(f, k) for f in faces]) for k in ("age", "gender", "ethnicity")}
+    kept = {k: v[found] for k, v in labels.items()}
+    figures = {**_figures(kept["age"], kept["gender"], kept["ethnicity"], predictions),
+               "no_face": int((~found).sum()), "n_images": len(faces), "left_out_seen_in_training": left_out, "mode": mode}
+    return figures, {"labels": kept, "predictions": predictions}
+
+
+def _cache(cache_dir: Path | None, source: Path, model: FaceModel) -> Path | None:
+    """Return the chips cache file for this dataset and input spec."""
+    from training.datasets import cache_path
+
+    return cache_path(cache_dir, read_dataset(source).sha256, model.spec) if cache_dir else None
+
+
+def _pipeline_predictions(model_dir: Path, source: Path, faces: list[Face]) -> tuple[Predictions, np.ndarray]:
+    """Run the serving path on each whole image; keep the largest face, note images with none."""
+    pipeline = FacePipeline.load(model_dir, PROJECT_ROOT / "models" / "yunet")
+    order = {face.name: i for i, face in enumerate(faces)}
+    crops: dict[int, np.ndarray] = {}
+    for name, data in tqdm(load_images(source, set(order)), total=len(order), desc="pipeline"):
+        try:
+            detections, inputs = pipeline.detect(decode_image(data))
+        except ImageError:
+            continue
+        if inputs:
+            crops[order[PurePosixPath(name).name]] = inputs[0]
+    found = np.zeros(len(faces), dtype=bool)
+    found[list(crops)] = True
+    batch = np.stack([crops[i] for i in sorted(crops)]) if crops else np.zeros((0, *pipeline.model.spec.shape), np.uint8)
+    return pipeline.model.predict(batch), found
+
+
+def _figures(ages, genders, ethnicities, predictions: Predictions) -> dict:
+    """Return overall and per-group figures."""
+    labels = {"age": ages, "gender": genders, "ethnicity": ethnicities}
     preds = {"age": predictions.age, "age_bin": predictions.age_bin,
              "female": predictions.female_probability, "ethnicity": predictions.ethnicity_probabilities}
-    return {**all_figures(labels, preds), "no_face": 0}
+    return all_figures(labels, preds)

@@ -27,6 +27,7 @@ def add_job(session: Session, job: Job, uploads: list[tuple[Upload, list[dict]]]
     session.add(job)
     position = 0
     for upload, images in uploads:
+        upload.job_id = job.id
         session.add(upload)
         session.flush()
         rows = [{**image, "job_id": job.id, "upload_id": upload.id, "position": position + i} for i, image in enumerate(images)]
@@ -77,7 +78,7 @@ def pending_positions(session: Session, job_id: str) -> list[int]:
 
 
 def mark_running(session: Session, job_id: str) -> bool:
-    """Move a queued job to running; return False if the job is gone or canceled."""
+    """Move a queued job to running; return False unless it is now running (gone, canceled, ended)."""
     session.execute(update(Job).where(Job.id == job_id, Job.status == "queued").values(status="running", started_at=utcnow()))
     status = session.scalar(select(Job.status).where(Job.id == job_id))
     return status == "running"

@@ -68,7 +68,18 @@ def _run(net, faces: np.ndarray, batch_size: int):
 def _from_multitask(out: dict[str, np.ndarray]) -> Predictions:
     """Read the multi-task network's named outputs."""
     bins = out["age_distribution"] @ age_bin_matrix()
-    return Predictions(out["age"][:, 0], bins, out["gender"][:, 0], out["ethnicity"])
+    return Predictions(_within_bins(out["age"][:, 0], bins.argmax(axis=1)), bins, out["gender"][:, 0], out["ethnicity"])
+
+
+def _within_bins(age: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """Clip each expected age into its most probable bin, so years and bin never disagree.
+
+    Both come from one distribution, so they agree for nearly every face; a wide, two-peaked
+    distribution can put the mean outside the heaviest bin, and then the bin wins.
+    """
+    low = np.array([AGE_BINS[b][0] for b in bins], dtype=np.float32)
+    high = np.array([AGE_BINS[b][1] + 0.49 for b in bins], dtype=np.float32)
+    return np.clip(age, low, high)
 
 
 def _from_seed(out: dict[str, np.ndarray]) -> Predictions:

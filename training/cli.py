@@ -1,0 +1,61 @@
+"""`whoru train` and `whoru evaluate`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from whoru.runtime import configure_tensorflow
+
+DATA = click.option("--data", required=True, type=click.Path(exists=True, path_type=Path), envvar="WHORU_TRAIN_DATA",
+                    help="UTKFace folder or .tar/.tar.gz/.zip archive.")
+CACHE = click.option("--cache-dir", default=".cache/whoru", show_default=True, type=click.Path(path_type=Path),
+                     envvar="WHORU_CACHE_DIR", help="Where aligned faces are cached between runs.")
+
+
+@click.command("train")
+@DATA
+@click.option("--arch", type=click.Choice(["default", "seed"]), default="default", show_default=True, envvar="WHORU_ARCH",
+              help="Architecture to train.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), envvar="WHORU_TRAIN_OUT",
+              help="Model directory to write, e.g. models/NAME.")
+@click.option("--epochs", default=45, show_default=True, envvar="WHORU_EPOCHS", help="Training epochs.")
+@click.option("--resume", is_flag=True, envvar="WHORU_RESUME", help="Continue from the last epoch's checkpoint.")
+@CACHE
+def train_command(data: Path, arch: str, out: Path, epochs: int, resume: bool, cache_dir: Path) -> None:
+    """Train an architecture and write models/NAME with its card, split and test metrics."""
+    configure_tensorflow()
+    from training.train import train
+
+    card = train(data, arch, out, epochs, resume, cache_dir)
+    click.echo(json.dumps(card["quantitative_analysis"]["test_chips"] | {"groups": "..."}, indent=1))
+
+
+@click.command("evaluate")
+@click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              envvar="WHORU_MODEL", help="Model directory to measure.")
+@DATA
+@click.option("--mode", type=click.Choice(["chips", "pipeline"]), default="chips", show_default=True,
+              help="chips: images are aligned face crops; pipeline: detect and align like serving does.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the figures as JSON.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write a Markdown report (PNG beside it).")
+@click.option("--update-card", is_flag=True, help="Store the figures in the model's card.json.")
+@CACHE
+def evaluate_command(model_dir, data, mode, json_out, report, update_card, cache_dir) -> None:
+    """Measure a model on every image of a dataset it did not train or validate on."""
+    configure_tensorflow()
+    from training.card import record_metrics
+    from training.evaluate import evaluate
+    from training.report import write_report
+
+    figures, raw = evaluate(model_dir, data, mode, cache_dir)
+    summary = {k: v for k, v in figures.items() if k != "groups"}
+    click.echo(json.dumps(summary, indent=1))
+    if json_out:
+        json_out.write_text(json.dumps(figures, indent=1) + "\n")
+    if report:
+        write_report(report, model_dir.name, figures, raw)
+    if update_card:
+        record_metrics(model_dir, mode, figures)
