@@ -1,0 +1,89 @@
+"""Fixtures: a real Redis, SQLite and PostgreSQL databases, a real Celery worker with the real model."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from api import create_app
+from tests.utils.services import ROOT, Worker, create_postgres_database, drop_postgres_database, start_embedded_redis
+from whoru.db.migrate import upgrade
+
+MODEL = Path(os.environ.get("WHORU_TEST_MODEL", ROOT / "models" / "default"))
+
+
+@dataclass
+class Stack:
+    """A migrated database, a broker and a running worker, with the environment that names them."""
+
+    env: dict[str, str]
+    worker: Worker
+    database_url: str
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """Yield a Redis URL: WHORU_TEST_REDIS_URL if set, else an embedded redis-server of our own."""
+    if os.environ.get("WHORU_TEST_REDIS_URL"):
+        yield os.environ["WHORU_TEST_REDIS_URL"]
+        return
+    server, url = start_embedded_redis(tmp_path_factory.mktemp("redis"))
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def database_url(request, tmp_path_factory):
+    """Yield a fresh, migrated database of each kind; PostgreSQL only where WHORU_TEST_POSTGRES_URL is set."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'whoru.db'}"
+        upgrade(url)
+        yield url
+        return
+    admin = os.environ.get("WHORU_TEST_POSTGRES_URL")
+    if not admin:
+        pytest.skip("PostgreSQL case skipped: set WHORU_TEST_POSTGRES_URL to run it")
+    url = create_postgres_database(admin)
+    upgrade(url)
+    yield url
+    drop_postgres_database(admin, url)
+
+
+def stack_env(database_url: str, redis_url: str, storage: Path, **extra: str) -> dict[str, str]:
+    """Return the process environment of a test deployment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WHORU_")}
+    env.update({
+        "WHORU_DATABASE_URL": database_url,
+        "WHORU_REDIS_URL": redis_url,
+        "WHORU_STORAGE_DIR": str(storage),
+        "WHORU_MODEL": str(MODEL),
+        "WHORU_TASK_IMAGES": "2",
+        "WHORU_WORKER_CONCURRENCY": "1",
+        **extra,
+    })
+    return env
+
+
+@pytest.fixture(scope="session")
+def stack(database_url, redis_url, tmp_path_factory):
+    """Yield a deployment with one real worker process for one database backend."""
+    folder = tmp_path_factory.mktemp("stack")
+    env = stack_env(database_url, redis_url, folder / "storage")
+    worker = Worker(env, folder / "worker.log").start()
+    yield Stack(env, worker, database_url)
+    worker.stop()
+
+
+@pytest.fixture(scope="session")
+def app(stack):
+    """Return the API app configured for the stack."""
+    return create_app({"TESTING": True, "environ": stack.env})
+
+
+@pytest.fixture()
+def client(app):
+    """Return a test client of the API."""
+    return app.test_client()

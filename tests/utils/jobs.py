@@ -1,0 +1,50 @@
+"""Helpers that drive the API the way a client does."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+PHOTOS = FIXTURES / "photos"
+
+
+def make_zip(entries: dict[str, bytes]) -> bytes:
+    """Return a zip archive holding the given names and contents."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def post_files(client, files: list[tuple[str, bytes]]):
+    """POST files as multipart 'file' parts."""
+    data = {"file": [(io.BytesIO(content), name) for name, content in files]}
+    return client.post("/v1/jobs", data=data, content_type="multipart/form-data")
+
+
+def wait_job(client, job_id: str, timeout: float = 180, until=("succeeded", "failed", "canceled")) -> dict:
+    """Poll a job until it reaches one of the given statuses."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = client.get(f"/v1/jobs/{job_id}").get_json()
+        if job["status"] in until:
+            return job
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"job {job_id} still {job['status']}: {job}")
+        time.sleep(0.3)
+
+
+def all_results(client, job_id: str, page_size: int = 2) -> list[dict]:
+    """Return every image result by following page tokens."""
+    images, token = [], None
+    while True:
+        query = f"?page_size={page_size}" + (f"&page_token={token}" if token else "")
+        page = client.get(f"/v1/jobs/{job_id}/results{query}").get_json()
+        images += page["images"]
+        token = page["next_page_token"]
+        if not token:
+            return images

