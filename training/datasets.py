@@ -38,6 +38,8 @@ def load_parts(source: Path, spec: InputSpec, cache_dir: Path | None) -> Parts:
         raise ValueError(f"no UTKFace-named images in {source}")
     print(f"read {len(reading.faces)} labelled images from {source}; skipped {len(reading.skipped)} malformed names")
     manifest = split(reading.faces)
+    if not all(manifest.values()):
+        raise ValueError(f"{source} is too small to split: {({k: len(v) for k, v in manifest.items()})}")
     arrays = build_arrays(source, reading.faces, spec, cache_path(cache_dir, reading.sha256, spec))
     index = {name: i for i, name in enumerate(arrays.names)}
     train, val, test = (_subset(arrays, [index[n] for n in manifest[part]]) for part in ("train", "val", "test"))

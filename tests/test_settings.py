@@ -1,0 +1,38 @@
+"""Settings come from WHORU_* variables, with safe defaults, checked once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from whoru.settings import Settings
+
+
+def test_defaults_are_local_and_safe():
+    settings = Settings.from_env({})
+    assert settings.database_url.startswith("sqlite:///") and settings.database_url.endswith("var/whoru.db")
+    assert settings.redis_url == "" and settings.broker_url == "redis://127.0.0.1:6379/0"
+    assert settings.model.name == "default" and (settings.model / "card.json").exists()
+
+
+def test_values_are_read_and_typed():
+    settings = Settings.from_env({"WHORU_TASK_IMAGES": "7", "WHORU_DETECT_SCORE": "0.5", "WHORU_STORAGE_DIR": "/x/y"})
+    assert settings.task_images == 7 and settings.detect_score == 0.5 and settings.storage_dir == Path("/x/y")
+
+
+def test_bad_values_are_refused_with_the_variable_name():
+    with pytest.raises(ValueError, match="WHORU_TASK_IMAGES"):
+        Settings.from_env({"WHORU_TASK_IMAGES": "many"})
+    with pytest.raises(ValueError, match="WHORU_TASK_IMAGES"):
+        Settings.from_env({"WHORU_TASK_IMAGES": "0"})
+
+
+def test_production_refuses_development_defaults():
+    with pytest.raises(ValueError, match="WHORU_DATABASE_URL"):
+        Settings.from_env({"WHORU_ENV": "production", "WHORU_REDIS_URL": "redis://r:6379/0"})
+    with pytest.raises(ValueError, match="WHORU_REDIS_URL"):
+        Settings.from_env({"WHORU_ENV": "production", "WHORU_DATABASE_URL": "postgresql+psycopg://u@h/db"})
+    ok = Settings.from_env({"WHORU_ENV": "production", "WHORU_DATABASE_URL": "postgresql+psycopg://u@h/db",
+                            "WHORU_REDIS_URL": "redis://r:6379/0"})
+    assert ok.env == "production"

@@ -1,0 +1,78 @@
+"""One-epoch training runs write complete model directories that `whoru evaluate` can measure."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from tests.utils.jobs import FIXTURES
+from whoru.cli import main
+from whoru.faces.model import FaceModel
+
+KEYS = ("n", "no_face", "age_mae", "age_bin_accuracy", "gender_accuracy", "ethnicity_accuracy", "groups")
+GROUP_KEYS = {"n", "age_mae", "age_bin_accuracy", "gender_accuracy", "ethnicity_accuracy"}
+
+
+@pytest.mark.parametrize("arch,files", [("default", ["model.keras"]), ("seed", ["age_bins.keras", "gender.keras", "ethnicity.keras"])])
+def test_training_writes_a_complete_model_directory(trained, arch, files):
+    folder = trained[arch]
+    card = json.loads((folder / "card.json").read_text())
+    assert sorted(card["files"].values()) == sorted(files)
+    for key in ("name", "version", "architecture", "input", "labels", "training_data", "training", "quantitative_analysis"):
+        assert key in card, key
+    assert card["training_data"]["split_manifest"] == "split.json"
+    assert card["training_data"]["skipped_names"] == 4
+    manifest = json.loads((folder / "split.json").read_text())
+    assert len(manifest["train"]) + len(manifest["val"]) + len(manifest["test"]) == 50
+    assert set(card["quantitative_analysis"]["test_chips"]) >= set(KEYS)
+    assert card["training"]["seconds"] >= 0 and card["training"]["machine"]["cores"]
+
+
+def test_resume_continues_after_an_interruption(tmp_path):
+    out, cache = tmp_path / "model", tmp_path / "cache"
+    command = [sys.executable, "-m", "whoru", "train", "--data", str(FIXTURES / "utkface"), "--arch", "default",
+               "--out", str(out), "--epochs", "3", "--cache-dir", str(cache)]
+    history = out / "checkpoints" / "history.csv"
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not (history.exists() and len(history.read_text().splitlines()) >= 2):
+        assert first.poll() is None and time.monotonic() < deadline, "first epoch never finished"
+        time.sleep(0.2)
+    first.kill()
+    first.wait()
+    subprocess.run([*command, "--resume"], check=True, capture_output=True)
+    epochs = [int(line.split(",")[0]) for line in history.read_text().splitlines()[1:]]
+    assert epochs[0] == 0 and epochs[-1] == 2 and epochs == sorted(set(epochs))
+    assert json.loads((out / "card.json").read_text())["training"]["epochs"] == 3
+
+
+@pytest.mark.parametrize("mode", ["chips", "pipeline"])
+def test_evaluate_writes_every_figure(trained, tmp_path, mode):
+    out, report = tmp_path / "figures.json", tmp_path / "report.md"
+    result = CliRunner().invoke(main, ["evaluate", "--model", str(trained["default"]), "--data", str(FIXTURES / "utkface"),
+                                       "--mode", mode, "--json", str(out), "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(out.read_text())
+    for key in KEYS:
+        assert key in figures, key
+    test_names = json.loads((trained["default"] / "split.json").read_text())["test"]
+    assert figures["n"] + figures["no_face"] == len(test_names)
+    for name in ("white_male", "asian_female", "others_female", "age_0-20", "age_81+"):
+        assert set(figures["groups"][name]) == GROUP_KEYS
+    text = report.read_text()
+    assert "Ethnicity confusion" in text and "Gender confusion" in text and "Age bin confusion" in text
+    assert (tmp_path / "report.age.png").stat().st_size > 1000
+
+
+def test_seed_model_predicts_through_the_shared_loader(trained):
+    model = FaceModel(trained["seed"])
+    faces = np.zeros((3, *model.spec.shape), np.uint8)
+    predictions = model.predict(faces)
+    assert predictions.age.shape == (3,) and predictions.age_bin_probabilities.shape == (3, 5)
+    np.testing.assert_allclose(predictions.ethnicity_probabilities.sum(axis=1), 1, atol=1e-4)
