@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "results": ("whoru.client.cli", "results", "Download a job's results."),
     "train": ("training.cli", "train_command", "Train a model on UTKFace."),
     "evaluate": ("training.cli", "evaluate_command", "Measure a model on UTKFace-named images."),
+    "bench": ("whoru.bench.cli", "bench", "Measure throughput, stage times, memory and latency end to end."),
 }
 
 

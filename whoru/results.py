@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timezone
+
 from whoru.db.jobs import Counts
 from whoru.db.schema import Face, Image, Job
 from whoru.labels import ETHNICITIES
 
 
 def _iso(moment) -> str | None:
-    """Return an ISO 8601 timestamp, or None."""
-    return moment.isoformat() if moment else None
+    """Return an ISO 8601 UTC timestamp, or None (SQLite hands back naive UTC datetimes)."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
 
 
 def job_json(job: Job, counts: Counts) -> dict:

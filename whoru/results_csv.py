@@ -8,21 +8,28 @@ from collections.abc import Iterable, Iterator
 
 from whoru.db.schema import Image
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HEADER = (
     "image", "face", "x", "y", "w", "h", "detection_score", "age", "age_bin", "gender", "gender_probability",
     "ethnicity", "p_white", "p_black", "p_asian", "p_indian", "p_others", "status", "error", "model_version",
 )
 
 
+def inert(text: str) -> str:
+    """Neutralise a user-controlled cell a spreadsheet would run as a formula (OWASP CSV injection)."""
+    return "'" + text if text[:1] in _FORMULA_STARTS else text
+
+
 def image_rows(image: Image, model_version: str) -> Iterator[list]:
-    """Yield the CSV rows of one image."""
-    error = f"{image.error_code}: {image.error_message}" if image.error_code else ""
+    """Yield the CSV rows of one image; names and errors come from users, so they are made inert."""
+    error = inert(f"{image.error_code}: {image.error_message}") if image.error_code else ""
+    name = inert(image.name)
     if not image.faces:
-        yield [image.name] + [""] * 16 + [image.status, error, model_version]
+        yield [name] + [""] * 16 + [image.status, error, model_version]
         return
     for face in image.faces:
         yield [
-            image.name, face.index, face.x, face.y, face.w, face.h, face.detection_score, face.age, face.age_bin,
+            name, face.index, face.x, face.y, face.w, face.h, face.detection_score, face.age, face.age_bin,
             face.gender, face.gender_probability, face.ethnicity, *face.ethnicity_probabilities,
             image.status, error, model_version,
         ]

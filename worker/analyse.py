@@ -6,17 +6,16 @@ import zipfile
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
-
 from whoru.db.rows import ImageOutcome
 from whoru.db.schema import Image
 from whoru.faces.images import ImageError, decode_image
 from whoru.faces.pipeline import FacePipeline
 from whoru.settings import Settings
+from whoru.stages import Stages
 from whoru.storage import ImageSource, ZipLimits, open_upload
 
 
-def analyse_images(images: list[Image], pipeline: FacePipeline, settings: Settings) -> list[ImageOutcome]:
+def analyse_images(images: list[Image], pipeline: FacePipeline, settings: Settings, stages: Stages) -> list[ImageOutcome]:
     """Return an outcome per image, classifying every face of the batch in one model call."""
     limits = ZipLimits(settings.max_zip_entries, settings.max_zip_bytes, settings.max_zip_ratio, settings.max_image_bytes)
     by_upload: dict[int, list[Image]] = defaultdict(list)
@@ -27,9 +26,10 @@ def analyse_images(images: list[Image], pipeline: FacePipeline, settings: Settin
         upload = group[0].upload
         with open_upload(Path(upload.path), upload.kind, limits) as source:
             for image in group:
-                found[image.id] = _detect_one(image, source, pipeline, settings)
+                found[image.id] = _detect_one(image, source, pipeline, settings, stages)
     detections = [d for _, ds, _ in found.values() for d in ds]
-    faces = pipeline.classify(detections, [c for _, _, cs in found.values() for c in cs])
+    with stages("classify"):
+        faces = pipeline.classify(detections, [c for _, _, cs in found.values() for c in cs], settings.classify_batch)
     start = 0
     for outcome, ds, _ in found.values():
         outcome.faces = faces[start : start + len(ds)]
@@ -37,25 +37,30 @@ def analyse_images(images: list[Image], pipeline: FacePipeline, settings: Settin
     return [found[image.id][0] for image in images]
 
 
-def _detect_one(image: Image, source: ImageSource, pipeline: FacePipeline, settings: Settings):
+def _detect_one(image: Image, source: ImageSource, pipeline: FacePipeline, settings: Settings, stages: Stages):
     """Return the image's outcome so far, its detections and their aligned crops."""
     outcome = ImageOutcome(image.id)
     try:
-        rgb = _decode(source, image.member, settings.max_image_pixels)
+        with stages("read"):
+            data = _read(source, image.member)
+        with stages("decode"):
+            rgb = decode_image(data, settings.max_image_pixels)
     except ImageError as error:
         outcome.error_code, outcome.error_message = error.code, str(error)
         return outcome, [], []
     outcome.height, outcome.width = rgb.shape[:2]
-    detections, crops = pipeline.detect(rgb)
+    with stages("detect"):
+        detections = pipeline.detector.detect(rgb)
+    with stages("align"):
+        crops = pipeline.align(rgb, detections)
     return outcome, detections, crops
 
 
-def _decode(source: ImageSource, member: str | None, max_pixels: int) -> np.ndarray:
-    """Read and decode one image, turning storage failures into image errors."""
+def _read(source: ImageSource, member: str | None) -> bytes:
+    """Read one image's bytes, turning storage failures into image errors."""
     try:
-        data = source.read(member)
+        return source.read(member)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, EOFError, OSError) as error:
         raise ImageError("unreadable_entry", f"the file could not be read from the upload: {error}") from error
     except ValueError as error:
         raise ImageError("too_large", str(error)) from error
-    return decode_image(data, max_pixels)

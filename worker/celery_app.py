@@ -24,6 +24,7 @@ def make_celery(settings: Settings) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,
         worker_concurrency=settings.worker_concurrency,
         worker_max_memory_per_child=1_500_000,
         # A new pool process loads TensorFlow and the model before it reports up; Celery's

@@ -13,6 +13,7 @@ from whoru.db.jobs import finish_if_complete, mark_running, pending_positions
 from whoru.db.rows import ImageOutcome, save_outcomes
 from whoru.db.schema import Image, Job
 from whoru.logs import get_logger
+from whoru.stages import Stages
 from worker import state
 from worker.analyse import analyse_images
 
@@ -43,7 +44,7 @@ def start_job(job_id: str) -> None:
 @shared_task(name="whoru.images.process", **RETRY)
 def process_images(job_id: str, first: int, last: int) -> None:
     """Analyse the pending images at positions first..last of a job and store their faces."""
-    process = state.get()
+    process, stages = state.get(), Stages()
     started = time.perf_counter()
     with process.sessions() as session:
         if session.scalar(select(Job.status).where(Job.id == job_id)) != "running":
@@ -51,12 +52,13 @@ def process_images(job_id: str, first: int, last: int) -> None:
         images = _pending(session, job_id, first, last)
         # Attempts above zero mean an earlier run of this task died: go one image at a time.
         retried = any(image.attempts > 0 for image in images)
-        outcomes = _isolated(session, images) if retried else _batch(session, images)
-        status = finish_if_complete(session, job_id)
-        session.commit()
+        outcomes = _isolated(session, images, stages) if retried else _batch(session, images, stages)
+        with stages("db_write"):
+            status = finish_if_complete(session, job_id)
+            session.commit()
     faces = sum(len(o.faces) for o in outcomes)
-    log.info("job=%s task=%d-%d images=%d faces=%d ms=%.0f%s", job_id, first, last, len(outcomes), faces,
-             (time.perf_counter() - started) * 1000, f" job_status={status}" if status else "")
+    log.info("job=%s task=%d-%d images=%d faces=%d ms=%.0f stages=%s%s", job_id, first, last, len(outcomes), faces,
+             (time.perf_counter() - started) * 1000, stages.json(), f" job_status={status}" if status else "")
 
 
 def _pending(session, job_id: str, first: int, last: int) -> list[Image]:
@@ -76,17 +78,19 @@ def _count_attempt(session, images: list[Image]) -> None:
     session.commit()
 
 
-def _batch(session, images: list[Image]) -> list[ImageOutcome]:
+def _batch(session, images: list[Image], stages: Stages) -> list[ImageOutcome]:
     """Analyse all images together and write them in one transaction."""
     process = state.get()
-    _count_attempt(session, images)
-    outcomes = analyse_images(images, process.pipeline, process.settings)
-    save_outcomes(session, outcomes)
-    session.commit()
+    with stages("db_write"):
+        _count_attempt(session, images)
+    outcomes = analyse_images(images, process.pipeline, process.settings, stages)
+    with stages("db_write"):
+        save_outcomes(session, outcomes)
+        session.commit()
     return outcomes
 
 
-def _isolated(session, images: list[Image]) -> list[ImageOutcome]:
+def _isolated(session, images: list[Image], stages: Stages) -> list[ImageOutcome]:
     """After a crash, run images one at a time so one poison image cannot sink its neighbours."""
     process = state.get()
     outcomes = []
@@ -97,7 +101,7 @@ def _isolated(session, images: list[Image]) -> list[ImageOutcome]:
             outcome = ImageOutcome(image.id, error_code="worker_crashed",
                                    error_message=f"processing this image stopped its worker {image.attempts - 1} times")
         else:
-            outcome = analyse_images([image], process.pipeline, process.settings)[0]
+            outcome = analyse_images([image], process.pipeline, process.settings, stages)[0]
         save_outcomes(session, [outcome])
         session.commit()
         outcomes.append(outcome)

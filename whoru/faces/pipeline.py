@@ -40,13 +40,17 @@ class FacePipeline:
     def detect(self, rgb: np.ndarray) -> tuple[list[Detection], list[np.ndarray]]:
         """Return the faces of one image and their aligned model inputs."""
         found = self.detector.detect(rgb)
-        return found, [face_input(rgb, face.landmarks, self.model.spec) for face in found]
+        return found, self.align(rgb, found)
 
-    def classify(self, detections: list[Detection], crops: list[np.ndarray]) -> list[FaceResult]:
-        """Classify many faces (from any number of images) in one batch."""
+    def align(self, rgb: np.ndarray, faces: list[Detection]) -> list[np.ndarray]:
+        """Return the model input of each face, cropped from the full-resolution image."""
+        return [face_input(rgb, face.landmarks, self.model.spec) for face in faces]
+
+    def classify(self, detections: list[Detection], crops: list[np.ndarray], batch_size: int = 256) -> list[FaceResult]:
+        """Classify many faces (from any number of images) in batches of batch_size."""
         if not crops:
             return []
-        predictions = self.model.predict(np.stack(crops))
+        predictions = self.model.predict(np.stack(crops), batch_size)
         return [_result(face, predictions, i) for i, face in enumerate(detections)]
 
     def analyse(self, images: list[np.ndarray]) -> list[list[FaceResult]]:

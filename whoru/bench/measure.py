@@ -1,0 +1,100 @@
+"""Run one job through a bench stack and measure throughput, stages, latency and memory."""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import requests
+
+from whoru.bench.stack import BenchStack
+
+_STAGES = re.compile(r"job=(?P<job>\S+) task=\S+ images=(?P<images>\d+) faces=\d+ ms=\S+ stages=(?P<stages>\{[^}]*\})")
+
+
+def run_job(stack: BenchStack, workload: Path, pollers: int) -> dict:
+    """Submit the workload, wait for the job, and return every figure measured."""
+    memory = _MemorySampler(stack)
+    memory.start()
+    submitted = datetime.now(timezone.utc)
+    with workload.open("rb") as file:
+        response = requests.post(f"{stack.url}/v1/jobs", files={"file": (workload.name, file, "application/zip")}, timeout=3600)
+    response.raise_for_status()
+    job_id = response.json()["id"]
+    latencies: list[float] = []
+    threads = [threading.Thread(target=_poll, args=(stack.url, job_id, latencies), daemon=True) for _ in range(pollers)]
+    for thread in threads:
+        thread.start()
+    job = _wait(stack.url, job_id, memory)
+    for thread in threads:
+        thread.join()
+    memory.stop()
+    wall = (datetime.fromisoformat(job["finished_at"]) - submitted).total_seconds()
+    return {"job": job, "wall_s": wall, "latencies_ms": latencies, "stages": _stages(stack.worker_log, job_id),
+            "rss_mb": memory.peak, "rss_after_1000": memory.after_1000, "rss_end": stack.rss_mb()}
+
+
+def _wait(url: str, job_id: str, memory: "_MemorySampler") -> dict:
+    """Poll until the job ends, noting memory once 1,000 images are done."""
+    while True:
+        job = requests.get(f"{url}/v1/jobs/{job_id}", timeout=60).json()
+        if memory.after_1000 is None and job["counts"]["images_done"] + job["counts"]["images_failed"] >= 1000:
+            memory.after_1000 = memory.stack.rss_mb()
+        if job["status"] in ("succeeded", "failed", "canceled"):
+            return job
+        time.sleep(0.2)
+
+
+def _poll(url: str, job_id: str, latencies: list[float]) -> None:
+    """Poll a job's status as a client would, recording each request's latency, until it ends."""
+    session = requests.Session()
+    while True:
+        started = time.perf_counter()
+        job = session.get(f"{url}/v1/jobs/{job_id}", timeout=60).json()
+        latencies.append((time.perf_counter() - started) * 1000)
+        if job["status"] in ("succeeded", "failed", "canceled"):
+            return
+
+
+def _stages(log: Path, job_id: str) -> dict:
+    """Sum the per-stage milliseconds the worker logged for a job's tasks."""
+    totals: dict[str, float] = {}
+    for match in _STAGES.finditer(log.read_text(errors="replace")):
+        if match["job"] == job_id:
+            for stage, ms in json.loads(match["stages"]).items():
+                totals[stage] = totals.get(stage, 0.0) + ms
+    return totals
+
+
+def percentiles(values: list[float]) -> dict:
+    """Return p50, p95 and p99 of a list of milliseconds (empty when nothing was polled)."""
+    if len(values) < 2:
+        return {}
+    cuts = statistics.quantiles(values, n=100)
+    return {"p50": round(cuts[49], 1), "p95": round(cuts[94], 1), "p99": round(cuts[98], 1), "requests": len(values)}
+
+
+class _MemorySampler(threading.Thread):
+    """Samples the stack's memory twice a second and keeps the peaks."""
+
+    def __init__(self, stack: BenchStack):
+        super().__init__(daemon=True)
+        self.stack, self.peak, self.after_1000 = stack, {"api": 0.0, "workers": []}, None
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        """Sample until stopped."""
+        while not self._stopped.wait(0.5):
+            now = self.stack.rss_mb()
+            self.peak["api"] = max(self.peak["api"], now["api"])
+            self.peak["workers"] = [max(a, b) for a, b in zip(self.peak["workers"] or now["workers"], now["workers"])]
+
+    def stop(self) -> None:
+        """Stop sampling."""
+        self._stopped.set()
+        self.join()
