@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -189,3 +192,32 @@ def test_redis_restart_mid_job(database_url, tmp_path):
     finally:
         worker.stop(signal.SIGKILL)
         server.stop()
+
+
+def postgres_restart_command() -> list[str] | None:
+    """Return the command that restarts the local PostgreSQL cluster, if this machine allows it."""
+    if shutil.which("pg_ctlcluster") is None or os.geteuid() != 0 or not Path("/etc/postgresql").is_dir():
+        return None
+    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[-1]
+    return ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"]
+
+
+def test_postgres_restart_mid_job(database_url, redis_url, tmp_path):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a database restart is a PostgreSQL case")
+    command = postgres_restart_command()
+    if command is None:
+        pytest.skip("PostgreSQL restart case skipped: no local cluster this test may restart (needs root and pg_ctlcluster)")
+    env = stack_env(database_url, redis_url, tmp_path / "storage", WHORU_TASK_IMAGES="2")
+    client = create_app({"TESTING": True, "environ": env}).test_client()
+    worker = Worker(env, tmp_path / "worker.log").start()
+    try:
+        job_id = post_files(client, [(f"p{i}.jpg", PHOTO) for i in range(16)]).get_json()["id"]
+        wait_progress(client, job_id)
+        subprocess.run(command, check=True, capture_output=True)
+        job = wait_job(client, job_id, timeout=300)
+        assert job["status"] == "succeeded" and job["counts"]["images_done"] == 16
+        assert_one_result_per_image(env, job_id)
+        assert client.get("/readyz").status_code == 200
+    finally:
+        worker.stop(signal.SIGKILL)

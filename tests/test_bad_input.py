@@ -1,0 +1,88 @@
+"""Hostile or broken uploads get a clear 4xx or a per-image code, and the service keeps serving."""
+
+from __future__ import annotations
+
+import io
+import stat
+import zipfile
+
+import pytest
+
+from api import create_app
+from tests.conftest import stack_env
+from tests.utils.jobs import PHOTOS, all_results, make_zip, post_files, wait_job
+
+PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
+
+
+@pytest.fixture()
+def small_limits(stack, tmp_path):
+    """A client whose API has tiny upload limits, on the shared stack's database and broker."""
+    env = stack_env(stack.database_url, stack.env["WHORU_REDIS_URL"], tmp_path / "storage",
+                    WHORU_MAX_UPLOAD_BYTES="200000", WHORU_MAX_PARTS="3")
+    return create_app({"TESTING": True, "environ": env}).test_client(), tmp_path
+
+
+def test_oversized_upload_is_refused_before_the_body_is_read(small_limits):
+    client, folder = small_limits
+    response = post_files(client, [("big.jpg", b"\xff" * 300_000)])
+    assert response.status_code == 413 and response.get_json()["error"]["code"] == "request_entity_too_large"
+    assert not any((folder / "storage").rglob("*.bin"))
+
+
+def test_too_many_parts_is_413(small_limits):
+    client, _ = small_limits
+    response = post_files(client, [(f"{i}.jpg", PHOTO[:100]) for i in range(4)])
+    assert response.status_code == 413
+
+
+def test_hostile_zip_entries_are_reported_per_entry(client, stack):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("ok.jpg", PHOTO)
+        archive.writestr("../escape.jpg", PHOTO)
+        archive.writestr("/etc/abs.jpg", PHOTO)
+        archive.writestr("C:/windows.jpg", PHOTO)
+        link = zipfile.ZipInfo("link.jpg")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        archive.writestr(link, "/etc/passwd")
+        archive.writestr("inner.zip", make_zip({"a.jpg": PHOTO}))
+        archive.writestr("tiny.png", _png(1, 1))
+        archive.writestr("=HYPERLINK(1).jpg", PHOTO)
+    job_id = post_files(client, [("hostile.zip", buffer.getvalue())]).get_json()["id"]
+    job = wait_job(client, job_id)
+    assert job["status"] == "succeeded"
+    results = {i["name"]: i for i in all_results(client, job_id, page_size=50)}
+    codes = {name: (i["error"] or {}).get("code") for name, i in results.items()}
+    assert codes == {"ok.jpg": None, "../escape.jpg": "unsafe_path", "/etc/abs.jpg": "unsafe_path",
+                     "C:/windows.jpg": "unsafe_path", "link.jpg": "symlink", "inner.zip": "nested_archive",
+                     "tiny.png": None, "=HYPERLINK(1).jpg": None}
+    assert results["tiny.png"]["status"] == "no_face" and results["tiny.png"]["faces"] == []
+    storage = stack.env["WHORU_STORAGE_DIR"]
+    assert not list(__import__("pathlib").Path(storage).parent.glob("escape.jpg"))
+    csv_text = client.get(f"/v1/jobs/{job_id}/results.csv").get_data(as_text=True)
+    assert "'=HYPERLINK(1).jpg" in csv_text
+
+
+def test_a_zip_that_is_not_a_zip_is_400(client):
+    response = post_files(client, [("broken.zip", b"PK\x03\x04 but nothing else")])
+    assert response.status_code == 400
+
+
+def test_giant_and_truncated_images_fail_alone(client):
+    giant = _png(20_000, 20_000)
+    truncated = PHOTO[: len(PHOTO) // 2]
+    job_id = post_files(client, [("giant.png", giant), ("cut.jpg", truncated), ("ok.jpg", PHOTO)]).get_json()["id"]
+    wait_job(client, job_id)
+    codes = {i["name"]: (i["error"] or {}).get("code") for i in all_results(client, job_id)}
+    assert codes == {"giant.png": "too_many_pixels", "cut.jpg": "corrupt_image", "ok.jpg": None}
+    assert client.get("/healthz").status_code == 200
+
+
+def _png(width: int, height: int) -> bytes:
+    """Return a small-on-disk grayscale PNG of the given size."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (width, height)).save(buffer, "PNG")
+    return buffer.getvalue()
