@@ -18,6 +18,13 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def free_port() -> int:
+    """Return a free TCP port on localhost."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def local_redis_url() -> str | None:
     """Return the machine's Redis URL if one answers on 127.0.0.1:6379."""
     try:

@@ -6,7 +6,6 @@ import csv
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +16,10 @@ import pytest
 
 from tests.conftest import MODEL
 from tests.utils.jobs import PHOTOS
+from tests.utils.services import free_port
 
 TRUTH = json.loads((PHOTOS / "faces.json").read_text())
 
-
-def free_port() -> int:
-    """Return a free TCP port on localhost."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_ready(url: str, process: subprocess.Popen, timeout: float = 120) -> None:

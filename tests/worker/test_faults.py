@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ from sqlalchemy import create_engine, func, select, update
 from api import create_app
 from tests.conftest import stack_env
 from tests.utils.jobs import PHOTOS, all_results, post_files, wait_job
-from tests.utils.services import ROOT, Worker
+from tests.utils.services import ROOT, Worker, free_port
 from whoru.db.schema import Face, Image, Job
 
 PHOTO = (PHOTOS / "dlib_2008_001322.jpg").read_bytes()
@@ -163,12 +162,6 @@ class RedisServer:
         self.process.terminate()
         self.process.wait(30)
 
-
-def free_port() -> int:
-    """Return a free TCP port on localhost."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_redis_restart_mid_job(database_url, tmp_path):

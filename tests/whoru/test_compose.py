@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from whoru.cli import main
 from whoru.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
