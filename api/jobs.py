@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import datetime
 
 from flask import Blueprint, abort, current_app, request, url_for
@@ -17,7 +16,7 @@ from whoru.db.jobs import add_job, counts, list_jobs
 from whoru.db.schema import Job
 from whoru.logs import get_logger
 from whoru.results import job_json
-from whoru.storage import job_dir
+from whoru.storage import remove_job_files
 
 bp = Blueprint("jobs", __name__, url_prefix="/v1/jobs")
 log = get_logger("api")
@@ -71,15 +70,30 @@ def cancel(job_id: str):
     session.execute(update(Job).where(Job.id == job_id, Job.status.in_(("queued", "running"))).values(status="canceled"))
     session.commit()
     session.refresh(job)
+    settings = current_app.config["SETTINGS"]
+    if job.status == "canceled" and not settings.keep_uploads:
+        remove_job_files(settings.storage_dir, job_id)
     log.info("job=%s cancel requested status=%s", job_id, job.status)
     return job_json(job, counts(session, job_id))
+
+
+@bp.delete("/<job_id>")
+def remove(job_id: str):
+    """Delete a job, its rows and its stored uploads; running tasks find it gone and stop."""
+    session = get_session()
+    session.get(Job, job_id) or abort(404, description=f"no job {job_id}")
+    session.execute(delete(Job).where(Job.id == job_id))
+    session.commit()
+    remove_job_files(current_app.config["SETTINGS"].storage_dir, job_id)
+    log.info("job=%s deleted", job_id)
+    return "", 204
 
 
 def _forget(session, job: Job, settings) -> None:
     """Remove a job that could not be queued, so the client's retry is the only copy."""
     session.execute(delete(Job).where(Job.id == job.id))
     session.commit()
-    shutil.rmtree(job_dir(settings.storage_dir, job.id), ignore_errors=True)
+    remove_job_files(settings.storage_dir, job.id)
     log.warning("job=%s removed: the task queue was unreachable", job.id)
 
 

@@ -44,6 +44,7 @@ class Settings:
     page_size: int = 100
     max_page_size: int = 1000
     log_level: str = "INFO"
+    keep_uploads: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -79,6 +80,10 @@ class Settings:
 
 def _convert(kind, raw: str, name: str):
     """Convert one environment string to the field's type."""
+    if kind in ("bool", bool):
+        if raw.lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            raise ValueError(f"WHORU_{name.upper()}={raw!r} is not a valid bool (use true or false)")
+        return raw.lower() in ("1", "true", "yes", "on")
     kind = {"int": int, "float": float, "str": str, "Path": Path}.get(kind if isinstance(kind, str) else kind.__name__)
     try:
         return kind(raw)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import stat
 import zipfile
 from contextlib import contextmanager
@@ -47,6 +48,11 @@ def is_image_name(name: str) -> bool:
 def job_dir(storage_dir: Path, job_id: str) -> Path:
     """Return the folder holding one job's uploads."""
     return storage_dir / "jobs" / job_id
+
+
+def remove_job_files(storage_dir: Path, job_id: str) -> None:
+    """Delete a job's stored uploads (its results stay in the database)."""
+    shutil.rmtree(job_dir(storage_dir, job_id), ignore_errors=True)
 
 
 def zip_entries(path: Path, limits: ZipLimits) -> list[Entry]:

@@ -14,6 +14,7 @@ from whoru.db.rows import ImageOutcome, save_outcomes
 from whoru.db.schema import Image, Job
 from whoru.logs import get_logger
 from whoru.stages import Stages
+from whoru.storage import remove_job_files
 from worker import state
 from worker.analyse import analyse_images
 
@@ -56,6 +57,8 @@ def process_images(job_id: str, first: int, last: int) -> None:
         with stages("db_write"):
             status = finish_if_complete(session, job_id)
             session.commit()
+    if status and not process.settings.keep_uploads:
+        remove_job_files(process.settings.storage_dir, job_id)
     faces = sum(len(o.faces) for o in outcomes)
     log.info("job=%s task=%d-%d images=%d faces=%d ms=%.0f stages=%s%s", job_id, first, last, len(outcomes), faces,
              (time.perf_counter() - started) * 1000, stages.json(), f" job_status={status}" if status else "")

@@ -76,3 +76,19 @@ def test_seed_model_predicts_through_the_shared_loader(trained):
     predictions = model.predict(faces)
     assert predictions.age.shape == (3,) and predictions.age_bin_probabilities.shape == (3, 5)
     np.testing.assert_allclose(predictions.ethnicity_probabilities.sum(axis=1), 1, atol=1e-4)
+
+
+def test_mirror_averaging_is_the_mean_of_a_face_and_its_mirror(trained, tmp_path):
+    import shutil
+
+    folder = tmp_path / "mirrored"
+    shutil.copytree(trained["default"], folder, ignore=shutil.ignore_patterns("checkpoints"))
+    card = json.loads((folder / "card.json").read_text())
+    card["inference"] = {"mirror_average": True}
+    (folder / "card.json").write_text(json.dumps(card))
+    faces = np.random.default_rng(0).integers(0, 255, (4, 64, 64, 3), dtype=np.uint8)
+    plain = FaceModel(trained["default"])
+    mirrored = FaceModel(folder).predict(faces)
+    one, two = plain.predict(faces), plain.predict(faces[:, :, ::-1])
+    np.testing.assert_allclose(mirrored.female_probability, (one.female_probability + two.female_probability) / 2, atol=1e-5)
+    np.testing.assert_allclose(mirrored.ethnicity_probabilities, (one.ethnicity_probabilities + two.ethnicity_probabilities) / 2, atol=1e-5)

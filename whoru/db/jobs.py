@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from whoru.db.schema import Image, Job, Upload, utcnow
@@ -82,6 +82,18 @@ def mark_running(session: Session, job_id: str) -> bool:
     session.execute(update(Job).where(Job.id == job_id, Job.status == "queued").values(status="running", started_at=utcnow()))
     status = session.scalar(select(Job.status).where(Job.id == job_id))
     return status == "running"
+
+
+def ended_before(session: Session, moment) -> list[str]:
+    """Return the ids of jobs that ended (or were canceled) and were created before a moment."""
+    query = select(Job.id).where(Job.created_at < moment, Job.status.in_(("succeeded", "failed", "canceled")))
+    return list(session.scalars(query))
+
+
+def delete_jobs(session: Session, job_ids: list[str]) -> None:
+    """Delete jobs with their uploads, images and faces (the database cascades)."""
+    for start in range(0, len(job_ids), 500):
+        session.execute(delete(Job).where(Job.id.in_(job_ids[start : start + 500])))
 
 
 def finish_if_complete(session: Session, job_id: str) -> str | None:

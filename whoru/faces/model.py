@@ -51,7 +51,11 @@ class FaceModel:
             raise ValueError(f"expected faces of shape (n, {self.spec.shape}), got {faces.shape}")
         if len(faces) == 0:
             return _empty()
-        outputs = {role: _run(net, faces, batch_size) for role, net in self._nets.items()}
+        mirror = self.card.get("inference", {}).get("mirror_average", False)
+        batch = np.concatenate([faces, faces[:, :, ::-1]]) if mirror else faces
+        outputs = {role: _run(net, batch, batch_size) for role, net in self._nets.items()}
+        if mirror:
+            outputs = {role: _mean_of_halves(out) for role, out in outputs.items()}
         if self.card["format"] == "multitask":
             return _from_multitask(outputs["model"])
         return _from_seed(outputs)
@@ -63,6 +67,14 @@ def _run(net, faces: np.ndarray, batch_size: int):
     if isinstance(chunks[0], dict):
         return {key: np.concatenate([np.asarray(c[key]) for c in chunks]) for key in chunks[0]}
     return np.concatenate([np.asarray(c) for c in chunks])
+
+
+def _mean_of_halves(out):
+    """Average the predictions for the faces (first half) and their mirror images (second half)."""
+    if isinstance(out, dict):
+        return {key: _mean_of_halves(value) for key, value in out.items()}
+    half = len(out) // 2
+    return (out[:half] + out[half:]) / 2
 
 
 def _from_multitask(out: dict[str, np.ndarray]) -> Predictions:

@@ -1,0 +1,60 @@
+"""Cancel, delete, retention of uploads and purging of old jobs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import create_engine, update
+
+from tests.utils.jobs import PHOTOS, all_results, post_files, wait_job
+from whoru.db.schema import Job
+from whoru.storage import job_dir
+
+PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
+
+
+def test_uploads_are_deleted_when_the_job_ends(client, stack):
+    job_id = post_files(client, [("a.jpg", PHOTO)]).get_json()["id"]
+    folder = job_dir(Path(stack.env["WHORU_STORAGE_DIR"]), job_id)
+    wait_job(client, job_id)
+    assert not folder.exists()
+    assert all_results(client, job_id)[0]["status"] == "done"
+
+
+def test_delete_removes_the_job_and_its_rows(client):
+    job_id = post_files(client, [("a.jpg", PHOTO)]).get_json()["id"]
+    wait_job(client, job_id)
+    assert client.delete(f"/v1/jobs/{job_id}").status_code == 204
+    assert client.get(f"/v1/jobs/{job_id}").status_code == 404
+    assert client.get(f"/v1/jobs/{job_id}/results").status_code == 404
+    assert client.delete(f"/v1/jobs/{job_id}").status_code == 404
+
+
+def test_canceled_results_so_far_stay_readable(client):
+    files = [(f"p{i}.jpg", PHOTO) for i in range(20)]
+    job_id = post_files(client, files).get_json()["id"]
+    client.post(f"/v1/jobs/{job_id}/cancel")
+    job = wait_job(client, job_id)
+    assert job["status"] == "canceled"
+    images = all_results(client, job_id, page_size=50)
+    assert len(images) == 20
+    assert {i["status"] for i in images} <= {"done", "pending"}
+
+
+def test_purge_removes_only_old_ended_jobs(client, stack):
+    old = post_files(client, [("a.jpg", PHOTO)]).get_json()["id"]
+    fresh = post_files(client, [("b.jpg", PHOTO)]).get_json()["id"]
+    wait_job(client, old)
+    wait_job(client, fresh)
+    engine = create_engine(stack.env["WHORU_DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(update(Job).where(Job.id == old).values(created_at=Job.created_at - __import__("datetime").timedelta(days=40)))
+    engine.dispose()
+    env = {**os.environ, **stack.env}
+    result = subprocess.run([sys.executable, "-m", "whoru", "purge", "--older-than", "30"], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert client.get(f"/v1/jobs/{old}").status_code == 404
+    assert client.get(f"/v1/jobs/{fresh}").status_code == 200
