@@ -10,7 +10,7 @@ from whoru.settings import Settings
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the API app from WHORU_* settings (or test_config overrides)."""
-    from api import database, errors, health, jobs, openapi, queue, results, uploads
+    from api import auth, database, errors, health, jobs, openapi, queue, results, uploads
 
     settings = Settings.from_env((test_config or {}).get("environ"))
     configure_logging(settings.log_level)
@@ -19,6 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update({k: v for k, v in (test_config or {}).items() if k != "environ"})
     app.request_class = uploads.StoringRequest
     database.init_app(app)
+    auth.init_app(app)
     queue.init_app(app)
     errors.init_app(app)
     for module in (health, jobs, results, openapi):

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, request, url_for
 from sqlalchemy import delete, update
 
 from api import queue
+from api.auth import owned_job, owner_id
 from api.database import get_session
 from api.paging import decode_token, encode_token, page_size
 from api.uploads import store_parts
@@ -29,7 +30,7 @@ def create():
     job_id, uploads = store_parts(request.files.getlist("file"), settings)
     model = current_app.config.get("MODEL_CARD") or _model_card(settings.model)
     session = get_session()
-    job = Job(id=job_id, status="queued", model_name=model["name"], model_version=model["version"])
+    job = Job(id=job_id, status="queued", model_name=model["name"], model_version=model["version"], api_key_id=owner_id())
     add_job(session, job, uploads)
     session.commit()
     try:
@@ -46,7 +47,7 @@ def create():
 def show(job_id: str):
     """Return a job's status and counts."""
     session = get_session()
-    job = session.get(Job, job_id) or abort(404, description=f"no job {job_id}")
+    job = owned_job(job_id)
     headers = {"Retry-After": "2"} if job.status in ("queued", "running") else {}
     return job_json(job, counts(session, job_id)), 200, headers
 
@@ -57,7 +58,7 @@ def index():
     settings = current_app.config["SETTINGS"]
     size = page_size(settings)
     session = get_session()
-    jobs = list_jobs(session, size + 1, _decode_cursor(request.args.get("page_token")))
+    jobs = list_jobs(session, owner_id(), size + 1, _decode_cursor(request.args.get("page_token")))
     token = _encode_cursor(jobs[size - 1]) if len(jobs) > size else None
     return {"jobs": [job_json(job, counts(session, job.id)) for job in jobs[:size]], "next_page_token": token}
 
@@ -66,7 +67,7 @@ def index():
 def cancel(job_id: str):
     """Stop a queued or running job; images not yet processed stay pending."""
     session = get_session()
-    job = session.get(Job, job_id) or abort(404, description=f"no job {job_id}")
+    job = owned_job(job_id)
     session.execute(update(Job).where(Job.id == job_id, Job.status.in_(("queued", "running"))).values(status="canceled"))
     session.commit()
     session.refresh(job)
@@ -81,7 +82,7 @@ def cancel(job_id: str):
 def remove(job_id: str):
     """Delete a job, its rows and its stored uploads; running tasks find it gone and stop."""
     session = get_session()
-    session.get(Job, job_id) or abort(404, description=f"no job {job_id}")
+    owned_job(job_id)
     session.execute(delete(Job).where(Job.id == job_id))
     session.commit()
     remove_job_files(current_app.config["SETTINGS"].storage_dir, job_id)

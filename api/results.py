@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, request, stream_with_context
 
+from api.auth import owned_job
 from api.database import get_session, new_session
 from api.paging import decode_token, encode_token, page_size
 from whoru.db.jobs import images_page
-from whoru.db.schema import Job
 from whoru.results import image_json
 from whoru.results_csv import csv_chunks
 
@@ -21,7 +21,7 @@ def page(job_id: str):
     settings = current_app.config["SETTINGS"]
     size = page_size(settings)
     session = get_session()
-    session.get(Job, job_id) or abort(404, description=f"no job {job_id}")
+    owned_job(job_id)
     images = images_page(session, job_id, _after(request.args.get("page_token")), size + 1)
     token = _token(images[size - 1].position) if len(images) > size else None
     return {"images": [image_json(image) for image in images[:size]], "next_page_token": token}
@@ -30,8 +30,7 @@ def page(job_id: str):
 @bp.get("/<job_id>/results.csv")
 def csv(job_id: str):
     """Stream every result row as CSV, reading the database a page at a time."""
-    job = get_session().get(Job, job_id) or abort(404, description=f"no job {job_id}")
-    version = job.model_version
+    version = owned_job(job_id).model_version
     headers = {"Content-Disposition": f'attachment; filename="{job_id}.csv"'}
     return Response(stream_with_context(csv_chunks(_pages(job_id), version)), mimetype="text/csv", headers=headers)
 

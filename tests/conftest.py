@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from api import create_app
+from tests.utils.jobs import keyed_client
 from tests.utils.services import ROOT, Worker, create_postgres_database, drop_postgres_database, start_embedded_redis
 from whoru.db.migrate import upgrade
 
@@ -84,6 +85,6 @@ def app(stack):
 
 
 @pytest.fixture()
-def client(app):
-    """Return a test client of the API."""
-    return app.test_client()
+def client(app, stack):
+    """Return a test client of the API with an API key of its own."""
+    return keyed_client(app, stack.database_url)

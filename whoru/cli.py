@@ -13,6 +13,7 @@ SUBCOMMANDS = {
     "api": ("api.cli", "api_command", "Run the HTTP API with gunicorn."),
     "worker": ("worker.cli", "worker_command", "Run a Celery worker that analyses images."),
     "db": ("whoru.db.cli", "db", "Manage the database schema."),
+    "keys": ("whoru.keys_cli", "keys", "Create, list and revoke API keys."),
     "purge": ("whoru.purge", "purge", "Remove old finished jobs and their files."),
     "submit": ("whoru.client.cli", "submit", "Submit files and folders as one job."),
     "status": ("whoru.client.cli", "status", "Show a job's status."),

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import click
 
+from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.db.migrate import upgrade
+from whoru.keys import LOCAL_KEY_FILE, ensure_local_key
 from whoru.logs import configure_logging, get_logger
 from whoru.settings import Settings
 
@@ -28,6 +30,7 @@ def serve(host: str, port: int) -> None:
     Path(settings.storage_dir).mkdir(parents=True, exist_ok=True)
     redis_server, env = start_broker(settings)
     upgrade(settings.database_url)
+    _local_key(settings.database_url)
     env.setdefault("WHORU_DATABASE_URL", settings.database_url)
     children = [
         spawn(["api", "--host", host, "--port", str(port)], env),
@@ -41,6 +44,15 @@ def serve(host: str, port: int) -> None:
         if redis_server is not None:
             redis_server.shutdown()
         log.info("stopped")
+
+
+def _local_key(database_url: str) -> None:
+    """Make sure the local user has an API key in ./var/api-key, as the CLI expects."""
+    engine = make_engine(database_url)
+    with make_sessionmaker(engine)() as session:
+        ensure_local_key(session)
+    engine.dispose()
+    log.info("API key for this machine is in %s", LOCAL_KEY_FILE)
 
 
 def start_broker(settings: Settings, data: Path = Path("var/redis")):

@@ -10,7 +10,7 @@ import pytest
 
 from api import create_app
 from tests.conftest import stack_env
-from tests.utils.jobs import PHOTOS, all_results, make_zip, post_files, wait_job
+from tests.utils.jobs import PHOTOS, all_results, keyed_client, make_zip, post_files, wait_job
 
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
 
@@ -20,7 +20,7 @@ def small_limits(stack, tmp_path):
     """A client whose API has tiny upload limits, on the shared stack's database and broker."""
     env = stack_env(stack.database_url, stack.env["WHORU_REDIS_URL"], tmp_path / "storage",
                     WHORU_MAX_UPLOAD_BYTES="200000", WHORU_MAX_PARTS="3")
-    return create_app({"TESTING": True, "environ": env}).test_client(), tmp_path
+    return keyed_client(create_app({"TESTING": True, "environ": env}), stack.database_url), tmp_path
 
 
 def test_oversized_upload_is_refused_before_the_body_is_read(small_limits):

@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import io
 import time
+import uuid
 import zipfile
 from pathlib import Path
 
+from whoru.db.engine import make_engine, make_sessionmaker
+from whoru.keys import create_key
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PHOTOS = FIXTURES / "photos"
+
+
+def keyed_client(app, database_url: str, name: str | None = None):
+    """Return a test client that sends a fresh API key with every request."""
+    engine = make_engine(database_url)
+    with make_sessionmaker(engine)() as session:
+        key = create_key(session, name or f"test-{uuid.uuid4().hex[:8]}")
+        session.commit()
+    engine.dispose()
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+    return client
 
 
 def make_zip(entries: dict[str, bytes]) -> bytes:

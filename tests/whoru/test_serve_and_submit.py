@@ -55,11 +55,13 @@ def served(tmp_path):
 def test_submit_waits_and_writes_csv_and_json_then_serve_stops_cleanly(served, tmp_path):
     url, process, folder = served
     assert (folder / "var" / "whoru.db").exists()
+    assert (folder / "var" / "api-key").read_text().startswith("whoru_")
     children = psutil.Process(process.pid).children(recursive=True)
     assert len(children) >= 3
     out_csv, out_json = tmp_path / "out.csv", tmp_path / "out.json"
     result = subprocess.run([sys.executable, "-m", "whoru", "submit", str(PHOTOS), "--server", url, "--wait",
-                             "--csv", str(out_csv), "--json", str(out_json)], capture_output=True, text=True, timeout=300)
+                             "--csv", str(out_csv), "--json", str(out_json)], capture_output=True, text=True, timeout=300,
+                            cwd=folder)
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(out_csv.open()))
     per_image = {name: sum(1 for r in rows if r["image"] == name and r["face"] != "") for name in TRUTH}

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, func, select, update
 
 from api import create_app
 from tests.conftest import stack_env
-from tests.utils.jobs import PHOTOS, all_results, post_files, wait_job
+from tests.utils.jobs import PHOTOS, all_results, keyed_client, post_files, wait_job
 from tests.utils.services import ROOT, Worker, free_port
 from whoru.db.schema import Face, Image, Job
 
@@ -28,6 +28,7 @@ def deployment(database_url, redis_url, tmp_path):
     """An app and a not-yet-started worker of their own, so a test may kill or restart it."""
     env = stack_env(database_url, redis_url, tmp_path / "storage", WHORU_TASK_IMAGES="2")
     app = create_app({"TESTING": True, "environ": env})
+    client = keyed_client(app, database_url)
     workers = []
 
     def start(**extra) -> Worker:
@@ -35,7 +36,7 @@ def deployment(database_url, redis_url, tmp_path):
         workers.append(worker)
         return worker
 
-    yield app.test_client(), start, env
+    yield client, start, env
     for worker in workers:
         worker.stop(signal.SIGKILL)
 
@@ -167,7 +168,7 @@ class RedisServer:
 def test_redis_restart_mid_job(database_url, tmp_path):
     server = RedisServer(tmp_path).start()
     env = stack_env(database_url, f"redis://127.0.0.1:{server.port}/0", tmp_path / "storage", WHORU_TASK_IMAGES="2")
-    client = create_app({"TESTING": True, "environ": env}).test_client()
+    client = keyed_client(create_app({"TESTING": True, "environ": env}), database_url)
     worker = Worker(env, tmp_path / "worker.log").start()
     try:
         job_id = post_files(client, [(f"p{i}.jpg", PHOTO) for i in range(16)]).get_json()["id"]
@@ -202,7 +203,7 @@ def test_postgres_restart_mid_job(database_url, redis_url, tmp_path):
     if command is None:
         pytest.skip("PostgreSQL restart case skipped: no local cluster this test may restart (needs root and pg_ctlcluster)")
     env = stack_env(database_url, redis_url, tmp_path / "storage", WHORU_TASK_IMAGES="2")
-    client = create_app({"TESTING": True, "environ": env}).test_client()
+    client = keyed_client(create_app({"TESTING": True, "environ": env}), database_url)
     worker = Worker(env, tmp_path / "worker.log").start()
     try:
         job_id = post_files(client, [(f"p{i}.jpg", PHOTO) for i in range(16)]).get_json()["id"]

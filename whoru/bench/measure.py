@@ -23,14 +23,14 @@ def run_job(stack: BenchStack, workload: Path, pollers: int) -> dict:
     memory.start()
     submitted = datetime.now(timezone.utc)
     with workload.open("rb") as file:
-        response = requests.post(f"{stack.url}/v1/jobs", files={"file": (workload.name, file, "application/zip")}, timeout=3600)
+        response = stack.http.post(f"{stack.url}/v1/jobs", files={"file": (workload.name, file, "application/zip")}, timeout=3600)
     response.raise_for_status()
     job_id = response.json()["id"]
     latencies: list[float] = []
-    threads = [threading.Thread(target=_poll, args=(stack.url, job_id, latencies), daemon=True) for _ in range(pollers)]
+    threads = [threading.Thread(target=_poll, args=(stack, job_id, latencies), daemon=True) for _ in range(pollers)]
     for thread in threads:
         thread.start()
-    job = _wait(stack.url, job_id, memory)
+    job = _wait(stack, job_id, memory)
     for thread in threads:
         thread.join()
     memory.stop()
@@ -39,10 +39,10 @@ def run_job(stack: BenchStack, workload: Path, pollers: int) -> dict:
             "rss_mb": memory.peak, "rss_after_1000": memory.after_1000, "rss_end": stack.rss_mb()}
 
 
-def _wait(url: str, job_id: str, memory: "_MemorySampler") -> dict:
+def _wait(stack: BenchStack, job_id: str, memory: "_MemorySampler") -> dict:
     """Poll until the job ends, noting memory once 1,000 images are done."""
     while True:
-        job = requests.get(f"{url}/v1/jobs/{job_id}", timeout=60).json()
+        job = stack.http.get(f"{stack.url}/v1/jobs/{job_id}", timeout=60).json()
         if memory.after_1000 is None and job["counts"]["images_done"] + job["counts"]["images_failed"] >= 1000:
             memory.after_1000 = memory.stack.rss_mb()
         if job["status"] in ("succeeded", "failed", "canceled"):
@@ -50,12 +50,13 @@ def _wait(url: str, job_id: str, memory: "_MemorySampler") -> dict:
         time.sleep(0.2)
 
 
-def _poll(url: str, job_id: str, latencies: list[float]) -> None:
+def _poll(stack: BenchStack, job_id: str, latencies: list[float]) -> None:
     """Poll a job's status as a client would, recording each request's latency, until it ends."""
     session = requests.Session()
+    session.headers.update(stack.http.headers)
     while True:
         started = time.perf_counter()
-        job = session.get(f"{url}/v1/jobs/{job_id}", timeout=60).json()
+        job = session.get(f"{stack.url}/v1/jobs/{job_id}", timeout=60).json()
         latencies.append((time.perf_counter() - started) * 1000)
         if job["status"] in ("succeeded", "failed", "canceled"):
             return

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import socket
 import time
+import uuid
 from pathlib import Path
 
 import psutil
 import requests
 
+from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.db.migrate import upgrade
+from whoru.keys import create_key
 from whoru.serve import spawn, start_broker, stop_all
 from whoru.settings import Settings
 
@@ -41,6 +44,8 @@ class BenchStack:
         self.redis, broker_env = start_broker(settings, self.folder / "redis")
         self.env = {**self.env, **{k: v for k, v in broker_env.items() if k == "WHORU_REDIS_URL"}}
         upgrade(self.env["WHORU_DATABASE_URL"])
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {_bench_key(self.env['WHORU_DATABASE_URL'])}"
         log = self.worker_log.open("wb")
         self.api = spawn(["api", "--port", str(self.port), "--workers", "1"], self.env, (self.folder / "api.log").open("wb"))
         self.worker = spawn(["worker", "--concurrency", str(self.workers), "--loglevel", "WARNING"], self.env, log)
@@ -59,7 +64,7 @@ class BenchStack:
         while time.monotonic() < deadline:
             ready = self.worker_log.read_text(errors="replace").count("worker process ready") >= self.workers
             try:
-                if ready and requests.get(f"{self.url}/readyz", timeout=2).ok:
+                if ready and self.http.get(f"{self.url}/readyz", timeout=2).ok:
                     return
             except requests.ConnectionError:
                 pass
@@ -71,6 +76,16 @@ class BenchStack:
         api = psutil.Process(self.api.pid)
         workers = psutil.Process(self.worker.pid).children()
         return {"api": _tree_mb(api), "workers": [round(p.memory_info().rss / 2**20, 1) for p in workers]}
+
+
+def _bench_key(database_url: str) -> str:
+    """Create an API key for this bench run."""
+    engine = make_engine(database_url)
+    with make_sessionmaker(engine)() as session:
+        key = create_key(session, f"bench-{uuid.uuid4().hex[:8]}")
+        session.commit()
+    engine.dispose()
+    return key
 
 
 def _tree_mb(process: psutil.Process) -> float:

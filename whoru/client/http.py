@@ -1,4 +1,4 @@
-"""Talk to a whoru server: upload with a progress bar, poll, download."""
+"""Talk to a whoru server with an API key: upload with a progress bar, poll, download."""
 
 from __future__ import annotations
 
@@ -30,58 +30,62 @@ def _check(response: requests.Response) -> requests.Response:
     raise ServerError(f"HTTP {response.status_code} from {response.url}: {message}")
 
 
-def upload(server: str, parts: list[Path], show_progress: bool = True) -> dict:
-    """POST all parts as one job, streamed from disk; return the job."""
-    with ExitStack() as stack:
-        fields = [("file", (p.name, stack.enter_context(p.open("rb")), "application/zip")) for p in parts]
-        encoder = MultipartEncoder(fields=fields)
-        bar = stack.enter_context(tqdm(total=encoder.len, unit="B", unit_scale=True, desc="upload", disable=not show_progress))
-        monitor = MultipartEncoderMonitor(encoder, lambda m: bar.update(m.bytes_read - bar.n))
-        response = requests.post(f"{server}/v1/jobs", data=monitor, headers={"Content-Type": monitor.content_type}, timeout=3600)
-    return _check(response).json()
+class Client:
+    """One server, one key."""
 
+    def __init__(self, server: str, key: str | None):
+        self.server = server.rstrip("/")
+        self.http = requests.Session()
+        if key:
+            self.http.headers["Authorization"] = f"Bearer {key}"
 
-def get_job(server: str, job_id: str) -> dict:
-    """Return a job's status."""
-    return _check(requests.get(f"{server}/v1/jobs/{job_id}", timeout=60)).json()
+    def upload(self, parts: list[Path], show_progress: bool = True) -> dict:
+        """POST all parts as one job, streamed from disk; return the job."""
+        with ExitStack() as stack:
+            fields = [("file", (p.name, stack.enter_context(p.open("rb")), "application/zip")) for p in parts]
+            encoder = MultipartEncoder(fields=fields)
+            bar = stack.enter_context(tqdm(total=encoder.len, unit="B", unit_scale=True, desc="upload", disable=not show_progress))
+            monitor = MultipartEncoderMonitor(encoder, lambda m: bar.update(m.bytes_read - bar.n))
+            response = self.http.post(f"{self.server}/v1/jobs", data=monitor, headers={"Content-Type": monitor.content_type}, timeout=3600)
+        return _check(response).json()
 
+    def job(self, job_id: str) -> dict:
+        """Return a job's status."""
+        return _check(self.http.get(f"{self.server}/v1/jobs/{job_id}", timeout=60)).json()
 
-def wait(server: str, job_id: str, show_progress: bool = True, interval: float = 1.0) -> dict:
-    """Poll until the job ends, with a progress bar over its images; return the final job."""
-    job = get_job(server, job_id)
-    with tqdm(total=job["counts"]["images_total"], unit="img", desc="process", disable=not show_progress) as bar:
-        while True:
-            counts = job["counts"]
-            bar.update(counts["images_done"] + counts["images_failed"] - bar.n)
-            bar.set_postfix(faces=counts["faces"], status=job["status"])
-            if job["status"] in FINAL:
-                return job
-            time.sleep(interval)
-            job = get_job(server, job_id)
+    def wait(self, job_id: str, show_progress: bool = True, interval: float = 1.0) -> dict:
+        """Poll until the job ends, with a progress bar over its images; return the final job."""
+        job = self.job(job_id)
+        with tqdm(total=job["counts"]["images_total"], unit="img", desc="process", disable=not show_progress) as bar:
+            while True:
+                counts = job["counts"]
+                bar.update(counts["images_done"] + counts["images_failed"] - bar.n)
+                bar.set_postfix(faces=counts["faces"], status=job["status"])
+                if job["status"] in FINAL:
+                    return job
+                time.sleep(interval)
+                job = self.job(job_id)
 
+    def download_csv(self, job_id: str, out: Path) -> None:
+        """Stream the job's CSV to a file."""
+        with self.http.get(f"{self.server}/v1/jobs/{job_id}/results.csv", stream=True, timeout=3600) as response:
+            _check(response)
+            with out.open("wb") as file:
+                for chunk in response.iter_content(1 << 16):
+                    file.write(chunk)
 
-def download_csv(server: str, job_id: str, out: Path) -> None:
-    """Stream the job's CSV to a file."""
-    with requests.get(f"{server}/v1/jobs/{job_id}/results.csv", stream=True, timeout=3600) as response:
-        _check(response)
-        with out.open("wb") as file:
-            for chunk in response.iter_content(1 << 16):
-                file.write(chunk)
-
-
-def download_json(server: str, job_id: str, out: Path, page_size: int = 1000) -> None:
-    """Write `{job, images}` with every page of results, streaming images to the file."""
-    job = get_job(server, job_id)
-    with out.open("w") as file:
-        file.write('{"job": ' + json.dumps(job) + ', "images": [')
-        token, first = None, True
-        while True:
-            params = {"page_size": page_size, **({"page_token": token} if token else {})}
-            page = _check(requests.get(f"{server}/v1/jobs/{job_id}/results", params=params, timeout=600)).json()
-            for image in page["images"]:
-                file.write(("" if first else ", ") + json.dumps(image))
-                first = False
-            token = page["next_page_token"]
-            if not token:
-                break
-        file.write("]}\n")
+    def download_json(self, job_id: str, out: Path, page_size: int = 1000) -> None:
+        """Write `{job, images}` with every page of results, streaming images to the file."""
+        with out.open("w") as file:
+            file.write('{"job": ' + json.dumps(self.job(job_id)) + ', "images": [')
+            token, first = None, True
+            while True:
+                params = {"page_size": page_size, **({"page_token": token} if token else {})}
+                page = _check(self.http.get(f"{self.server}/v1/jobs/{job_id}/results", params=params, timeout=600)).json()
+                for image in page["images"]:
+                    file.write(("" if first else ", ") + json.dumps(image))
+                    first = False
+                token = page["next_page_token"]
+                if not token:
+                    break
+            file.write("]}\n")

@@ -50,9 +50,9 @@ def counts(session: Session, job_id: str) -> Counts:
     return Counts(sum(n for n, _ in by_status.values()), done, failed, int(sum(f for _, f in by_status.values())))
 
 
-def list_jobs(session: Session, limit: int, before: tuple | None) -> list[Job]:
-    """Return jobs newest first, after a (created_at, id) cursor."""
-    query = select(Job).order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)
+def list_jobs(session: Session, owner: int, limit: int, before: tuple | None) -> list[Job]:
+    """Return one key's jobs newest first, after a (created_at, id) cursor."""
+    query = select(Job).where(Job.api_key_id == owner).order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)
     if before is not None:
         created, job_id = before
         query = query.where((Job.created_at < created) | ((Job.created_at == created) & (Job.id < job_id)))

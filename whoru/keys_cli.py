@@ -1,0 +1,54 @@
+"""`whoru keys create|list|revoke`."""
+
+from __future__ import annotations
+
+import click
+
+from whoru.db.engine import make_engine, make_sessionmaker
+from whoru.keys import create_key, list_keys, revoke_key
+from whoru.settings import Settings
+
+
+def _session():
+    """Return a session on the configured database."""
+    return make_sessionmaker(make_engine(Settings.from_env().database_url))()
+
+
+@click.group("keys")
+def keys() -> None:
+    """Manage API keys (every /v1 request needs `Authorization: Bearer KEY`)."""
+
+
+@keys.command("create")
+@click.argument("name")
+def create(name: str) -> None:
+    """Create a key and print it; it is shown only this once."""
+    with _session() as session:
+        try:
+            key = create_key(session, name)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+        session.commit()
+    click.echo(key)
+
+
+@keys.command("list")
+def list_command() -> None:
+    """List key names, creation times and whether they are revoked."""
+    with _session() as session:
+        for record in list_keys(session):
+            state = f"revoked {record.revoked_at.isoformat()}" if record.revoked_at else "active"
+            click.echo(f"{record.name}\t{record.created_at.isoformat()}\t{state}")
+
+
+@keys.command("revoke")
+@click.argument("name")
+def revoke(name: str) -> None:
+    """Revoke a key by name."""
+    with _session() as session:
+        try:
+            revoke_key(session, name)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+        session.commit()
+    click.echo(f"revoked {name}")
