@@ -7,10 +7,13 @@ from datetime import datetime
 
 from flask import Blueprint, abort, current_app, request, url_for
 from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
 
 from api import queue
 from api.auth import owned_job, owner_id
 from api.database import get_session
+from api.idempotency import earlier_job, request_digest
+from api.limits import limit_images, limit_jobs_in_flight
 from api.paging import decode_token, encode_token, page_size
 from api.uploads import store_parts
 from whoru.db.jobs import add_job, counts, list_jobs
@@ -27,12 +30,20 @@ log = get_logger("api")
 def create():
     """Store the uploaded files, create a queued job and hand it to the workers."""
     settings = current_app.config["SETTINGS"]
+    session, key = get_session(), request.headers.get("Idempotency-Key")
+    limit_jobs_in_flight(session, owner_id(), settings)
     job_id, uploads = store_parts(request.files.getlist("file"), settings)
+    limit_images(uploads, settings, job_id)
+    digest = request_digest(uploads) if key else None
+    earlier = earlier_job(session, owner_id(), key, digest) if key else None
+    if earlier is not None:
+        remove_job_files(settings.storage_dir, job_id)
+        return job_json(earlier, counts(session, earlier.id)), 200, {"Location": url_for("jobs.show", job_id=earlier.id)}
     model = current_app.config.get("MODEL_CARD") or _model_card(settings.model)
-    session = get_session()
-    job = Job(id=job_id, status="queued", model_name=model["name"], model_version=model["version"], api_key_id=owner_id())
+    job = Job(id=job_id, status="queued", model_name=model["name"], model_version=model["version"], api_key_id=owner_id(),
+              idempotency_key=key, request_sha256=digest)
     add_job(session, job, uploads)
-    session.commit()
+    _commit_or_replay(session, settings, job_id)
     try:
         queue.start_job(job_id)
     except Exception:
@@ -41,6 +52,16 @@ def create():
     log.info("job=%s created images=%d parts=%d", job_id, job.images_total, len(uploads))
     location = url_for("jobs.show", job_id=job_id)
     return job_json(job, counts(session, job_id)), 202, {"Location": location, "Retry-After": "2"}
+
+
+def _commit_or_replay(session, settings, job_id: str) -> None:
+    """Commit the new job; if a concurrent retry with the same Idempotency-Key won, answer 409."""
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        remove_job_files(settings.storage_dir, job_id)
+        abort(409, description="a request with this Idempotency-Key is being processed; retry shortly")
 
 
 @bp.get("/<job_id>")

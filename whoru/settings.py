@@ -45,6 +45,8 @@ class Settings:
     max_page_size: int = 1000
     log_level: str = "INFO"
     keep_uploads: bool = False
+    key_max_jobs_in_flight: int = 50
+    key_max_images_per_job: int = 1_000_000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":

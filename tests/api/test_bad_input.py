@@ -86,3 +86,32 @@ def _png(width: int, height: int) -> bytes:
     buffer = io.BytesIO()
     Image.new("L", (width, height)).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def test_per_key_limits_answer_429(stack, tmp_path):
+    env = stack_env(stack.database_url, stack.env["WHORU_REDIS_URL"], tmp_path / "storage",
+                    WHORU_KEY_MAX_JOBS_IN_FLIGHT="1", WHORU_KEY_MAX_IMAGES_PER_JOB="3")
+    client = keyed_client(create_app({"TESTING": True, "environ": env}), stack.database_url)
+    too_big = post_files(client, [("many.zip", make_zip({f"{i}.jpg": PHOTO for i in range(4)}))])
+    assert too_big.status_code == 429 and int(too_big.headers["Retry-After"]) > 0
+    assert too_big.get_json()["error"]["code"] == "too_many_requests"
+    first = post_files(client, [(f"{i}.jpg", PHOTO) for i in range(3)])
+    assert first.status_code == 202
+    job_id = first.get_json()["id"]
+    wait_job(client, job_id)
+    _set_status(stack.database_url, job_id, "running")
+    assert post_files(client, [("x.jpg", PHOTO)]).status_code == 429
+    _set_status(stack.database_url, job_id, "succeeded")
+    assert post_files(client, [("x.jpg", PHOTO)]).status_code == 202
+
+
+def _set_status(database_url: str, job_id: str, status: str) -> None:
+    """Force a job's status, as if it were still in flight or had ended."""
+    from sqlalchemy import create_engine, update
+
+    from whoru.db.schema import Job
+
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(update(Job).where(Job.id == job_id).values(status=status))
+    engine.dispose()

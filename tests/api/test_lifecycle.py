@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, update
 
-from tests.utils.jobs import PHOTOS, all_results, post_files, wait_job
+from tests.utils.jobs import PHOTOS, all_results, keyed_client, post_files, wait_job
 from whoru.db.schema import Job
 from whoru.storage import job_dir
 
@@ -58,3 +59,18 @@ def test_purge_removes_only_old_ended_jobs(client, stack):
     assert result.returncode == 0, result.stderr
     assert client.get(f"/v1/jobs/{old}").status_code == 404
     assert client.get(f"/v1/jobs/{fresh}").status_code == 200
+
+
+def test_idempotency_key_replays_the_same_job(app, stack, client):
+    headers = {"Idempotency-Key": "upload-42"}
+    first = client.post("/v1/jobs", data={"file": [(io.BytesIO(PHOTO), "a.jpg")]}, headers=headers)
+    again = client.post("/v1/jobs", data={"file": [(io.BytesIO(PHOTO), "a.jpg")]}, headers=headers)
+    assert first.status_code == 202 and again.status_code == 200
+    assert again.get_json()["id"] == first.get_json()["id"]
+    other_body = client.post("/v1/jobs", data={"file": [(io.BytesIO(PHOTO), "b.jpg")]}, headers=headers)
+    assert other_body.status_code == 422
+    other_key = keyed_client(app, stack.database_url)
+    elsewhere = other_key.post("/v1/jobs", data={"file": [(io.BytesIO(PHOTO), "a.jpg")]}, headers=headers)
+    assert elsewhere.status_code == 202 and elsewhere.get_json()["id"] != first.get_json()["id"]
+    for response in (first, elsewhere):
+        wait_job(client if response is first else other_key, response.get_json()["id"])

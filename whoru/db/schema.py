@@ -46,6 +46,7 @@ class Job(Base):
     """One submission: its status, timings and the model that served it."""
 
     __tablename__ = "jobs"
+    __table_args__ = (UniqueConstraint("api_key_id", "idempotency_key"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
@@ -57,6 +58,8 @@ class Job(Base):
     images_total: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"), index=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_sha256: Mapped[str | None] = mapped_column(String(64))
 
     uploads: Mapped[list[Upload]] = relationship(back_populates="job", order_by="Upload.position")
 

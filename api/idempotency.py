@@ -1,0 +1,35 @@
+"""`Idempotency-Key` on POST /v1/jobs: a retried request gets the job it already made."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import abort
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from whoru.db.schema import Job, Upload
+
+MAX_KEY_LENGTH = 200
+
+
+def request_digest(uploads: list[tuple[Upload, list[dict]]]) -> str:
+    """Return a SHA-256 over the parts' names and bytes, in order."""
+    digest = hashlib.sha256()
+    for upload, _ in uploads:
+        digest.update(upload.filename.encode() + b"\0")
+        with Path(upload.path).open("rb") as file:
+            while chunk := file.read(1 << 20):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def earlier_job(session: Session, owner: int, key: str, digest: str) -> Job | None:
+    """Return the job this key already made with the same body; 422 if the body differs."""
+    if len(key) > MAX_KEY_LENGTH:
+        abort(400, description=f"Idempotency-Key is longer than {MAX_KEY_LENGTH} characters")
+    job = session.scalar(select(Job).where(Job.api_key_id == owner, Job.idempotency_key == key))
+    if job is not None and job.request_sha256 != digest:
+        abort(422, description="this Idempotency-Key was used with a different request body")
+    return job
