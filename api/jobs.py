@@ -128,7 +128,7 @@ def _model_card(model_dir) -> dict:
 
 def _encode_cursor(job: Job) -> str:
     """Return an opaque token for the position after a job."""
-    return encode_token(f"{job.created_at.isoformat()}|{job.id}")
+    return encode_token(f"jobs:{owner_id()}", f"{job.created_at.isoformat()}|{job.id}")
 
 
 def _decode_cursor(token: str | None) -> tuple | None:
@@ -136,7 +136,7 @@ def _decode_cursor(token: str | None) -> tuple | None:
     if not token:
         return None
     try:
-        created, job_id = decode_token(token).split("|", 1)
+        created, job_id = decode_token(f"jobs:{owner_id()}", token).split("|", 1)
         return datetime.fromisoformat(created), job_id
     except ValueError:
         abort(400, description="page_token is not valid")

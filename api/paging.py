@@ -18,14 +18,17 @@ def page_size(settings) -> int:
     return size
 
 
-def encode_token(value: str) -> str:
-    """Return an opaque token for a cursor value."""
-    return base64.urlsafe_b64encode(value.encode()).decode()
+def encode_token(scope: str, value: str) -> str:
+    """Return an opaque token for a cursor value, bound to a scope (the key, and the job if any)."""
+    return base64.urlsafe_b64encode(f"{scope}|{value}".encode()).decode()
 
 
-def decode_token(token: str) -> str:
-    """Return the cursor value of a token, or answer 400."""
+def decode_token(scope: str, token: str) -> str:
+    """Return the cursor value of a token; 400 if it is malformed or was issued for another scope."""
     try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
+        issued_for, _, value = base64.urlsafe_b64decode(token.encode()).decode().partition("|")
     except ValueError:
         abort(400, description="page_token is not valid")
+    if issued_for != scope or not value:
+        abort(400, description="page_token was not issued for this listing")
+    return value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, request, stream_with_context
 
-from api.auth import owned_job
+from api.auth import owned_job, owner_id
 from api.database import get_session, new_session
 from api.paging import decode_token, encode_token, page_size
 from whoru.db.jobs import images_page
@@ -22,8 +22,8 @@ def page(job_id: str):
     size = page_size(settings)
     session = get_session()
     owned_job(job_id)
-    images = images_page(session, job_id, _after(request.args.get("page_token")), size + 1)
-    token = _token(images[size - 1].position) if len(images) > size else None
+    images = images_page(session, job_id, _after(job_id, request.args.get("page_token")), size + 1)
+    token = _token(job_id, images[size - 1].position) if len(images) > size else None
     return {"images": [image_json(image) for image in images[:size]], "next_page_token": token}
 
 
@@ -48,16 +48,16 @@ def _pages(job_id: str):
         session.close()
 
 
-def _token(position: int) -> str:
-    """Return an opaque page token for the images after a position."""
-    return encode_token(str(position))
+def _token(job_id: str, position: int) -> str:
+    """Return an opaque page token for the images of a job after a position."""
+    return encode_token(f"results:{owner_id()}:{job_id}", str(position))
 
 
-def _after(token: str | None) -> int:
+def _after(job_id: str, token: str | None) -> int:
     """Return the position a page token stands for (-1 for the first page)."""
     if not token:
         return -1
     try:
-        return int(decode_token(token))
+        return int(decode_token(f"results:{owner_id()}:{job_id}", token))
     except ValueError:
         abort(400, description="page_token is not valid")

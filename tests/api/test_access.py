@@ -79,3 +79,16 @@ def test_local_key_file_is_owner_only_and_reused(stack, tmp_path):
     engine.dispose()
     assert first == again
     assert stat.S_IMODE((tmp_path / "var" / "api-key").stat().st_mode) == 0o600
+
+
+def test_page_tokens_are_bound_to_their_job_and_key(app, stack, client):
+    photos = [("a.jpg", PHOTO), ("b.jpg", PHOTO)]
+    first, second = (post_files(client, photos).get_json()["id"] for _ in range(2))
+    for job_id in (first, second):
+        wait_job(client, job_id)
+    token = client.get(f"/v1/jobs/{first}/results?page_size=1").get_json()["next_page_token"]
+    assert client.get(f"/v1/jobs/{first}/results?page_size=1&page_token={token}").status_code == 200
+    assert client.get(f"/v1/jobs/{second}/results?page_size=1&page_token={token}").status_code == 400
+    list_token = client.get("/v1/jobs?page_size=1").get_json()["next_page_token"]
+    stranger = keyed_client(app, stack.database_url)
+    assert stranger.get(f"/v1/jobs?page_size=1&page_token={list_token}").status_code == 400
