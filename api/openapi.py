@@ -57,11 +57,16 @@ PATHS = {
     "/v1/jobs": {
         "post": {"summary": "Create a job from images and/or zip archives", "requestBody": {"required": True, "content": {
             "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}},
-            "responses": {"202": _json("Job", "Job accepted; Location and Retry-After headers set"), "400": _ERROR, "413": _ERROR, "503": _ERROR}},
+            "parameters": [{"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 200}}],
+            "responses": {"202": _json("Job", "Job accepted; Location and Retry-After headers set"),
+                          "200": _json("Job", "Idempotent replay of an earlier identical request"),
+                          "400": _ERROR, "401": _ERROR, "413": _ERROR, "422": _ERROR, "429": _ERROR, "503": _ERROR}},
         "get": {"summary": "List jobs, newest first", "parameters": _PAGING, "responses": {"200": _json("JobList", "A page of jobs"), "400": _ERROR}},
     },
     "/v1/jobs/{job_id}": {"get": {"summary": "A job's status and counts", "parameters": [_JOB_ID],
-                                  "responses": {"200": _json("Job", "The job"), "404": _ERROR}}},
+                                  "responses": {"200": _json("Job", "The job"), "401": _ERROR, "404": _ERROR}},
+                          "delete": {"summary": "Delete a job, its rows and its stored uploads", "parameters": [_JOB_ID],
+                                     "responses": {"204": {"description": "Deleted"}, "401": _ERROR, "404": _ERROR}}},
     "/v1/jobs/{job_id}/cancel": {"post": {"summary": "Cancel a queued or running job", "parameters": [_JOB_ID],
                                           "responses": {"200": _json("Job", "The job"), "404": _ERROR}}},
     "/v1/jobs/{job_id}/results": {"get": {"summary": "Per-image results in submission order", "parameters": [_JOB_ID, *_PAGING],
@@ -79,4 +84,5 @@ def document():
     """Return the OpenAPI document."""
     return {"openapi": "3.1.0", "info": {"title": "whoru", "version": whoru.__version__,
             "description": "Age, gender and ethnicity for every face, in bulk."},
-            "paths": PATHS, "components": {"schemas": SCHEMAS}}
+            "paths": PATHS, "security": [{"bearer": []}],
+            "components": {"schemas": SCHEMAS, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}}}
