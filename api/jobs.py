@@ -29,39 +29,47 @@ log = get_logger("api")
 @bp.post("")
 def create():
     """Store the uploaded files, create a queued job and hand it to the workers."""
-    settings = current_app.config["SETTINGS"]
-    session, key = get_session(), request.headers.get("Idempotency-Key")
+    settings, session = current_app.config["SETTINGS"], get_session()
     limit_jobs_in_flight(session, owner_id(), settings)
     job_id, uploads = store_parts(request.files.getlist("file"), settings)
     limit_images(uploads, settings, job_id)
+    key = request.headers.get("Idempotency-Key")
     digest = request_digest(uploads) if key else None
     earlier = earlier_job(session, owner_id(), key, digest) if key else None
     if earlier is not None:
         remove_job_files(settings.storage_dir, job_id)
-        return job_json(earlier, counts(session, earlier.id)), 200, {"Location": url_for("jobs.show", job_id=earlier.id)}
-    model = current_app.config.get("MODEL_CARD") or _model_card(settings.model)
-    job = Job(id=job_id, status="queued", model_name=model["name"], model_version=model["version"], api_key_id=owner_id(),
-              idempotency_key=key, request_sha256=digest)
-    add_job(session, job, uploads)
-    _commit_or_replay(session, settings, job_id)
+        return _answer(session, earlier, 200)
+    job = _insert_job(session, job_id, uploads, key, digest, settings)
     try:
         queue.start_job(job_id)
     except Exception:
         _forget(session, job, settings)
         raise
     log.info("job=%s created images=%d parts=%d", job_id, job.images_total, len(uploads))
-    location = url_for("jobs.show", job_id=job_id)
-    return job_json(job, counts(session, job_id)), 202, {"Location": location, "Retry-After": "2"}
+    return _answer(session, job, 202)
 
 
-def _commit_or_replay(session, settings, job_id: str) -> None:
-    """Commit the new job; if a concurrent retry with the same Idempotency-Key won, answer 409."""
+def _answer(session, job: Job, status: int):
+    """Return the job with its Location (and, for a new job, Retry-After)."""
+    headers = {"Location": url_for("jobs.show", job_id=job.id)}
+    if status == 202:
+        headers["Retry-After"] = "2"
+    return job_json(job, counts(session, job.id)), status, headers
+
+
+def _insert_job(session, job_id: str, uploads, key: str | None, digest: str | None, settings) -> Job:
+    """Commit the job with its uploads and images; 409 if a concurrent same-key request won."""
+    model = current_app.config.get("MODEL_CARD") or _model_card(settings.model)
+    job = Job(id=job_id, status="queued", model_name=model["name"], model_version=model["version"],
+              api_key_id=owner_id(), idempotency_key=key, request_sha256=digest)
+    add_job(session, job, uploads)
     try:
         session.commit()
     except IntegrityError:
         session.rollback()
         remove_job_files(settings.storage_dir, job_id)
         abort(409, description="a request with this Idempotency-Key is being processed; retry shortly")
+    return job
 
 
 @bp.get("/<job_id>")
