@@ -59,6 +59,7 @@ def wait_progress(client, job_id: str, timeout: float = 120) -> dict:
     while time.monotonic() < deadline:
         job = client.get(f"/v1/jobs/{job_id}").get_json()
         if job["counts"]["images_done"] > 0:
+            assert job["status"] == "running" and job["started_at"] and not job["finished_at"]
             return job
         time.sleep(0.05)
     raise TimeoutError("job made no progress")
