@@ -17,16 +17,24 @@ from sqlalchemy import create_engine, func, select, update
 from api import create_app
 from tests.conftest import stack_env
 from tests.utils.jobs import PHOTOS, all_results, keyed_client, post_files, wait_job
-from tests.utils.services import ROOT, Worker, free_port
+from tests.utils.services import ROOT, Worker, free_port, start_embedded_redis
 from whoru.db.schema import Face, Image, Job
 
 PHOTO = (PHOTOS / "dlib_2008_001322.jpg").read_bytes()
 
 
 @pytest.fixture()
-def deployment(database_url, redis_url, tmp_path):
+def own_redis_url(tmp_path):
+    """Yield a Redis of this test's own, so the session's shared worker never takes its tasks."""
+    server, url = start_embedded_redis(tmp_path)
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture()
+def deployment(database_url, own_redis_url, tmp_path):
     """An app and a not-yet-started worker of their own, so a test may kill or restart it."""
-    env = stack_env(database_url, redis_url, tmp_path / "storage", WHORU_TASK_IMAGES="2")
+    env = stack_env(database_url, own_redis_url, tmp_path / "storage", WHORU_TASK_IMAGES="2")
     app = create_app({"TESTING": True, "environ": env})
     client = keyed_client(app, database_url)
     workers = []
@@ -68,29 +76,29 @@ def wait_progress(client, job_id: str, timeout: float = 120) -> dict:
 def test_sigkill_of_a_worker_process_mid_task(deployment):
     client, start, env = deployment
     worker = start()
-    job_id = post_files(client, [(f"p{i}.jpg", PHOTO) for i in range(16)]).get_json()["id"]
+    job_id = post_files(client, [(f"p{i}.jpg", PHOTO) for i in range(40)]).get_json()["id"]
     wait_progress(client, job_id)
     child = psutil.Process(worker.process.pid).children()[0]
     child.send_signal(signal.SIGKILL)
     job = wait_job(client, job_id)
-    assert job["status"] == "succeeded" and job["counts"]["images_done"] == 16
+    assert job["status"] == "succeeded" and job["counts"]["images_done"] == 40
     assert_one_result_per_image(env, job_id)
 
 
 def test_sigterm_then_restart_runs_only_unfinished_tasks(deployment):
     client, start, env = deployment
     first = start()
-    job_id = post_files(client, [(f"p{i}.jpg", PHOTO) for i in range(16)]).get_json()["id"]
+    job_id = post_files(client, [(f"p{i}.jpg", PHOTO) for i in range(60)]).get_json()["id"]
     wait_progress(client, job_id)
     first.stop(signal.SIGTERM)
     done_before = client.get(f"/v1/jobs/{job_id}").get_json()["counts"]["images_done"]
-    assert done_before < 16
+    assert done_before < 60
     second = start()
     job = wait_job(client, job_id)
     assert job["status"] == "succeeded"
     assert_one_result_per_image(env, job_id)
     ran_again = second.output().count(f"job={job_id} task=")
-    assert ran_again == (16 - done_before) // 2
+    assert ran_again == (60 - done_before) // 2
 
 
 def test_the_same_task_delivered_twice_writes_one_set_of_rows(deployment):
@@ -197,21 +205,21 @@ def postgres_restart_command() -> list[str] | None:
     return ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"]
 
 
-def test_postgres_restart_mid_job(database_url, redis_url, tmp_path):
+def test_postgres_restart_mid_job(database_url, own_redis_url, tmp_path):
     if not database_url.startswith("postgresql"):
         pytest.skip("a database restart is a PostgreSQL case")
     command = postgres_restart_command()
     if command is None:
         pytest.skip("PostgreSQL restart case skipped: no local cluster this test may restart (needs root and pg_ctlcluster)")
-    env = stack_env(database_url, redis_url, tmp_path / "storage", WHORU_TASK_IMAGES="2")
+    env = stack_env(database_url, own_redis_url, tmp_path / "storage", WHORU_TASK_IMAGES="2")
     client = keyed_client(create_app({"TESTING": True, "environ": env}), database_url)
     worker = Worker(env, tmp_path / "worker.log").start()
     try:
-        job_id = post_files(client, [(f"p{i}.jpg", PHOTO) for i in range(16)]).get_json()["id"]
+        job_id = post_files(client, [(f"p{i}.jpg", PHOTO) for i in range(40)]).get_json()["id"]
         wait_progress(client, job_id)
         subprocess.run(command, check=True, capture_output=True)
         job = wait_job(client, job_id, timeout=300)
-        assert job["status"] == "succeeded" and job["counts"]["images_done"] == 16
+        assert job["status"] == "succeeded" and job["counts"]["images_done"] == 40
         assert_one_result_per_image(env, job_id)
         assert client.get("/readyz").status_code == 200
     finally:
