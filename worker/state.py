@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 from celery.signals import worker_process_init
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,6 +41,9 @@ def load() -> ProcessState:
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     configure_tensorflow(settings.tf_threads)
+    # One OpenCV thread per process: several worker processes share the cores already, and
+    # OpenCV's own pool (one thread per core by default) would oversubscribe them.
+    cv2.setNumThreads(settings.tf_threads)
     pipeline = FacePipeline.load(settings.model, settings.detector, settings.detect_max_side, settings.detect_score)
     _state = ProcessState(settings, make_sessionmaker(make_engine(settings.database_url)), pipeline)
     log.info("worker process ready model=%s version=%s", pipeline.model.name, pipeline.model.version)
