@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 
 from flask import Blueprint, abort, current_app, request, url_for
-from sqlalchemy import delete, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from api import queue
@@ -16,7 +16,7 @@ from api.idempotency import earlier_job, request_digest
 from api.limits import limit_images, limit_jobs_in_flight
 from api.paging import decode_token, encode_token, page_size
 from api.uploads import store_parts
-from whoru.db.jobs import add_job, counts, list_jobs
+from whoru.db.jobs import add_job, counts, delete_jobs, list_jobs
 from whoru.db.schema import Job
 from whoru.logs import get_logger
 from whoru.results import job_json
@@ -112,7 +112,7 @@ def remove(job_id: str):
     """Delete a job, its rows and its stored uploads; running tasks find it gone and stop."""
     session = get_session()
     owned_job(job_id)
-    session.execute(delete(Job).where(Job.id == job_id))
+    delete_jobs(session, [job_id])
     session.commit()
     remove_job_files(current_app.config["SETTINGS"].storage_dir, job_id)
     log.info("job=%s deleted", job_id)
@@ -121,7 +121,7 @@ def remove(job_id: str):
 
 def _forget(session, job: Job, settings) -> None:
     """Remove a job that could not be queued, so the client's retry is the only copy."""
-    session.execute(delete(Job).where(Job.id == job.id))
+    delete_jobs(session, [job.id])
     session.commit()
     remove_job_files(settings.storage_dir, job.id)
     log.warning("job=%s removed: the task queue was unreachable", job.id)

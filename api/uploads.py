@@ -15,7 +15,7 @@ from werkzeug.datastructures import FileStorage
 
 from whoru.db.schema import Upload
 from whoru.settings import Settings
-from whoru.storage import UploadError, ZipLimits, is_image_name, job_dir, zip_entries
+from whoru.storage import UploadError, is_image_name, job_dir, zip_entries, zip_limits
 
 
 class StoringRequest(Request):
@@ -26,11 +26,6 @@ class StoringRequest(Request):
         incoming = current_app.config["SETTINGS"].storage_dir / "incoming"
         incoming.mkdir(parents=True, exist_ok=True)
         return tempfile.NamedTemporaryFile("wb+", dir=incoming, prefix="part-", delete=True)
-
-
-def limits(settings: Settings) -> ZipLimits:
-    """Return the zip limits from settings."""
-    return ZipLimits(settings.max_zip_entries, settings.max_zip_bytes, settings.max_zip_ratio, settings.max_image_bytes)
 
 
 def store_parts(parts: list[FileStorage], settings: Settings) -> tuple[str, list[tuple[Upload, list[dict]]]]:
@@ -58,7 +53,7 @@ def _store_part(part: FileStorage, position: int, folder: Path, settings: Settin
     path = folder / f"{position:05d}.bin"
     _keep(part, path)
     if zipfile.is_zipfile(path):
-        entries = zip_entries(path, limits(settings))
+        entries = zip_entries(path, zip_limits(settings))
         images = [{"member": e.member, "name": e.member, "error_code": e.error_code, "error_message": e.error_message,
                    "status": "failed" if e.error_code else "pending"} for e in entries]
         return Upload(position=position, filename=filename, path=str(path), kind="zip"), images

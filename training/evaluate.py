@@ -13,6 +13,7 @@ from whoru.faces.model import FaceModel, Predictions
 from whoru.faces.pipeline import FacePipeline
 from whoru.settings import PROJECT_ROOT
 from training.cache import Arrays, build_arrays
+from training.datasets import cache_path
 from training.metrics import all_figures
 from training.utkface import Face, load_images, read_dataset
 
@@ -23,9 +24,8 @@ def evaluate_arrays(model_dir: Path, arrays: Arrays) -> dict:
     return {**_figures(arrays.ages, arrays.genders, arrays.ethnicities, predictions), "no_face": 0}
 
 
-def unseen_faces(model_dir: Path, source: Path) -> tuple[list[Face], int]:
-    """Return the dataset's faces the model never trained or validated on, and how many were left out."""
-    faces = read_dataset(source).faces
+def unseen_faces(model_dir: Path, faces: list[Face]) -> tuple[list[Face], int]:
+    """Return the faces the model never trained or validated on, and how many were left out."""
     manifest_path = model_dir / "split.json"
     seen: set[str] = set()
     if manifest_path.exists():
@@ -37,12 +37,13 @@ def unseen_faces(model_dir: Path, source: Path) -> tuple[list[Face], int]:
 
 def evaluate(model_dir: Path, source: Path, mode: str, cache_dir: Path | None) -> tuple[dict, dict]:
     """Evaluate on every unseen face of a dataset; return the figures and raw arrays for the report."""
-    faces, left_out = unseen_faces(model_dir, source)
+    reading = read_dataset(source)
+    faces, left_out = unseen_faces(model_dir, reading.faces)
     if not faces:
         raise ValueError(f"{source} has no UTKFace-named images the model has not trained on")
     if mode == "chips":
         model = FaceModel(model_dir)
-        arrays = build_arrays(source, faces, model.spec, _cache(cache_dir, source, model))
+        arrays = build_arrays(source, faces, model.spec, cache_path(cache_dir, reading.sha256, model.spec))
         predictions, found = model.predict(arrays.images), np.ones(len(faces), dtype=bool)
     elif mode == "pipeline":
         predictions, found = _pipeline_predictions(model_dir, source, faces)
@@ -53,13 +54,6 @@ def evaluate(model_dir: Path, source: Path, mode: str, cache_dir: Path | None) -
     figures = {**_figures(kept["age"], kept["gender"], kept["ethnicity"], predictions),
                "no_face": int((~found).sum()), "n_images": len(faces), "left_out_seen_in_training": left_out, "mode": mode}
     return figures, {"labels": kept, "predictions": predictions}
-
-
-def _cache(cache_dir: Path | None, source: Path, model: FaceModel) -> Path | None:
-    """Return the chips cache file for this dataset and input spec."""
-    from training.datasets import cache_path
-
-    return cache_path(cache_dir, read_dataset(source).sha256, model.spec) if cache_dir else None
 
 
 def _pipeline_predictions(model_dir: Path, source: Path, faces: list[Face]) -> tuple[Predictions, np.ndarray]:

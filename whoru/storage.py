@@ -31,6 +31,11 @@ class ZipLimits:
     max_entry_bytes: int
 
 
+def zip_limits(settings) -> ZipLimits:
+    """Return the zip and image size limits from settings."""
+    return ZipLimits(settings.max_zip_entries, settings.max_zip_bytes, settings.max_zip_ratio, settings.max_image_bytes)
+
+
 @dataclass(frozen=True)
 class Entry:
     """One file inside an upload: its member name, and why it is refused if it is."""

