@@ -13,7 +13,7 @@ from api import queue
 from api.auth import owned_job, owner_id
 from api.database import get_session
 from api.idempotency import earlier_job, request_digest
-from api.limits import limit_images, limit_jobs_in_flight
+from api.limits import limit_images, limit_jobs_in_flight, limit_upload_bytes
 from api.paging import decode_token, encode_token, page_size
 from api.uploads import store_parts
 from whoru.db.jobs import add_job, counts, delete_jobs, list_jobs
@@ -31,6 +31,7 @@ def create():
     """Store the uploaded files, create a queued job and hand it to the workers."""
     settings, session = current_app.config["SETTINGS"], get_session()
     limit_jobs_in_flight(session, owner_id(), settings)
+    limit_upload_bytes(session, owner_id(), settings, request.content_length or 0)
     job_id, uploads = store_parts(request.files.getlist("file"), settings)
     limit_images(uploads, settings, job_id)
     key = request.headers.get("Idempotency-Key")

@@ -1,4 +1,4 @@
-"""Per-key limits: jobs in flight and images per job; past them, 429 with Retry-After."""
+"""Per-key limits: jobs in flight, upload bytes in flight and images per job; past them, 429 with Retry-After."""
 
 from __future__ import annotations
 
@@ -32,3 +32,19 @@ def limit_images(uploads: list[tuple[Upload, list[dict]]], settings: Settings, j
     if images > settings.key_max_images_per_job:
         remove_job_files(settings.storage_dir, job_id)
         _too_many(f"the request holds {images} images; the limit per job is {settings.key_max_images_per_job}")
+
+
+def limit_upload_bytes(session: Session, owner: int, settings: Settings, incoming: int) -> None:
+    """Refuse an upload that would take this key's stored, unfinished uploads past its byte quota.
+
+    Called with the request's Content-Length before the body is read, so a refused upload costs
+    nothing; uploads of finished jobs are deleted (or kept on purpose) and no longer count.
+    """
+    stored = session.scalar(
+        select(func.coalesce(func.sum(Upload.bytes), 0))
+        .join(Job, Upload.job_id == Job.id)
+        .where(Job.api_key_id == owner, Job.status.in_(("queued", "running")))
+    )
+    if stored + incoming > settings.key_max_upload_bytes:
+        _too_many(f"this key has {stored} bytes of uploads waiting and sends {incoming} more; "
+                  f"the limit is {settings.key_max_upload_bytes}")

@@ -42,16 +42,17 @@ def kill_one_worker_process(stack: BenchStack, rng: random.Random) -> None:
         rng.choice(children).send_signal(signal.SIGKILL)
 
 
-def audit(database_url: str, job_ids: list[str]) -> tuple[int, int]:
-    """Return (images not finished, duplicate face rows) over the jobs."""
+def audit(database_url: str, job_ids: list[str]) -> tuple[int, int, int]:
+    """Return (images not finished, images failed, duplicate face rows) over the jobs."""
     engine = create_engine(database_url)
     with engine.connect() as connection:
         lost = connection.scalar(select(func.count()).where(Image.job_id.in_(job_ids), Image.status == "pending"))
+        failed = connection.scalar(select(func.count()).where(Image.job_id.in_(job_ids), Image.status == "failed"))
         groups = select(Face.image_id, Face.index).join(Image).where(Image.job_id.in_(job_ids)) \
             .group_by(Face.image_id, Face.index).having(func.count() > 1)
         duplicates = connection.scalar(select(func.count()).select_from(groups.subquery()))
     engine.dispose()
-    return lost, duplicates
+    return lost, failed, duplicates
 
 
 def main() -> None:
@@ -77,11 +78,12 @@ def main() -> None:
                     kill_one_worker_process(stack, rng)
                     kills, last_kill = kills + 1, time.monotonic()
                 time.sleep(1)
-            lost, duplicates = audit(stack.env["WHORU_DATABASE_URL"], job_ids)
+            lost, failed, duplicates = audit(stack.env["WHORU_DATABASE_URL"], job_ids)
     print(f"jobs submitted: {len(job_ids)}")
     print(f"jobs succeeded: {statuses.count('succeeded')}")
     print(f"images: {len(job_ids) * args.images}, worker processes killed: {kills}, minutes: {(time.monotonic() - started) / 60:.1f}")
     print(f"images lost: {lost}")
+    print(f"images failed: {failed}")
     print(f"duplicate face rows: {duplicates}")
 
 

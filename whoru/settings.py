@@ -47,6 +47,7 @@ class Settings:
     keep_uploads: bool = False
     key_max_jobs_in_flight: int = 50
     key_max_images_per_job: int = 1_000_000
+    key_max_upload_bytes: int = 50 * GIB
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":

@@ -105,6 +105,24 @@ def test_per_key_limits_answer_429(stack, tmp_path):
     assert post_files(client, [("x.jpg", PHOTO)]).status_code == 202
 
 
+def test_per_key_upload_bytes_answer_429_before_storing(stack, tmp_path):
+    env = stack_env(stack.database_url, stack.env["WHORU_REDIS_URL"], tmp_path / "storage",
+                    WHORU_KEY_MAX_UPLOAD_BYTES=str(3 * len(PHOTO)))
+    client = keyed_client(create_app({"TESTING": True, "environ": env}), stack.database_url)
+    first = post_files(client, [("a.jpg", PHOTO)])
+    assert first.status_code == 202
+    job_id = first.get_json()["id"]
+    wait_job(client, job_id)
+    _set_status(stack.database_url, job_id, "running")
+    stored = sorted((tmp_path / "storage").rglob("*.bin"))
+    refused = post_files(client, [("b.jpg", PHOTO), ("c.jpg", PHOTO)])
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "bytes of uploads waiting" in refused.get_json()["error"]["message"]
+    assert sorted((tmp_path / "storage").rglob("*.bin")) == stored
+    _set_status(stack.database_url, job_id, "succeeded")
+    assert post_files(client, [("b.jpg", PHOTO), ("c.jpg", PHOTO)]).status_code == 202
+
+
 def _set_status(database_url: str, job_id: str, status: str) -> None:
     """Force a job's status, as if it were still in flight or had ended."""
     from sqlalchemy import create_engine, update

@@ -33,6 +33,31 @@ def test_entries_are_checked_one_by_one(tmp_path):
                      "readme.txt": "unsupported_type"}
 
 
+def test_encrypted_and_oversized_entries_are_refused(tmp_path):
+    path = write_zip(tmp_path / "e.zip", [("secret.jpg", b"x"), ("huge.jpg", b"\0" * 5_000_001), ("ok.jpg", b"x")])
+    _set_encrypted_flag(path, b"secret.jpg")
+    codes = {e.member: e.error_code for e in zip_entries(path, LIMITS)}
+    assert codes == {"secret.jpg": "encrypted", "huge.jpg": "too_large", "ok.jpg": None}
+
+
+def _set_encrypted_flag(path, member: bytes) -> None:
+    """Set bit 0 (encrypted) of a member's flags in the central directory, as an encrypting zipper would."""
+    data = bytearray(path.read_bytes())
+    at = data.index(b"PK\x01\x02")
+    while data[at + 46 : at + 46 + len(member)] != member:
+        at = data.index(b"PK\x01\x02", at + 4)
+    data[at + 8] |= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_declared_uncompressed_total_is_checked_before_reading(tmp_path):
+    path = write_zip(tmp_path / "big.zip", [(f"{i}.jpg", b"\0" * 4_000_000) for i in range(3)])
+    assert path.stat().st_size < 100_000
+    with pytest.raises(UploadError) as error:
+        zip_entries(path, LIMITS)
+    assert (error.value.status, error.value.code) == (413, "zip_too_large")
+
+
 def test_too_many_entries_and_not_a_zip(tmp_path):
     path = write_zip(tmp_path / "many.zip", [(f"{i}.jpg", b"x") for i in range(101)])
     with pytest.raises(UploadError) as error:

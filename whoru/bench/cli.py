@@ -21,11 +21,12 @@ NAIVE_ENV = {"WHORU_TASK_IMAGES": "1", "WHORU_MODEL": str(PROJECT_ROOT / "models
 @click.option("--images", default=500, show_default=True, envvar="WHORU_BENCH_IMAGES", help="Photos in the workload.")
 @click.option("--workers", default=2, show_default=True, envvar="WHORU_BENCH_WORKERS", help="Worker processes.")
 @click.option("--pollers", default=0, show_default=True, envvar="WHORU_BENCH_POLLERS", help="Concurrent status pollers.")
+@click.option("--poll-interval", default=1.0, show_default=True, help="Seconds each poller waits between requests.")
 @click.option("--naive/--no-naive", default=True, show_default=True, help="Also run the original project's way.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Write every figure as JSON.")
 @click.option("--faces", "faces_dir", default=str(PROJECT_ROOT / "tests" / "fixtures" / "utkface"), show_default=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path), help="Face chips pasted into the photos.")
-def bench(images: int, workers: int, pollers: int, naive: bool, json_out: Path | None, faces_dir: Path) -> None:
+def bench(images: int, workers: int, pollers: int, poll_interval: float, naive: bool, json_out: Path | None, faces_dir: Path) -> None:
     """Run a synthetic workload through the real stack and print where the time goes."""
     with tempfile.TemporaryDirectory(prefix="whoru-bench-") as folder:
         root = Path(folder)
@@ -33,7 +34,7 @@ def bench(images: int, workers: int, pollers: int, naive: bool, json_out: Path |
         pasted = build_zip(workload, images, faces_dir)
         click.echo(f"workload: {images} photos 1024x768, {pasted} faces pasted, {workload.stat().st_size / 2**20:.0f} MB")
         with BenchStack(root / "fast", workers, {}) as stack:
-            fast = run_job(stack, workload, pollers)
+            fast = run_job(stack, workload, pollers, poll_interval)
         figures = _figures(fast, images, workers)
         if naive:
             with BenchStack(root / "naive", workers, NAIVE_ENV) as stack:

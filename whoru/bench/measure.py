@@ -17,7 +17,7 @@ from whoru.bench.stack import BenchStack
 _STAGES = re.compile(r"job=(?P<job>\S+) task=\S+ images=(?P<images>\d+) faces=\d+ ms=\S+ stages=(?P<stages>\{[^}]*\})")
 
 
-def run_job(stack: BenchStack, workload: Path, pollers: int) -> dict:
+def run_job(stack: BenchStack, workload: Path, pollers: int, poll_interval: float = 1.0) -> dict:
     """Submit the workload, wait for the job, and return every figure measured."""
     memory = _MemorySampler(stack)
     memory.start()
@@ -27,7 +27,7 @@ def run_job(stack: BenchStack, workload: Path, pollers: int) -> dict:
     response.raise_for_status()
     job_id = response.json()["id"]
     latencies: list[float] = []
-    threads = [threading.Thread(target=_poll, args=(stack, job_id, latencies), daemon=True) for _ in range(pollers)]
+    threads = [threading.Thread(target=_poll, args=(stack, job_id, latencies, poll_interval), daemon=True) for _ in range(pollers)]
     for thread in threads:
         thread.start()
     job = _wait(stack, job_id, memory)
@@ -50,8 +50,12 @@ def _wait(stack: BenchStack, job_id: str, memory: "_MemorySampler") -> dict:
         time.sleep(0.2)
 
 
-def _poll(stack: BenchStack, job_id: str, latencies: list[float]) -> None:
-    """Poll a job's status as a client would, recording each request's latency, until it ends."""
+def _poll(stack: BenchStack, job_id: str, latencies: list[float], interval: float) -> None:
+    """Poll a job's status as a client would, recording each request's latency, until it ends.
+
+    A client waits between polls (the API sends Retry-After: 2); pollers that never wait measure
+    how fast the API saturates, not how long a status request takes.
+    """
     session = requests.Session()
     session.headers.update(stack.http.headers)
     while True:
@@ -60,6 +64,7 @@ def _poll(stack: BenchStack, job_id: str, latencies: list[float]) -> None:
         latencies.append((time.perf_counter() - started) * 1000)
         if job["status"] in ("succeeded", "failed", "canceled"):
             return
+        time.sleep(interval)
 
 
 def _stages(log: Path, job_id: str) -> dict:

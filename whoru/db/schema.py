@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
@@ -76,6 +76,7 @@ class Upload(Base):
     filename: Mapped[str] = mapped_column(String(512))
     path: Mapped[str] = mapped_column(String(1024))
     kind: Mapped[str] = mapped_column(String(8))
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
 
     job: Mapped[Job] = relationship(back_populates="uploads")
 
@@ -84,7 +85,11 @@ class Image(Base):
     """One image of a job: where its bytes are, and its outcome."""
 
     __tablename__ = "images"
-    __table_args__ = (UniqueConstraint("job_id", "position"), Index("ix_images_job_id_status", "job_id", "status"))
+    # face_count in the index makes a job's counts (polled by every status request) an index-only read.
+    __table_args__ = (
+        UniqueConstraint("job_id", "position"),
+        Index("ix_images_job_id_status_faces", "job_id", "status", "face_count"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
