@@ -62,6 +62,7 @@ def _figures(run: dict, images: int, workers: int) -> dict:
         "rss_mb": run["rss_mb"],
         "rss_mb_after_1000_images": run["rss_after_1000"],
         "rss_mb_end": run["rss_end"],
+        "csv_export": run["csv"],
     }
 
 

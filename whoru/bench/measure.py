@@ -33,10 +33,23 @@ def run_job(stack: BenchStack, workload: Path, pollers: int, poll_interval: floa
     job = _wait(stack, job_id, memory)
     for thread in threads:
         thread.join()
+    rss_end = stack.rss_mb()
+    csv = _download_csv(stack, job_id)
     memory.stop()
     wall = (datetime.fromisoformat(job["finished_at"]) - submitted).total_seconds()
     return {"job": job, "wall_s": wall, "latencies_ms": latencies, "stages": _stages(stack.worker_log, job_id),
-            "rss_mb": memory.peak, "rss_after_1000": memory.after_1000, "rss_end": stack.rss_mb()}
+            "rss_mb": memory.peak, "rss_after_1000": memory.after_1000, "rss_end": rss_end,
+            "csv": {**csv, "rss_mb_api_after": stack.rss_mb()["api"]}}
+
+
+def _download_csv(stack: BenchStack, job_id: str) -> dict:
+    """Stream the job's CSV export to nowhere, counting lines, while memory is still sampled."""
+    started, lines, size = time.perf_counter(), 0, 0
+    with stack.http.get(f"{stack.url}/v1/jobs/{job_id}/results.csv", stream=True, timeout=3600) as response:
+        response.raise_for_status()
+        for chunk in response.iter_content(1 << 16):
+            lines, size = lines + chunk.count(b"\n"), size + len(chunk)
+    return {"lines": lines, "mb": round(size / 2**20, 1), "seconds": round(time.perf_counter() - started, 2)}
 
 
 def _wait(stack: BenchStack, job_id: str, memory: "_MemorySampler") -> dict:
