@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from whoru.labels import AGE_BINS, ETHNICITIES, MAX_AGE, age_bin_matrix
+from whoru.labels import AGE_BINS, ETHNICITIES, MAX_AGE
 
 SEED_TASKS = ("age_bins", "gender", "ethnicity")
 
@@ -88,15 +88,9 @@ def _heads(features) -> dict:
     expected = layers.Dense(1, use_bias=False, trainable=False, name="age")
     age = expected(age_distribution)
     expected.set_weights([np.arange(MAX_AGE + 1, dtype=np.float32)[:, None]])
-    # Bin probabilities are sums of the same distribution; training them directly sharpens the
-    # decision at the bin edges, where a distribution fitted only to years loses points.
-    summed = layers.Dense(len(AGE_BINS), use_bias=False, trainable=False, name="age_bins")
-    bins = summed(age_distribution)
-    summed.set_weights([age_bin_matrix()])
     return {
         "age_distribution": age_distribution,
         "age": age,
-        "age_bins": bins,
         "gender": layers.Dense(1, activation="sigmoid", name="gender")(features),
         "ethnicity": layers.Dense(len(ETHNICITIES), activation="softmax", name="ethnicity")(features),
     }

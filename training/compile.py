@@ -15,20 +15,18 @@ def schedule(steps_per_epoch: int, epochs: int, peak: float) -> keras.optimizers
 
 
 def compile_default(model: keras.Model, steps_per_epoch: int, epochs: int) -> None:
-    """Compile the multi-task network: distribution CE + bin CE + small L1 on years, BCE, smoothed CE."""
+    """Compile the multi-task network: distribution CE + small L1 on years, BCE, smoothed CE."""
     model.compile(
         optimizer=keras.optimizers.AdamW(schedule(steps_per_epoch, epochs, 3e-3), weight_decay=5e-4),
         loss={
             "age_distribution": keras.losses.CategoricalCrossentropy(),
             "age": keras.losses.MeanAbsoluteError(),
-            "age_bins": keras.losses.CategoricalCrossentropy(),
             "gender": keras.losses.BinaryCrossentropy(label_smoothing=0.05),
             "ethnicity": keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
         },
-        loss_weights={"age_distribution": 1.0, "age": 0.05, "age_bins": 1.0, "gender": 1.0, "ethnicity": 1.0},
+        loss_weights={"age_distribution": 1.0, "age": 0.05, "gender": 1.0, "ethnicity": 1.0},
         metrics={
             "age": [keras.metrics.MeanAbsoluteError(name="mae")],
-            "age_bins": [keras.metrics.CategoricalAccuracy(name="accuracy")],
             "gender": [keras.metrics.BinaryAccuracy(name="accuracy")],
             "ethnicity": [keras.metrics.CategoricalAccuracy(name="accuracy")],
         },

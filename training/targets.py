@@ -28,7 +28,6 @@ def default_targets(ages: np.ndarray, genders: np.ndarray, ethnicities: np.ndarr
     return {
         "age_distribution": age_distribution(ages.astype(np.float32)),
         "age": ages.astype(np.float32)[:, None],
-        "age_bins": one_hot(np.array([age_bin(age) for age in ages]), len(AGE_BINS)),
         "gender": genders.astype(np.float32)[:, None],
         "ethnicity": one_hot(ethnicities, len(ETHNICITIES)),
     }
