@@ -40,6 +40,7 @@ class Settings:
     task_max_attempts: int = 3
     worker_concurrency: int = 2
     tf_threads: int = 1
+    worker_nice: int = 10
     classify_batch: int = 256
     page_size: int = 100
     max_page_size: int = 1000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import cv2
@@ -32,7 +33,11 @@ _state: ProcessState | None = None
 @worker_process_init.connect
 def _load(**_kwargs) -> None:
     """Load the model in each child process: TensorFlow must not be initialised before fork."""
-    load()
+    settings = load().settings
+    # Batch work yields to interactive work: where the API shares cores with workers, status
+    # requests are answered first; on a machine that only runs workers this changes nothing.
+    if settings.worker_nice > 0:
+        os.nice(settings.worker_nice)
 
 
 def load() -> ProcessState:
