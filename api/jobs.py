@@ -16,7 +16,7 @@ from api.idempotency import earlier_job, request_digest
 from api.limits import limit_images, limit_jobs_in_flight, limit_upload_bytes
 from api.paging import decode_token, encode_token, page_size
 from api.uploads import store_parts
-from whoru.db.jobs import add_job, counts, delete_jobs, list_jobs
+from whoru.db.jobs import IN_FLIGHT_JOB_STATUSES, add_job, counts, delete_jobs, list_jobs
 from whoru.db.schema import Job
 from whoru.logs import get_logger
 from whoru.results import job_json
@@ -78,7 +78,7 @@ def show(job_id: str):
     """Return a job's status and counts."""
     session = get_session()
     job = owned_job(job_id)
-    headers = {"Retry-After": "2"} if job.status in ("queued", "running") else {}
+    headers = {"Retry-After": "2"} if job.status in IN_FLIGHT_JOB_STATUSES else {}
     return job_json(job, counts(session, job_id)), 200, headers
 
 
@@ -98,7 +98,7 @@ def cancel(job_id: str):
     """Stop a queued or running job; images not yet processed stay pending."""
     session = get_session()
     job = owned_job(job_id)
-    session.execute(update(Job).where(Job.id == job_id, Job.status.in_(("queued", "running"))).values(status="canceled"))
+    session.execute(update(Job).where(Job.id == job_id, Job.status.in_(IN_FLIGHT_JOB_STATUSES)).values(status="canceled"))
     session.commit()
     session.refresh(job)
     settings = current_app.config["SETTINGS"]

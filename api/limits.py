@@ -6,6 +6,7 @@ from flask import abort, make_response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from whoru.db.jobs import IN_FLIGHT_JOB_STATUSES
 from whoru.db.schema import Job, Upload
 from whoru.settings import Settings
 from whoru.storage import remove_job_files
@@ -17,10 +18,15 @@ def _too_many(message: str):
     abort(make_response(body, 429, {"Retry-After": "30"}))
 
 
+def _in_flight(owner: int):
+    """Return the condition selecting one key's queued or running jobs."""
+    return (Job.api_key_id == owner) & Job.status.in_(IN_FLIGHT_JOB_STATUSES)
+
+
 def limit_jobs_in_flight(session: Session, owner: int, settings: Settings) -> None:
     """Refuse a new job while this key already has the maximum queued or running."""
     in_flight = session.scalar(
-        select(func.count()).where(Job.api_key_id == owner, Job.status.in_(("queued", "running")))
+        select(func.count()).where(_in_flight(owner))
     )
     if in_flight >= settings.key_max_jobs_in_flight:
         _too_many(f"this key has {in_flight} jobs queued or running; the limit is {settings.key_max_jobs_in_flight}")
@@ -43,7 +49,7 @@ def limit_upload_bytes(session: Session, owner: int, settings: Settings, incomin
     stored = session.scalar(
         select(func.coalesce(func.sum(Upload.bytes), 0))
         .join(Job, Upload.job_id == Job.id)
-        .where(Job.api_key_id == owner, Job.status.in_(("queued", "running")))
+        .where(_in_flight(owner))
     )
     if stored + incoming > settings.key_max_upload_bytes:
         _too_many(f"this key has {stored} bytes of uploads waiting and sends {incoming} more; "

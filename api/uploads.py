@@ -56,11 +56,16 @@ def _store_part(part: FileStorage, position: int, folder: Path, settings: Settin
         entries = zip_entries(path, zip_limits(settings))
         images = [{"member": e.member, "name": e.member, "error_code": e.error_code, "error_message": e.error_message,
                    "status": "failed" if e.error_code else "pending"} for e in entries]
-        return Upload(position=position, filename=filename, path=str(path), kind="zip", bytes=path.stat().st_size), images
+        return _upload(position, filename, path, "zip"), images
     error = None if _could_be_image(path, filename) else ("unsupported_type", "neither an image nor a zip archive")
     image = {"member": None, "name": filename, "error_code": error and error[0], "error_message": error and error[1],
              "status": "failed" if error else "pending"}
-    return Upload(position=position, filename=filename, path=str(path), kind="image", bytes=path.stat().st_size), [image]
+    return _upload(position, filename, path, "image"), [image]
+
+
+def _upload(position: int, filename: str, path: Path, kind: str) -> Upload:
+    """Return the Upload row of a stored part, with its size for the per-key byte quota."""
+    return Upload(position=position, filename=filename, path=str(path), kind=kind, bytes=path.stat().st_size)
 
 
 def _keep(part: FileStorage, path: Path) -> None:

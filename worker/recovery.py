@@ -6,6 +6,7 @@ from celery.signals import worker_ready
 from sqlalchemy import select
 
 from whoru.db.engine import make_engine, make_sessionmaker
+from whoru.db.jobs import IN_FLIGHT_JOB_STATUSES
 from whoru.db.schema import Job
 from whoru.logs import get_logger
 from whoru.settings import Settings
@@ -19,7 +20,7 @@ def _resume_unfinished(sender=None, **_kwargs) -> None:
     engine = make_engine(Settings.from_env().database_url)
     try:
         with make_sessionmaker(engine)() as session:
-            job_ids = list(session.scalars(select(Job.id).where(Job.status.in_(("queued", "running")))))
+            job_ids = list(session.scalars(select(Job.id).where(Job.status.in_(IN_FLIGHT_JOB_STATUSES))))
     finally:
         engine.dispose()
     for job_id in job_ids:

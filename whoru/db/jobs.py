@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 from whoru.db.schema import Image, Job, Upload, utcnow
 
 FINAL_IMAGE_STATUSES = ("done", "no_face", "failed")
+IN_FLIGHT_JOB_STATUSES = ("queued", "running")
 
 
 @dataclass(frozen=True)
