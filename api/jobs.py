@@ -33,6 +33,7 @@ def create():
     limit_jobs_in_flight(session, owner_id(), settings)
     limit_upload_bytes(session, owner_id(), settings, request.content_length or 0)
     job_id, uploads = store_parts(request.files.getlist("file"), settings)
+    limit_upload_bytes(session, owner_id(), settings, sum(upload.bytes for upload, _ in uploads), job_id)
     limit_images(uploads, settings, job_id)
     key = request.headers.get("Idempotency-Key")
     digest = request_digest(uploads) if key else None

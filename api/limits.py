@@ -40,11 +40,12 @@ def limit_images(uploads: list[tuple[Upload, list[dict]]], settings: Settings, j
         _too_many(f"the request holds {images} images; the limit per job is {settings.key_max_images_per_job}")
 
 
-def limit_upload_bytes(session: Session, owner: int, settings: Settings, incoming: int) -> None:
+def limit_upload_bytes(session: Session, owner: int, settings: Settings, incoming: int, job_id: str | None = None) -> None:
     """Refuse an upload that would take this key's stored, unfinished uploads past its byte quota.
 
-    Called with the request's Content-Length before the body is read, so a refused upload costs
-    nothing; uploads of finished jobs are deleted (or kept on purpose) and no longer count.
+    Called twice: with the request's Content-Length before the body is read, so a refused upload
+    costs nothing, then with the bytes stored under job_id (deleted if refused), which is the only
+    count a chunked request without Content-Length has. Uploads of finished jobs no longer count.
     """
     stored = session.scalar(
         select(func.coalesce(func.sum(Upload.bytes), 0))
@@ -52,5 +53,7 @@ def limit_upload_bytes(session: Session, owner: int, settings: Settings, incomin
         .where(_in_flight(owner))
     )
     if stored + incoming > settings.key_max_upload_bytes:
+        if job_id is not None:
+            remove_job_files(settings.storage_dir, job_id)
         _too_many(f"this key has {stored} bytes of uploads waiting and sends {incoming} more; "
                   f"the limit is {settings.key_max_upload_bytes}")

@@ -7,6 +7,7 @@ import stat
 import zipfile
 
 import pytest
+from urllib3 import encode_multipart_formdata
 
 from api import create_app
 from tests.conftest import stack_env
@@ -121,6 +122,37 @@ def test_per_key_upload_bytes_answer_429_before_storing(stack, tmp_path):
     assert sorted((tmp_path / "storage").rglob("*.bin")) == stored
     _set_status(stack.database_url, job_id, "succeeded")
     assert post_files(client, [("b.jpg", PHOTO), ("c.jpg", PHOTO)]).status_code == 202
+
+
+def test_per_key_upload_bytes_hold_for_chunked_uploads_without_content_length(stack, tmp_path):
+    env = stack_env(stack.database_url, stack.env["WHORU_REDIS_URL"], tmp_path / "storage",
+                    WHORU_KEY_MAX_UPLOAD_BYTES=str(5 * len(PHOTO) // 2))
+    app = create_app({"TESTING": True, "environ": env})
+    app.wsgi_app = _as_chunked(app.wsgi_app)
+    client = keyed_client(app, stack.database_url)
+    job_id = post_files(client, [("a.jpg", PHOTO)]).get_json()["id"]
+    wait_job(client, job_id)
+    _set_status(stack.database_url, job_id, "running")
+    stored = sorted((tmp_path / "storage").rglob("*.bin"))
+    refused = _post_chunked(client, [("b.jpg", PHOTO), ("c.jpg", PHOTO)])
+    assert refused.status_code == 429 and "bytes of uploads waiting" in refused.get_json()["error"]["message"]
+    assert sorted((tmp_path / "storage").rglob("*.bin")) == stored
+    assert _post_chunked(client, [("b.jpg", PHOTO)]).status_code == 202
+
+
+def _as_chunked(wsgi_app):
+    """Wrap an app so every request reaches it as gunicorn hands over a chunked one: no Content-Length."""
+    def without_length(environ, start_response):
+        environ.pop("CONTENT_LENGTH", None)
+        environ["wsgi.input_terminated"] = True
+        return wsgi_app(environ, start_response)
+    return without_length
+
+
+def _post_chunked(client, files: list[tuple[str, bytes]]):
+    """POST files as a multipart body through the chunked-request wrapper."""
+    body, content_type = encode_multipart_formdata([("file", (name, content, "image/jpeg")) for name, content in files])
+    return client.post("/v1/jobs", data=body, content_type=content_type)
 
 
 def _set_status(database_url: str, job_id: str, status: str) -> None:
