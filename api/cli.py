@@ -7,6 +7,9 @@ import sys
 
 import click
 
+# gunicorn's default line plus the time the server spent on the request, in microseconds.
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)sus'
+
 
 @click.command("api")
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="WHORU_HOST", help="Address to listen on.")
@@ -15,5 +18,5 @@ import click
 def api_command(host: str, port: int, workers: int) -> None:
     """Serve the API (no face work happens here)."""
     argv = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
-            "--timeout", "3600", "--access-logfile", "-", "api:create_app()"]
+            "--timeout", "3600", "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT, "api:create_app()"]
     os.execv(sys.executable, argv)

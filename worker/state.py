@@ -46,10 +46,11 @@ def load() -> ProcessState:
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     configure_tensorflow(settings.tf_threads)
-    # One OpenCV thread per process: several worker processes share the cores already, and
-    # OpenCV's own pool (one thread per core by default) would oversubscribe them.
+    # As many OpenCV (and detector) threads as TensorFlow's: several worker processes share the
+    # cores already, and OpenCV's own pool (one thread per core by default) would oversubscribe them.
     cv2.setNumThreads(settings.tf_threads)
-    pipeline = FacePipeline.load(settings.model, settings.detector, settings.detect_max_side, settings.detect_score)
+    pipeline = FacePipeline.load(settings.model, settings.detector, settings.detect_max_side, settings.detect_score,
+                                 settings.tf_threads)
     _state = ProcessState(settings, make_sessionmaker(make_engine(settings.database_url)), pipeline)
     log.info("worker process ready model=%s version=%s", pipeline.model.name, pipeline.model.version)
     return _state

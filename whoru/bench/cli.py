@@ -41,6 +41,7 @@ def bench(images: int, workers: int, pollers: int, poll_interval: float, naive: 
         figures = _figures(fast, images, workers)
         if polled is not None:
             figures["status_latency_ms"] = percentiles(polled["latencies_ms"])
+            figures["status_latency_in_api_ms"] = percentiles(polled["server_latencies_ms"])
             figures["images_per_s_while_polled"] = round(images / polled["wall_s"], 2)
         if naive:
             with BenchStack(root / "naive", workers, NAIVE_ENV) as stack:

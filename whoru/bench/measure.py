@@ -14,6 +14,7 @@ import requests
 
 from whoru.bench.stack import BenchStack
 
+_STATUS_LINE = r'"GET /v1/jobs/{job} HTTP/[0-9.]+" 200 .* (?P<us>\d+)us$'
 _STAGES = re.compile(r"job=(?P<job>\S+) task=\S+ images=(?P<images>\d+) faces=\d+ ms=\S+ stages=(?P<stages>\{[^}]*\})")
 
 
@@ -37,7 +38,8 @@ def run_job(stack: BenchStack, workload: Path, pollers: int, poll_interval: floa
     csv = _download_csv(stack, job_id)
     memory.stop()
     wall = (datetime.fromisoformat(job["finished_at"]) - submitted).total_seconds()
-    return {"job": job, "wall_s": wall, "latencies_ms": latencies, "stages": _stages(stack.worker_log, job_id),
+    return {"job": job, "wall_s": wall, "latencies_ms": latencies, "server_latencies_ms": _server_latencies(stack.api_log, job_id),
+            "stages": _stages(stack.worker_log, job_id),
             "rss_mb": memory.peak, "rss_after_1000": memory.after_1000, "rss_end": rss_end,
             "csv": {**csv, "rss_mb_api_after": stack.rss_mb()["api"]}}
 
@@ -78,6 +80,16 @@ def _poll(stack: BenchStack, job_id: str, latencies: list[float], interval: floa
         if job["status"] in ("succeeded", "failed", "canceled"):
             return
         time.sleep(interval)
+
+
+def _server_latencies(log: Path, job_id: str) -> list[float]:
+    """Return the milliseconds the API spent on each status request of a job, from its access log.
+
+    Beside the latency the pollers see, this separates time in the server from time in the
+    pollers' own process and in the network stack.
+    """
+    line = re.compile(_STATUS_LINE.format(job=re.escape(job_id)), re.MULTILINE)
+    return [int(match["us"]) / 1000 for match in line.finditer(log.read_text(errors="replace"))]
 
 
 def _stages(log: Path, job_id: str) -> dict:

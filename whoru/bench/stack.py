@@ -36,7 +36,7 @@ class BenchStack:
         self.env = env
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.worker_log = folder / "worker.log"
+        self.worker_log, self.api_log = folder / "worker.log", folder / "api.log"
 
     def __enter__(self) -> "BenchStack":
         """Start everything and wait until the API is ready and every worker process has its model."""
@@ -47,7 +47,7 @@ class BenchStack:
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"Bearer {_bench_key(self.env['WHORU_DATABASE_URL'])}"
         log = self.worker_log.open("wb")
-        self.api = spawn(["api", "--port", str(self.port), "--workers", "1"], self.env, (self.folder / "api.log").open("wb"))
+        self.api = spawn(["api", "--port", str(self.port), "--workers", "1"], self.env, self.api_log.open("wb"))
         self.worker = spawn(["worker", "--concurrency", str(self.workers), "--loglevel", "WARNING"], self.env, log)
         self._wait_ready()
         return self

@@ -1,4 +1,4 @@
-"""Find faces and their five landmarks with OpenCV's YuNet."""
+"""Find faces and their five landmarks with YuNet, on a downscaled copy of each image."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+from whoru.faces.yunet import YuNet
+
+# OpenCV's FaceDetectorYN default: boxes overlapping a better one by more than this are dropped.
+NMS_THRESHOLD = 0.3
 
 
 @dataclass(frozen=True)
@@ -33,24 +38,21 @@ class Detection:
 class FaceDetector:
     """YuNet on a copy of the image no larger than max_side, results in full-size pixels."""
 
-    def __init__(self, model_dir: Path, score_threshold: float = 0.7, max_side: int = 1024):
+    def __init__(self, model_dir: Path, score_threshold: float = 0.7, max_side: int = 1024, threads: int = 1):
         card = json.loads((model_dir / "card.json").read_text())
         weights = model_dir / card["file"]
         digest = hashlib.sha256(weights.read_bytes()).hexdigest()
         if digest != card["sha256"]:
             raise ValueError(f"{weights} does not match the checksum in its card.json")
-        self.max_side = max_side
-        self._net = cv2.FaceDetectorYN.create(str(weights), "", (320, 320), score_threshold, 0.3, 5000)
+        self.max_side, self.score_threshold = max_side, score_threshold
+        self._net = YuNet(weights, threads)
 
     def detect(self, rgb: np.ndarray) -> list[Detection]:
         """Return every face in an RGB uint8 image, largest first."""
         height, width = rgb.shape[:2]
         factor = min(1.0, self.max_side / max(height, width))
         small = rgb if factor == 1.0 else cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
-        bgr = np.ascontiguousarray(small[:, :, ::-1])
-        self._net.setInputSize((bgr.shape[1], bgr.shape[0]))
-        _, rows = self._net.detect(bgr)
-        found = [] if rows is None else [_to_detection(row) for row in rows]
+        found = [_to_detection(row) for row in self._net.detect(small[:, :, ::-1], self.score_threshold, NMS_THRESHOLD)]
         scaled = [face.scaled(1.0 / factor) for face in found]
         return sorted(scaled, key=lambda face: face.area, reverse=True)
 

@@ -1,0 +1,67 @@
+"""Run the YuNet face detector on ONNX Runtime, decoding its outputs as OpenCV's FaceDetectorYN does.
+
+Detection is most of a photo's time in a worker. ONNX Runtime runs this network in 30 ms for a
+1024x768 photo where OpenCV's DNN module takes 50 (one thread each, measured on the 2-core
+machine); the decoding below reproduces FaceDetectorYN's (opencv/modules/objdetect/src/
+face_detect.cpp), and a test checks both find the same faces at the same pixels.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnx
+import onnxruntime
+
+STRIDES = (8, 16, 32)
+_ROW = 15  # x, y, w, h, five landmarks (x, y), score
+
+
+class YuNet:
+    """One ONNX Runtime session over the YuNet weights, for images of any size."""
+
+    def __init__(self, weights: Path, threads: int = 1):
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = max(1, threads)
+        options.log_severity_level = 3
+        self._session = onnxruntime.InferenceSession(_any_size(weights), options, providers=["CPUExecutionProvider"])
+        self._outputs = [output.name for output in self._session.get_outputs()]
+
+    def detect(self, bgr: np.ndarray, score_threshold: float, nms_threshold: float, top_k: int = 5000) -> np.ndarray:
+        """Return one row per face: box x, y, w, h, five landmarks, score (pixels of bgr)."""
+        height, width = bgr.shape[:2]
+        # The network's feature pyramid needs sides that are multiples of 32; pad bottom and right.
+        padded = np.zeros((1, 3, -(-height // 32) * 32, -(-width // 32) * 32), np.float32)
+        padded[0, :, :height, :width] = bgr.transpose(2, 0, 1)
+        outputs = dict(zip(self._outputs, self._session.run(self._outputs, {"input": padded})))
+        columns = padded.shape[3]
+        rows = np.concatenate([_decode(outputs, stride, columns // stride, score_threshold) for stride in STRIDES])
+        if not len(rows):
+            return rows
+        keep = cv2.dnn.NMSBoxes(rows[:, :4].tolist(), rows[:, 14].tolist(), score_threshold, nms_threshold, 1.0, top_k)
+        return rows[np.asarray(keep, dtype=int).reshape(-1)]
+
+
+def _any_size(weights: Path) -> bytes:
+    """Return the model with its fixed 640x640 input (and the output sizes that follow) made free."""
+    model = onnx.load(str(weights))
+    del model.graph.value_info[:]
+    for value in [*model.graph.input, *model.graph.output]:
+        for index, dim in enumerate(value.type.tensor_type.shape.dim):
+            dim.dim_param = f"{value.name}_{index}"
+    return model.SerializeToString()
+
+
+def _decode(outputs: dict[str, np.ndarray], stride: int, columns: int, score_threshold: float) -> np.ndarray:
+    """Return the rows of one pyramid level whose score reaches the threshold."""
+    score = np.sqrt(np.clip(outputs[f"cls_{stride}"][0, :, 0], 0, 1) * np.clip(outputs[f"obj_{stride}"][0, :, 0], 0, 1))
+    anchors = np.flatnonzero(score >= score_threshold)
+    row, column = np.divmod(anchors, columns)
+    box = outputs[f"bbox_{stride}"][0, anchors]
+    size = np.exp(box[:, 2:4]) * stride
+    centre = (np.stack([column, row], axis=1) + box[:, 0:2]) * stride
+    landmarks = (outputs[f"kps_{stride}"][0, anchors].reshape(-1, 5, 2) + np.stack([column, row], axis=1)[:, None]) * stride
+    decoded = np.concatenate([centre - size / 2, size, landmarks.reshape(-1, 10), score[anchors, None]], axis=1)
+    return decoded.astype(np.float32).reshape(-1, _ROW)
