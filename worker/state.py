@@ -33,11 +33,14 @@ _state: ProcessState | None = None
 @worker_process_init.connect
 def _load(**_kwargs) -> None:
     """Load the model in each child process: TensorFlow must not be initialised before fork."""
-    settings = load().settings
     # Batch work yields to interactive work: where the API shares cores with workers, status
     # requests are answered first; on a machine that only runs workers this changes nothing.
-    if settings.worker_nice > 0:
-        os.nice(settings.worker_nice)
+    # Linux keeps a nice value per thread and a new thread inherits its creator's, so this comes
+    # before loading: TensorFlow's pools, where classification runs, start during the load.
+    nice = Settings.from_env().worker_nice
+    if nice > 0:
+        os.nice(nice)
+    load()
 
 
 def load() -> ProcessState:

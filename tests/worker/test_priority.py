@@ -1,0 +1,27 @@
+"""Worker pool processes run every thread, TensorFlow's included, at WHORU_WORKER_NICE."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psutil
+
+from whoru.settings import Settings
+
+
+def thread_nice_values(pid: int) -> list[int]:
+    """Return the nice value of each thread of a process (Linux keeps one per thread)."""
+    values = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        values.append(int(fields[16]))
+    return values
+
+
+def test_every_pool_thread_runs_at_the_worker_nice_value(stack):
+    expected = Settings.from_env(stack.env).worker_nice
+    pool = psutil.Process(stack.worker.process.pid).children(recursive=True)
+    assert pool and expected > 0
+    for process in pool:
+        values = thread_nice_values(process.pid)
+        assert len(values) > 1 and set(values) == {expected}, (process.pid, values)
