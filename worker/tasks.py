@@ -53,7 +53,7 @@ def process_images(job_id: str, first: int, last: int) -> None:
         images = _pending(session, job_id, first, last)
         # Attempts above zero mean an earlier run of this task died: go one image at a time.
         retried = any(image.attempts > 0 for image in images)
-        outcomes = _isolated(session, images, stages) if retried else _batch(session, images, stages)
+        outcomes = (_isolated if retried else _batch)(session, job_id, images, stages)
         with stages("db_write"):
             status = finish_if_complete(session, job_id)
             session.commit()
@@ -81,19 +81,30 @@ def _count_attempt(session, images: list[Image]) -> None:
     session.commit()
 
 
-def _batch(session, images: list[Image], stages: Stages) -> list[ImageOutcome]:
+def _batch(session, job_id: str, images: list[Image], stages: Stages) -> list[ImageOutcome]:
     """Analyse all images together and write them in one transaction."""
     process = state.get()
     with stages("db_write"):
         _count_attempt(session, images)
     outcomes = analyse_images(images, process.pipeline, process.settings, stages)
     with stages("db_write"):
-        save_outcomes(session, outcomes)
+        save_outcomes(session, _unless_canceled(session, job_id, outcomes))
         session.commit()
     return outcomes
 
 
-def _isolated(session, images: list[Image], stages: Stages) -> list[ImageOutcome]:
+def _unless_canceled(session, job_id: str, outcomes: list[ImageOutcome]) -> list[ImageOutcome]:
+    """Return the outcomes to store: all of them, or only the successes if the job stopped meanwhile.
+
+    Canceling a job deletes its uploads while this task may still be reading them; the failures
+    that follow are the cancel's, not the images', and those images stay pending like the rest.
+    """
+    if session.scalar(select(Job.status).where(Job.id == job_id)) == "running":
+        return outcomes
+    return [outcome for outcome in outcomes if outcome.error_code is None]
+
+
+def _isolated(session, job_id: str, images: list[Image], stages: Stages) -> list[ImageOutcome]:
     """After a crash, run images one at a time so one poison image cannot sink its neighbours."""
     process = state.get()
     outcomes = []
@@ -105,7 +116,7 @@ def _isolated(session, images: list[Image], stages: Stages) -> list[ImageOutcome
                                    error_message=f"processing this image stopped its worker {image.attempts - 1} times")
         else:
             outcome = analyse_images([image], process.pipeline, process.settings, stages)[0]
-        save_outcomes(session, [outcome])
+        save_outcomes(session, _unless_canceled(session, job_id, [outcome]))
         session.commit()
         outcomes.append(outcome)
     return outcomes
