@@ -9,9 +9,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
-from whoru.db.jobs import finish_if_complete, mark_running, pending_positions
+from whoru.db.jobs import finish_if_complete, is_running, mark_running, pending_positions
 from whoru.db.rows import ImageOutcome, save_outcomes
-from whoru.db.schema import Image, Job
+from whoru.db.schema import Image
 from whoru.logs import get_logger
 from whoru.stages import Stages
 from whoru.storage import remove_job_files
@@ -48,7 +48,7 @@ def process_images(job_id: str, first: int, last: int) -> None:
     process, stages = state.get(), Stages()
     started = time.perf_counter()
     with process.sessions() as session:
-        if session.scalar(select(Job.status).where(Job.id == job_id)) != "running":
+        if not is_running(session, job_id):
             return
         images = _pending(session, job_id, first, last)
         # Attempts above zero mean an earlier run of this task died: go one image at a time.
@@ -99,7 +99,7 @@ def _unless_canceled(session, job_id: str, outcomes: list[ImageOutcome]) -> list
     Canceling a job deletes its uploads while this task may still be reading them; the failures
     that follow are the cancel's, not the images', and those images stay pending like the rest.
     """
-    if session.scalar(select(Job.status).where(Job.id == job_id)) == "running":
+    if is_running(session, job_id):
         return outcomes
     return [outcome for outcome in outcomes if outcome.error_code is None]
 

@@ -81,8 +81,12 @@ def pending_positions(session: Session, job_id: str) -> list[int]:
 def mark_running(session: Session, job_id: str) -> bool:
     """Move a queued job to running; return False unless it is now running (gone, canceled, ended)."""
     session.execute(update(Job).where(Job.id == job_id, Job.status == "queued").values(status="running", started_at=utcnow()))
-    status = session.scalar(select(Job.status).where(Job.id == job_id))
-    return status == "running"
+    return is_running(session, job_id)
+
+
+def is_running(session: Session, job_id: str) -> bool:
+    """Return whether a job is running now (False if it is gone, canceled or ended)."""
+    return session.scalar(select(Job.status).where(Job.id == job_id)) == "running"
 
 
 def ended_before(session: Session, moment) -> list[str]:

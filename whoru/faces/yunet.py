@@ -59,9 +59,10 @@ def _decode(outputs: dict[str, np.ndarray], stride: int, columns: int, score_thr
     score = np.sqrt(np.clip(outputs[f"cls_{stride}"][0, :, 0], 0, 1) * np.clip(outputs[f"obj_{stride}"][0, :, 0], 0, 1))
     anchors = np.flatnonzero(score >= score_threshold)
     row, column = np.divmod(anchors, columns)
+    cell = np.stack([column, row], axis=1)
     box = outputs[f"bbox_{stride}"][0, anchors]
     size = np.exp(box[:, 2:4]) * stride
-    centre = (np.stack([column, row], axis=1) + box[:, 0:2]) * stride
-    landmarks = (outputs[f"kps_{stride}"][0, anchors].reshape(-1, 5, 2) + np.stack([column, row], axis=1)[:, None]) * stride
+    centre = (cell + box[:, 0:2]) * stride
+    landmarks = (outputs[f"kps_{stride}"][0, anchors].reshape(-1, 5, 2) + cell[:, None]) * stride
     decoded = np.concatenate([centre - size / 2, size, landmarks.reshape(-1, 10), score[anchors, None]], axis=1)
     return decoded.astype(np.float32).reshape(-1, _ROW)
