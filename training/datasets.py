@@ -59,6 +59,15 @@ def _subset(arrays: Arrays, rows: list[int]) -> Arrays:
     )
 
 
+def join_arrays(first: Arrays, second: Arrays) -> Arrays:
+    """Return two parts as one, in order."""
+    return Arrays(
+        first.names + second.names,
+        *(np.concatenate([getattr(first, field), getattr(second, field)])
+          for field in ("images", "ages", "genders", "ethnicities", "detected")),
+    )
+
+
 def write_manifest(parts: Parts, path: Path) -> None:
     """Save the file names of each part next to the model."""
     document = {"data_sha256": parts.sha256, "skipped": parts.skipped, **parts.manifest}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -50,6 +51,23 @@ def test_resume_continues_after_an_interruption(tmp_path):
     epochs = [int(line.split(",")[0]) for line in history.read_text().splitlines()[1:]]
     assert epochs[0] == 0 and epochs[-1] == 2 and epochs == sorted(set(epochs))
     assert json.loads((out / "card.json").read_text())["training"]["epochs"] == 3
+
+
+def test_refit_on_train_and_validation_keeps_the_last_epoch(tmp_path):
+    out = tmp_path / "model"
+    result = CliRunner().invoke(main, ["train", "--data", str(FIXTURES / "utkface"), "--arch", "default", "--out", str(out),
+                                       "--epochs", "2", "--fit-on", "train+val", "--cache-dir", str(tmp_path / "cache")])
+    assert result.exit_code == 0, result.output
+    card = json.loads((out / "card.json").read_text())
+    manifest = json.loads((out / "split.json").read_text())
+    with (out / "checkpoints" / "history.csv").open() as handle:
+        history = list(csv.DictReader(handle))
+    assert card["training"]["fit_on"] == "train+val"
+    assert [row["val_loss"] for row in history] == ["NA", "NA"]
+    assert not (out / "checkpoints" / "best.keras").exists()
+    assert card["quantitative_analysis"]["test_chips"]["n"] == len(manifest["test"])
+    size = card["input"]["size"]
+    assert FaceModel(out).predict(np.zeros((1, size, size, 3), np.uint8)).age.shape == (1,)
 
 
 @pytest.mark.parametrize("mode", ["chips", "pipeline"])
