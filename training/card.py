@@ -24,8 +24,8 @@ LIMITATIONS = [
 ]
 
 
-def write_card(out: Path, arch: str, spec: InputSpec, files: dict[str, str], parts: Parts, training: dict) -> dict:
-    """Write card.json for a freshly trained model, then add its test-split metrics."""
+def write_card(out: Path, arch: str, spec: InputSpec, files: dict[str, str], parts: Parts, training: dict) -> None:
+    """Write card.json for a freshly trained model (metrics are added once it is measured)."""
     card = {
         "name": out.name,
         "version": time.strftime("%Y.%m.%d", time.gmtime()) + f"-{arch}",
@@ -47,9 +47,6 @@ def write_card(out: Path, arch: str, spec: InputSpec, files: dict[str, str], par
         "quantitative_analysis": {},
     }
     (out / "card.json").write_text(json.dumps(card, indent=1) + "\n")
-    from training.evaluate import evaluate_arrays  # noqa: PLC0415 - evaluation loads the saved model
-
-    return record_metrics(out, "chips", evaluate_arrays(out, parts.test))
 
 
 def record_metrics(model_dir: Path, mode: str, metrics: dict) -> dict:

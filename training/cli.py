@@ -62,3 +62,15 @@ def evaluate_command(model_dir, data, mode, json_out, report, update_card, cache
         write_report(report, model_dir.name, figures, raw)
     if update_card:
         record_metrics(model_dir, mode, figures)
+
+
+@click.command("export")
+@click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              envvar="WHORU_MODEL", help="Model directory whose Keras files to export.")
+def export_command(model_dir: Path) -> None:
+    """Export a model directory's Keras networks to the ONNX files the worker serves."""
+    configure_tensorflow()
+    from training.export import export_onnx
+
+    for role, file in export_onnx(model_dir).items():
+        click.echo(f"{role}: {model_dir / file}")

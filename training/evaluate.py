@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -20,7 +21,7 @@ from training.utkface import Face, load_images, read_dataset
 
 def evaluate_arrays(model_dir: Path, arrays: Arrays) -> dict:
     """Return the figures of a model on already-aligned faces (chips mode)."""
-    predictions = FaceModel(model_dir).predict(arrays.images)
+    predictions = FaceModel(model_dir, os.cpu_count() or 1).predict(arrays.images)
     return {**_figures(arrays.ages, arrays.genders, arrays.ethnicities, predictions), "no_face": 0}
 
 
@@ -42,7 +43,7 @@ def evaluate(model_dir: Path, source: Path, mode: str, cache_dir: Path | None) -
     if not faces:
         raise ValueError(f"{source} has no UTKFace-named images the model has not trained on")
     if mode == "chips":
-        model = FaceModel(model_dir)
+        model = FaceModel(model_dir, os.cpu_count() or 1)
         arrays = build_arrays(source, faces, model.spec, cache_path(cache_dir, reading.sha256, model.spec))
         predictions, found = model.predict(arrays.images), np.ones(len(faces), dtype=bool)
     elif mode == "pipeline":

@@ -15,9 +15,11 @@ import tensorflow as tf
 from whoru.faces.align import InputSpec
 from training.architectures import SEED_TASKS, make_default_model, make_seed_model
 from training.cache import Arrays
-from training.card import write_card
+from training.card import record_metrics, write_card
 from training.compile import compile_default, compile_seed
 from training.datasets import Parts, join_arrays, load_parts, write_manifest
+from training.evaluate import evaluate_arrays
+from training.export import export_onnx
 from training.targets import default_targets, seed_targets
 
 SPECS = {"default": InputSpec(96, "rgb"), "seed": InputSpec(48, "gray")}
@@ -49,7 +51,10 @@ def train(data: Path, arch: str, out: Path, epochs: int, resume: bool, cache_dir
     else:
         files = {task: _fit_seed(task, parts, out, epochs, resume, fit_on) for task in SEED_TASKS}
     training = {"seconds": round(time.time() - started), "epochs": epochs, "fit_on": fit_on, "machine": _machine()}
-    return write_card(out, arch, SPECS[arch], files, parts, training)
+    write_card(out, arch, SPECS[arch], files, parts, training)
+    if arch == "default":  # The seed CNNs are served as the original project served them: Keras.
+        export_onnx(out)
+    return record_metrics(out, "chips", evaluate_arrays(out, parts.test))
 
 
 def _fit_arrays(parts: Parts, fit_on: str) -> tuple[Arrays, Arrays | None]:

@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "results": ("whoru.client.cli", "results", "Download a job's results."),
     "train": ("training.cli", "train_command", "Train a model on UTKFace."),
     "evaluate": ("training.cli", "evaluate_command", "Measure a model on UTKFace-named images."),
+    "export": ("training.cli", "export_command", "Export a model's Keras networks to the ONNX files workers serve."),
     "bench": ("whoru.bench.cli", "bench", "Measure throughput, stage times, memory and latency end to end."),
 }
 

@@ -39,7 +39,7 @@ class Settings:
     task_time_limit: int = 900
     task_max_attempts: int = 3
     worker_concurrency: int = 2
-    tf_threads: int = 1
+    threads: int = 1
     worker_nice: int = 10
     classify_batch: int = 256
     page_size: int = 100

@@ -27,7 +27,7 @@ def make_celery(settings: Settings) -> Celery:
         worker_redirect_stdouts=False,
         worker_concurrency=settings.worker_concurrency,
         worker_max_memory_per_child=1_500_000,
-        # A new pool process loads TensorFlow and the model before it reports up; Celery's
+        # A new pool process loads the detector and the model before it reports up; Celery's
         # 4 s default would kill every replacement of a crashed process.
         worker_proc_alive_timeout=180,
     )

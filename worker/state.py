@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.faces.pipeline import FacePipeline
 from whoru.logs import configure_logging, get_logger
-from whoru.runtime import configure_tensorflow
 from whoru.settings import Settings
 
 log = get_logger("worker")
@@ -32,11 +31,11 @@ _state: ProcessState | None = None
 
 @worker_process_init.connect
 def _load(**_kwargs) -> None:
-    """Load the model in each child process: TensorFlow must not be initialised before fork."""
+    """Load the detector and model in each child process: runtime thread pools do not survive a fork."""
     # Batch work yields to interactive work: where the API shares cores with workers, status
     # requests are answered first; on a machine that only runs workers this changes nothing.
     # Linux keeps a nice value per thread and a new thread inherits its creator's, so this comes
-    # before loading: TensorFlow's pools, where classification runs, start during the load.
+    # before loading: ONNX Runtime's and OpenCV's pools start during the load.
     nice = Settings.from_env().worker_nice
     if nice > 0:
         os.nice(nice)
@@ -48,12 +47,11 @@ def load() -> ProcessState:
     global _state
     settings = Settings.from_env()
     configure_logging(settings.log_level)
-    configure_tensorflow(settings.tf_threads)
-    # As many OpenCV (and detector) threads as TensorFlow's: several worker processes share the
-    # cores already, and OpenCV's own pool (one thread per core by default) would oversubscribe them.
-    cv2.setNumThreads(settings.tf_threads)
+    # Several worker processes share the cores already; OpenCV's own pool (one thread per core
+    # by default) or ONNX Runtime's would oversubscribe them.
+    cv2.setNumThreads(settings.threads)
     pipeline = FacePipeline.load(settings.model, settings.detector, settings.detect_max_side, settings.detect_score,
-                                 settings.tf_threads)
+                                 settings.threads)
     _state = ProcessState(settings, make_sessionmaker(make_engine(settings.database_url)), pipeline)
     log.info("worker process ready model=%s version=%s", pipeline.model.name, pipeline.model.version)
     return _state

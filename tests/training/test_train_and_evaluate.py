@@ -96,17 +96,32 @@ def test_seed_model_predicts_through_the_shared_loader(trained):
     np.testing.assert_allclose(predictions.ethnicity_probabilities.sum(axis=1), 1, atol=1e-4)
 
 
-def test_mirror_averaging_is_the_mean_of_a_face_and_its_mirror(trained, tmp_path):
+def _copy_with(folder, tmp_path, name, **card_changes):
+    """Copy a model directory and change top-level fields of its card."""
     import shutil
 
-    folder = tmp_path / "mirrored"
-    shutil.copytree(trained["default"], folder, ignore=shutil.ignore_patterns("checkpoints"))
-    card = json.loads((folder / "card.json").read_text())
-    card["inference"] = {"mirror_average": True}
-    (folder / "card.json").write_text(json.dumps(card))
-    faces = np.random.default_rng(0).integers(0, 255, (4, 64, 64, 3), dtype=np.uint8)
-    plain = FaceModel(trained["default"])
-    mirrored = FaceModel(folder).predict(faces)
-    one, two = plain.predict(faces), plain.predict(faces[:, :, ::-1])
-    np.testing.assert_allclose(mirrored.female_probability, (one.female_probability + two.female_probability) / 2, atol=1e-5)
-    np.testing.assert_allclose(mirrored.ethnicity_probabilities, (one.ethnicity_probabilities + two.ethnicity_probabilities) / 2, atol=1e-5)
+    copy = tmp_path / name
+    shutil.copytree(folder, copy, ignore=shutil.ignore_patterns("checkpoints"))
+    card = json.loads((copy / "card.json").read_text()) | card_changes
+    (copy / "card.json").write_text(json.dumps(card))
+    return copy
+
+
+def test_mirror_averaging_is_the_mean_of_a_face_and_its_mirror(trained, tmp_path):
+    plain = FaceModel(_copy_with(trained["default"], tmp_path, "plain", inference={"mirror_average": False}))
+    mirrored = FaceModel(_copy_with(trained["default"], tmp_path, "mirrored", inference={"mirror_average": True}))
+    faces = np.random.default_rng(0).integers(0, 255, (4, *plain.spec.shape), dtype=np.uint8)
+    one, two, both = plain.predict(faces), plain.predict(faces[:, :, ::-1]), mirrored.predict(faces)
+    assert not np.allclose(one.female_probability, both.female_probability, atol=1e-6)
+    np.testing.assert_allclose(both.female_probability, (one.female_probability + two.female_probability) / 2, atol=1e-5)
+    np.testing.assert_allclose(both.ethnicity_probabilities, (one.ethnicity_probabilities + two.ethnicity_probabilities) / 2, atol=1e-5)
+
+
+def test_onnx_export_predicts_what_the_keras_network_predicts(trained, tmp_path):
+    served = FaceModel(trained["default"])
+    keras_only = FaceModel(_copy_with(trained["default"], tmp_path, "keras-only", onnx_files={}))
+    faces = np.random.default_rng(1).integers(0, 255, (16, *served.spec.shape), dtype=np.uint8)
+    onnx, keras = served.predict(faces), keras_only.predict(faces)
+    assert served.card["onnx_files"] == {"model": "model.onnx"}
+    for field in ("age", "age_bin_probabilities", "female_probability", "ethnicity_probabilities"):
+        np.testing.assert_allclose(getattr(onnx, field), getattr(keras, field), atol=1e-3, err_msg=field)

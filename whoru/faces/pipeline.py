@@ -35,7 +35,7 @@ class FacePipeline:
     @classmethod
     def load(cls, model_dir: Path, detector_dir: Path, max_side: int = 1024, score: float = 0.7, threads: int = 1) -> "FacePipeline":
         """Load the detector and the model from their directories."""
-        return cls(FaceDetector(detector_dir, score, max_side, threads), FaceModel(model_dir))
+        return cls(FaceDetector(detector_dir, score, max_side, threads), FaceModel(model_dir, threads))
 
     def detect(self, rgb: np.ndarray) -> tuple[list[Detection], list[np.ndarray]]:
         """Return the faces of one image and their aligned model inputs."""

@@ -13,7 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import onnx
-import onnxruntime
+
+from whoru.faces.onnx_session import onnx_session
 
 STRIDES = (8, 16, 32)
 _ROW = 15  # x, y, w, h, five landmarks (x, y), score
@@ -23,10 +24,7 @@ class YuNet:
     """One ONNX Runtime session over the YuNet weights, for images of any size."""
 
     def __init__(self, weights: Path, threads: int = 1):
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = options.inter_op_num_threads = max(1, threads)
-        options.log_severity_level = 3
-        self._session = onnxruntime.InferenceSession(_any_size(weights), options, providers=["CPUExecutionProvider"])
+        self._session = onnx_session(_any_size(weights), threads)
         self._outputs = [output.name for output in self._session.get_outputs()]
 
     def detect(self, bgr: np.ndarray, score_threshold: float, nms_threshold: float, top_k: int = 5000) -> np.ndarray:
