@@ -26,13 +26,16 @@ CACHE = click.option("--cache-dir", default=".cache/whoru", show_default=True, t
 @click.option("--fit-on", type=click.Choice(["train", "train+val"]), default="train", show_default=True,
               envvar="WHORU_FIT_ON", help="train: keep the best validation epoch; train+val: refit on both "
               "for exactly --epochs and keep the last (once a train run has chosen the recipe).")
+@click.option("--seed", default=1234, show_default=True, envvar="WHORU_SEED",
+              help="Random seed of weights, shuffling and augmentation (the split never changes).")
 @CACHE
-def train_command(data: Path, arch: str, out: Path, epochs: int, resume: bool, fit_on: str, cache_dir: Path) -> None:
+def train_command(data: Path, arch: str, out: Path, epochs: int, resume: bool, fit_on: str, seed: int,
+                  cache_dir: Path) -> None:
     """Train an architecture and write models/NAME with its card, split and test metrics."""
     configure_tensorflow()
     from training.train import train
 
-    card = train(data, arch, out, epochs, resume, cache_dir, fit_on)
+    card = train(data, arch, out, epochs, resume, cache_dir, fit_on, seed)
     click.echo(json.dumps(card["quantitative_analysis"]["test_chips"] | {"groups": "..."}, indent=1))
 
 

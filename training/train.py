@@ -31,7 +31,7 @@ FIT_ON = ("train", "train+val")
 
 
 def train(data: Path, arch: str, out: Path, epochs: int, resume: bool, cache_dir: Path | None,
-          fit_on: str = "train") -> dict:
+          fit_on: str = "train", seed: int = 1234) -> dict:
     """Train `arch` on the dataset at `data` and save the model, split and card under `out`.
 
     `fit_on="train+val"` refits on the validation faces too, for exactly `epochs` epochs, and
@@ -41,7 +41,7 @@ def train(data: Path, arch: str, out: Path, epochs: int, resume: bool, cache_dir
         raise ValueError(f"unknown architecture {arch!r}; expected one of {sorted(SPECS)}")
     if fit_on not in FIT_ON:
         raise ValueError(f"unknown fit_on {fit_on!r}; expected one of {FIT_ON}")
-    keras.utils.set_random_seed(1234)
+    keras.utils.set_random_seed(seed)
     parts = load_parts(data, SPECS[arch], cache_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_manifest(parts, out / "split.json")
@@ -50,7 +50,8 @@ def train(data: Path, arch: str, out: Path, epochs: int, resume: bool, cache_dir
         files = {"model": _fit_default(parts, out, epochs, resume, fit_on)}
     else:
         files = {task: _fit_seed(task, parts, out, epochs, resume, fit_on) for task in SEED_TASKS}
-    training = {"seconds": round(time.time() - started), "epochs": epochs, "fit_on": fit_on, "machine": _machine()}
+    training = {"seconds": round(time.time() - started), "epochs": epochs, "fit_on": fit_on, "seed": seed,
+                "machine": _machine()}
     write_card(out, arch, SPECS[arch], files, parts, training)
     if arch == "default":  # The seed CNNs are served as the original project served them: Keras.
         export_onnx(out)
@@ -66,7 +67,7 @@ def _dataset(x: np.ndarray, y, shuffle: bool) -> tf.data.Dataset:
     """Return a batched tf.data pipeline over in-memory arrays."""
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle:
-        ds = ds.shuffle(len(x), seed=1234, reshuffle_each_iteration=True)
+        ds = ds.shuffle(len(x), reshuffle_each_iteration=True)  # seeded by set_random_seed
     return ds.batch(BATCH_SIZE).prefetch(tf.data.AUTOTUNE)
 
 
