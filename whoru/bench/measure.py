@@ -119,11 +119,17 @@ class _MemorySampler(threading.Thread):
         self._stopped = threading.Event()
 
     def run(self) -> None:
-        """Sample until stopped."""
+        """Sample at once, then until stopped, and once more then: a tiny job ends within one period."""
+        self._sample()
         while not self._stopped.wait(0.5):
-            now = self.stack.rss_mb()
-            self.peak["api"] = max(self.peak["api"], now["api"])
-            self.peak["workers"] = [max(a, b) for a, b in zip(self.peak["workers"] or now["workers"], now["workers"])]
+            self._sample()
+        self._sample()
+
+    def _sample(self) -> None:
+        """Fold the stack's current memory into the peaks."""
+        now = self.stack.rss_mb()
+        self.peak["api"] = max(self.peak["api"], now["api"])
+        self.peak["workers"] = [max(a, b) for a, b in zip(self.peak["workers"] or now["workers"], now["workers"])]
 
     def stop(self) -> None:
         """Stop sampling."""
