@@ -41,7 +41,10 @@ class Settings:
     worker_concurrency: int = 2
     threads: int = 1
     worker_nice: int = 10
-    classify_batch: int = 256
+    # Faces (mirror images included) per model call. On ONNX Runtime, one thread, the 96x96
+    # model: 1.09 ms a face in calls of 16, 1.10 of 32, 1.13 of 8 and 1.21 of 256, and the
+    # runtime's memory arena peaks at 131 MB in calls of 16 against 517 MB in calls of 256.
+    classify_batch: int = 16
     page_size: int = 100
     max_page_size: int = 1000
     log_level: str = "INFO"
