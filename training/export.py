@@ -10,7 +10,7 @@ import numpy as np
 from keras import layers
 
 from whoru.faces.align import InputSpec
-from whoru.faces.onnx_session import onnx_session
+from whoru.faces.onnx_session import onnx_runner
 
 # ONNX Runtime and TensorFlow sum in different orders; outputs are probabilities and years.
 PARITY_TOLERANCE = 1e-3
@@ -48,11 +48,9 @@ def _serving_layer(layer: layers.Layer) -> layers.Layer:
 
 def _check(onnx_file: Path, faces: np.ndarray, expected) -> None:
     """Refuse an export whose outputs differ from the Keras network's."""
-    session = onnx_session(onnx_file)
-    names = [output.name for output in session.get_outputs()]
-    got = dict(zip(names, session.run(names, {session.get_inputs()[0].name: faces.astype(np.float32)})))
-    wanted = expected if isinstance(expected, dict) else {names[0]: expected}
-    worst = max(float(np.abs(got[name] - np.asarray(value)).max()) for name, value in wanted.items())
+    got = onnx_runner(onnx_file)(faces)
+    pairs = [(got[name], value) for name, value in expected.items()] if isinstance(expected, dict) else [(got, expected)]
+    worst = max(float(np.abs(mine - np.asarray(theirs)).max()) for mine, theirs in pairs)
     if worst > PARITY_TOLERANCE:
         onnx_file.unlink()
         raise RuntimeError(f"ONNX export of {onnx_file.name} differs from Keras by {worst:.2g}")

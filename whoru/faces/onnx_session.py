@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import onnxruntime
+
+# A network as the pipeline calls it: a batch in, its one output or its outputs by name out.
+Net = Callable[[np.ndarray], "np.ndarray | dict[str, np.ndarray]"]
 
 
 def onnx_session(model: Path | bytes, threads: int = 1) -> onnxruntime.InferenceSession:
@@ -14,3 +19,15 @@ def onnx_session(model: Path | bytes, threads: int = 1) -> onnxruntime.Inference
     options.log_severity_level = 3
     source = model if isinstance(model, bytes) else str(model)
     return onnxruntime.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+
+
+def onnx_runner(model: Path, threads: int = 1) -> Net:
+    """Return a one-input ONNX network as a `Net`."""
+    session = onnx_session(model, threads)
+    feed, names = session.get_inputs()[0].name, [output.name for output in session.get_outputs()]
+
+    def run(batch: np.ndarray):
+        outputs = session.run(names, {feed: batch.astype(np.float32)})
+        return outputs[0] if len(outputs) == 1 else dict(zip(names, outputs))
+
+    return run
