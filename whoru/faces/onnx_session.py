@@ -21,13 +21,13 @@ def onnx_session(model: Path | bytes, threads: int = 1) -> onnxruntime.Inference
     return onnxruntime.InferenceSession(source, options, providers=["CPUExecutionProvider"])
 
 
-def onnx_runner(model: Path, threads: int = 1) -> Net:
-    """Return a one-input ONNX network as a `Net`."""
+def onnx_runner(model: Path | bytes, threads: int = 1) -> Net:
+    """Return a one-input ONNX network (a file or its bytes) as a `Net`."""
     session = onnx_session(model, threads)
     feed, names = session.get_inputs()[0].name, [output.name for output in session.get_outputs()]
 
     def run(batch: np.ndarray):
-        outputs = session.run(names, {feed: batch.astype(np.float32)})
+        outputs = session.run(names, {feed: np.asarray(batch, dtype=np.float32)})  # the detector's float32 image passes uncopied
         return outputs[0] if len(outputs) == 1 else dict(zip(names, outputs))
 
     return run

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import onnx
 
-from whoru.faces.onnx_session import onnx_session
+from whoru.faces.onnx_session import onnx_runner
 
 STRIDES = (8, 16, 32)
 _ROW = 15  # x, y, w, h, five landmarks (x, y), score
@@ -24,8 +24,7 @@ class YuNet:
     """One ONNX Runtime session over the YuNet weights, for images of any size."""
 
     def __init__(self, weights: Path, threads: int = 1):
-        self._session = onnx_session(_any_size(weights), threads)
-        self._outputs = [output.name for output in self._session.get_outputs()]
+        self._net = onnx_runner(_any_size(weights), threads)
 
     def detect(self, bgr: np.ndarray, score_threshold: float, nms_threshold: float, top_k: int = 5000) -> np.ndarray:
         """Return one row per face: box x, y, w, h, five landmarks, score (pixels of bgr)."""
@@ -33,7 +32,7 @@ class YuNet:
         # The network's feature pyramid needs sides that are multiples of 32; pad bottom and right.
         padded = np.zeros((1, 3, -(-height // 32) * 32, -(-width // 32) * 32), np.float32)
         padded[0, :, :height, :width] = bgr.transpose(2, 0, 1)
-        outputs = dict(zip(self._outputs, self._session.run(self._outputs, {"input": padded})))
+        outputs = self._net(padded)
         columns = padded.shape[3]
         rows = np.concatenate([_decode(outputs, stride, columns // stride, score_threshold) for stride in STRIDES])
         if not len(rows):
