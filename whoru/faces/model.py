@@ -2,8 +2,8 @@
 
 A directory with an ONNX export (`onnx_files` in its card) runs on ONNX Runtime: for the 64x64
 network 0.84 against 1.38 ms a face through Keras in task-sized batches on one core, same
-outputs within 1e-4, and a worker process that never loads TensorFlow. A directory without one (`seed-baseline`, served
-the original project's way) runs its Keras files on TensorFlow.
+outputs within 1e-4, and a worker process that never loads TensorFlow. A directory without one
+(`seed-baseline`, served the original project's way) runs its Keras files on TensorFlow.
 """
 
 from __future__ import annotations

@@ -27,7 +27,8 @@ def onnx_runner(model: Path | bytes, threads: int = 1) -> Net:
     feed, names = session.get_inputs()[0].name, [output.name for output in session.get_outputs()]
 
     def run(batch: np.ndarray):
-        outputs = session.run(names, {feed: np.asarray(batch, dtype=np.float32)})  # the detector's float32 image passes uncopied
+        # asarray, not astype: the detector's float32 image passes uncopied.
+        outputs = session.run(names, {feed: np.asarray(batch, dtype=np.float32)})
         return outputs[0] if len(outputs) == 1 else dict(zip(names, outputs))
 
     return run
