@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import shutil
 import time
@@ -128,7 +129,5 @@ def _seed_y(task: str, arrays: Arrays) -> np.ndarray:
 
 def _machine() -> dict:
     """Describe the machine that trained the model."""
-    import os
-
     return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "gpu": None,
             "tensorflow": tf.__version__, "keras": keras.__version__}
