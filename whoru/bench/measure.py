@@ -28,7 +28,8 @@ def run_job(stack: BenchStack, workload: Path, pollers: int, poll_interval: floa
     response.raise_for_status()
     job_id = response.json()["id"]
     latencies: list[float] = []
-    threads = [threading.Thread(target=_poll, args=(stack, job_id, latencies, poll_interval), daemon=True) for _ in range(pollers)]
+    threads = [threading.Thread(target=_poll, args=(stack, job_id, latencies, poll_interval, poll_interval * i / pollers), daemon=True)
+               for i in range(pollers)]
     for thread in threads:
         thread.start()
     job = _wait(stack, job_id, memory)
@@ -65,14 +66,17 @@ def _wait(stack: BenchStack, job_id: str, memory: "_MemorySampler") -> dict:
         time.sleep(0.2)
 
 
-def _poll(stack: BenchStack, job_id: str, latencies: list[float], interval: float) -> None:
+def _poll(stack: BenchStack, job_id: str, latencies: list[float], interval: float, start_after: float) -> None:
     """Poll a job's status as a client would, recording each request's latency, until it ends.
 
     A client waits between polls (the API sends Retry-After: 2); pollers that never wait measure
-    how fast the API saturates, not how long a status request takes.
+    how fast the API saturates, not how long a status request takes. Independent clients do not
+    poll in step, so each starts at its own point of the interval: started together, they would
+    stay in step and every second send one burst of N requests at the same instant.
     """
     session = requests.Session()
     session.headers.update(stack.http.headers)
+    time.sleep(start_after)
     while True:
         started = time.perf_counter()
         job = session.get(f"{stack.url}/v1/jobs/{job_id}", timeout=60).json()
