@@ -72,7 +72,7 @@ def _poll(stack: BenchStack, job_id: str, latencies: list[float], interval: floa
     A client waits between polls (the API sends Retry-After: 2); pollers that never wait measure
     how fast the API saturates, not how long a status request takes. Independent clients do not
     poll in step, so each starts at its own point of the interval: started together, they would
-    stay in step and every second send one burst of N requests at the same instant.
+    stay in step and send all N requests in one burst every interval.
     """
     session = requests.Session()
     session.headers.update(stack.http.headers)
