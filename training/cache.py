@@ -48,8 +48,11 @@ def _prepare(item: tuple[str, bytes, InputSpec]) -> tuple[str, np.ndarray, bool]
     return name, face_input(padded, landmarks, spec), found
 
 
-def build_arrays(source: Path, faces: list[Face], spec: InputSpec, cache: Path | None) -> Arrays:
-    """Return the aligned inputs of the given faces, reading a cache file when one exists."""
+def build_arrays(source: Path, faces: list[Face], spec: InputSpec, cache: Path | None, processes: int | None = None) -> Arrays:
+    """Return the aligned inputs of the given faces, reading a cache file when one exists.
+
+    `processes` defaults to one per core, at most four.
+    """
     if cache is not None and cache.exists():
         stored = np.load(cache)
         by_name = {name: i for i, name in enumerate(stored["names"].tolist())}
@@ -57,7 +60,7 @@ def build_arrays(source: Path, faces: list[Face], spec: InputSpec, cache: Path |
         return _arrays(faces, stored["images"][order], stored["detected"][order])
     wanted = {face.name for face in faces}
     items = ((name, data, spec) for name, data in load_images(source, wanted))
-    processes = max(1, min(4, os.cpu_count() or 1))
+    processes = processes or max(1, min(4, os.cpu_count() or 1))
     with multiprocessing.get_context("spawn").Pool(processes, initializer=_start_worker) as pool:
         results = dict((n, (x, f)) for n, x, f in tqdm(pool.imap(_prepare, items, chunksize=64), total=len(wanted), desc="align"))
     images = np.stack([results[face.name][0] for face in faces])

@@ -28,7 +28,8 @@ class Parts:
 
 def cache_path(cache_dir: Path | None, sha256: str, spec: InputSpec) -> Path | None:
     """Return where the aligned faces of a dataset are cached for one input spec."""
-    return None if cache_dir is None else cache_dir / f"faces-{sha256[:16]}-{spec.size}{spec.color}.npz"
+    template = "" if spec.template == "utkface" else f"-{spec.template}"
+    return None if cache_dir is None else cache_dir / f"faces-{sha256[:16]}-{spec.size}{spec.color}{template}.npz"
 
 
 def load_parts(source: Path, spec: InputSpec, cache_dir: Path | None) -> Parts:

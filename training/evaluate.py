@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from whoru.faces.images import ImageError, decode_image
 from whoru.faces.model import FaceModel, Predictions
-from whoru.faces.pipeline import FacePipeline
+from whoru.faces.pipeline import FacePipeline, stack_crops
 from whoru.settings import PROJECT_ROOT
 from training.cache import Arrays, build_arrays
 from training.datasets import cache_path
@@ -44,8 +44,9 @@ def evaluate(model_dir: Path, source: Path, mode: str, cache_dir: Path | None) -
         raise ValueError(f"{source} has no UTKFace-named images the model has not trained on")
     if mode == "chips":
         model = FaceModel(model_dir, os.cpu_count() or 1)
-        arrays = build_arrays(source, faces, model.spec, cache_path(cache_dir, reading.sha256, model.spec))
-        predictions, found = model.predict(arrays.images), np.ones(len(faces), dtype=bool)
+        inputs = {name: build_arrays(source, faces, spec, cache_path(cache_dir, reading.sha256, spec)).images
+                  for name, spec in model.inputs.items()}
+        predictions, found = model.predict(inputs if model.spec is None else next(iter(inputs.values()))), np.ones(len(faces), dtype=bool)
     elif mode == "pipeline":
         predictions, found = _pipeline_predictions(model_dir, source, faces)
     else:
@@ -61,7 +62,7 @@ def _pipeline_predictions(model_dir: Path, source: Path, faces: list[Face]) -> t
     """Run the serving path on each whole image; keep the largest face, note images with none."""
     pipeline = FacePipeline.load(model_dir, PROJECT_ROOT / "models" / "yunet")
     order = {face.name: i for i, face in enumerate(faces)}
-    crops: dict[int, np.ndarray] = {}
+    crops: dict[int, object] = {}
     for name, data in tqdm(load_images(source, set(order)), total=len(order), desc="pipeline"):
         try:
             detections, inputs = pipeline.detect(decode_image(data))
@@ -71,13 +72,15 @@ def _pipeline_predictions(model_dir: Path, source: Path, faces: list[Face]) -> t
             crops[order[PurePosixPath(name).name]] = inputs[0]
     found = np.zeros(len(faces), dtype=bool)
     found[list(crops)] = True
-    batch = np.stack([crops[i] for i in sorted(crops)]) if crops else np.zeros((0, *pipeline.model.spec.shape), np.uint8)
-    return pipeline.model.predict(batch), found
+    if not crops:
+        empty = {name: np.zeros((0, *spec.shape), np.uint8) for name, spec in pipeline.model.inputs.items()}
+        return pipeline.model.predict(empty if pipeline.model.spec is None else next(iter(empty.values()))), found
+    return pipeline.model.predict(stack_crops([crops[i] for i in sorted(crops)])), found
 
 
 def _figures(ages, genders, ethnicities, predictions: Predictions) -> dict:
     """Return overall and per-group figures."""
     labels = {"age": ages, "gender": genders, "ethnicity": ethnicities}
-    preds = {"age": predictions.age, "age_bin": predictions.age_bin,
-             "female": predictions.female_probability, "ethnicity": predictions.ethnicity_probabilities}
+    preds = {"age": predictions.age, "age_bin": predictions.age_bin, "female": predictions.female_probability,
+             "ethnicity": predictions.ethnicity_probabilities, "age_low": predictions.age_low, "age_high": predictions.age_high}
     return all_figures(labels, preds)

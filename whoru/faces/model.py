@@ -1,9 +1,11 @@
-"""Load a model directory (card.json, Keras files, their ONNX export) and predict aligned faces.
+"""Load a model directory (card.json, Keras or ONNX networks, a head) and predict aligned faces.
 
 A directory with an ONNX export (`onnx_files` in its card) runs on ONNX Runtime: for the 64x64
 network 0.84 against 1.38 ms a face through Keras in task-sized batches on one core, same
 outputs within 1e-4, and a worker process that never loads TensorFlow. A directory without one
-(`seed-baseline`, served the original project's way) runs its Keras files on TensorFlow.
+(`seed-baseline`, served the original project's way) runs its Keras files on TensorFlow. A
+`stacked` directory holds several ONNX networks, each with its own input (crop) named in the
+card's `inputs`, and a NumPy head (`whoru/faces/head.py`) that combines their outputs.
 """
 
 from __future__ import annotations
@@ -15,12 +17,19 @@ from pathlib import Path
 import numpy as np
 
 from whoru.faces.align import InputSpec
+from whoru.faces.head import StackedHead
 from whoru.faces.onnx_session import Net, onnx_runner
 from whoru.labels import AGE_BINS, age_bin_matrix
 from whoru.runtime import configure_tensorflow
 
 # The seed CNNs only predict bins; their years are the expectation over bin centres.
 _BIN_CENTRES = np.array([10.0, 30.5, 50.5, 70.5, 88.0], dtype=np.float32)
+# The age range is the central 80% of the predicted age distribution.
+RANGE_QUANTILES = (0.1, 0.9)
+# The one input of a single-input model (every network sees the same crop).
+FACE = "face"
+# A batch of aligned faces: one array for a single-input model, one array per input otherwise.
+Faces = np.ndarray | dict[str, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,8 @@ class Predictions:
     age_bin_probabilities: np.ndarray
     female_probability: np.ndarray
     ethnicity_probabilities: np.ndarray
+    age_low: np.ndarray
+    age_high: np.ndarray
 
     @property
     def age_bin(self) -> np.ndarray:
@@ -44,28 +55,64 @@ class FaceModel:
     def __init__(self, model_dir: Path, threads: int = 1):
         self.directory = Path(model_dir)
         self.card = json.loads((self.directory / "card.json").read_text())
-        self.spec = InputSpec.from_card(self.card)
+        self.inputs = _input_specs(self.card)
+        # The spec of a single-input model; None when each network has its own crop.
+        self.spec = self.inputs[FACE] if FACE in self.inputs else None
         self.name, self.version = self.card["name"], self.card["version"]
         onnx_files = self.card.get("onnx_files")
         if onnx_files:
             self._nets = {role: onnx_runner(self.directory / file, threads) for role, file in onnx_files.items()}
         else:
             self._nets = {role: _keras_net(self.directory / file, threads) for role, file in self.card["files"].items()}
+        head = self.card.get("head")
+        self._head = StackedHead(self.directory / head["file"], head["features"], head.get("blend_with")) if head else None
 
-    def predict(self, faces: np.ndarray, batch_size: int = 256) -> Predictions:
-        """Return predictions for a (n, size, size, channels) uint8 batch of aligned faces."""
-        if faces.ndim != 4 or faces.shape[1:] != self.spec.shape:
-            raise ValueError(f"expected faces of shape (n, {self.spec.shape}), got {faces.shape}")
-        if len(faces) == 0:
+    def predict(self, faces: Faces, batch_size: int = 256) -> Predictions:
+        """Return predictions for a batch of aligned faces (an array, or one array per input)."""
+        inputs = self._checked(faces)
+        if len(next(iter(inputs.values()))) == 0:
             return _empty()
-        mirror = self.card.get("inference", {}).get("mirror_average", False)
-        batch = np.concatenate([faces, faces[:, :, ::-1]]) if mirror else faces
-        outputs = {role: _run(net, batch, batch_size) for role, net in self._nets.items()}
-        if mirror:
-            outputs = {role: _mean_of_halves(out) for role, out in outputs.items()}
+        outputs = self.outputs(inputs, batch_size)
+        temperature = self.card.get("inference", {}).get("age_range_temperature", 1.0)
+        if self.card["format"] == "stacked":
+            distribution, female, ethnicity = self._head(outputs)  # type: ignore[misc]
+            return _from_distribution(distribution, distribution @ np.arange(distribution.shape[1]), female, ethnicity, 1.0)
         if self.card["format"] == "multitask":
-            return _from_multitask(outputs["model"])
+            out = outputs["model"]
+            return _from_distribution(out["age_distribution"], out["age"][:, 0], out["gender"][:, 0], out["ethnicity"], temperature)
         return _from_seed(outputs)
+
+    def outputs(self, inputs: dict[str, np.ndarray], batch_size: int = 256) -> dict:
+        """Return every network's outputs for its input, averaged with its mirror image where the card says so.
+
+        `inference.mirror_average` is true (every network), false, or the list of networks to mirror.
+        """
+        mirrored = self.card.get("inference", {}).get("mirror_average", False)
+        outputs = {}
+        for role, net in self._nets.items():
+            faces = inputs[role if role in inputs else FACE]
+            mirror = role in mirrored if isinstance(mirrored, list) else bool(mirrored)
+            batch = np.concatenate([faces, faces[:, :, ::-1]]) if mirror else faces
+            out = _run(net, batch, batch_size)
+            outputs[role] = _mean_of_halves(out) if mirror else out
+        return outputs
+
+    def _checked(self, faces: Faces) -> dict[str, np.ndarray]:
+        """Return the batch as one array per input, refusing arrays of the wrong shape."""
+        inputs = faces if isinstance(faces, dict) else {FACE: faces}
+        if set(inputs) != set(self.inputs):
+            raise ValueError(f"expected inputs {sorted(self.inputs)}, got {sorted(inputs)}")
+        for name, spec in self.inputs.items():
+            if inputs[name].ndim != 4 or inputs[name].shape[1:] != spec.shape:
+                raise ValueError(f"expected {name} faces of shape (n, {spec.shape}), got {inputs[name].shape}")
+        return inputs
+
+
+def _input_specs(card: dict) -> dict[str, InputSpec]:
+    """Return the input specs a card declares: its `inputs` by name, or its one `input`."""
+    if "inputs" in card:
+        return {name: InputSpec.from_dict(spec) for name, spec in card["inputs"].items()}
+    return {FACE: InputSpec.from_card(card)}
 
 
 def _keras_net(path: Path, threads: int) -> Net:
@@ -96,10 +143,23 @@ def _mean_of_halves(out):
     return (out[:half] + out[half:]) / 2
 
 
-def _from_multitask(out: dict[str, np.ndarray]) -> Predictions:
-    """Read the multi-task network's named outputs."""
-    bins = out["age_distribution"] @ age_bin_matrix()
-    return Predictions(_within_bins(out["age"][:, 0], bins.argmax(axis=1)), bins, out["gender"][:, 0], out["ethnicity"])
+def _from_distribution(distribution, age, female, ethnicity, temperature: float) -> Predictions:
+    """Build predictions from an age distribution over 0..116 years, its expected age and the other heads."""
+    bins = distribution @ age_bin_matrix()
+    low, high = age_range(distribution, temperature)
+    return Predictions(_within_bins(age, bins.argmax(axis=1)), bins, female, ethnicity, low, high)
+
+
+def age_range(distribution: np.ndarray, temperature: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Return the 10th and 90th percentile (in whole years) of each face's age distribution.
+
+    A temperature above 1 widens an over-confident distribution (p ** (1 / T), renormalised);
+    it is chosen on faces the network never trained on so that 80% of true ages fall inside.
+    """
+    tempered = distribution.astype(np.float64) ** (1.0 / temperature)
+    cumulative = np.cumsum(tempered / tempered.sum(axis=1, keepdims=True), axis=1)
+    low, high = ((cumulative < q).sum(axis=1).astype(np.float32) for q in RANGE_QUANTILES)
+    return low, high
 
 
 def _within_bins(age: np.ndarray, bins: np.ndarray) -> np.ndarray:
@@ -116,9 +176,10 @@ def _within_bins(age: np.ndarray, bins: np.ndarray) -> np.ndarray:
 def _from_seed(out: dict[str, np.ndarray]) -> Predictions:
     """Combine the three separate seed networks."""
     bins = out["age_bins"]
-    return Predictions(bins @ _BIN_CENTRES, bins, out["gender"][:, 0], out["ethnicity"])
+    unknown = np.full(len(bins), np.nan, dtype=np.float32)  # bins alone give no range in years
+    return Predictions(bins @ _BIN_CENTRES, bins, out["gender"][:, 0], out["ethnicity"], unknown, unknown)
 
 
 def _empty() -> Predictions:
     """Return predictions for zero faces."""
-    return Predictions(np.zeros(0), np.zeros((0, len(AGE_BINS))), np.zeros(0), np.zeros((0, 5)))
+    return Predictions(np.zeros(0), np.zeros((0, len(AGE_BINS))), np.zeros(0), np.zeros((0, 5)), np.zeros(0), np.zeros(0))

@@ -9,8 +9,11 @@ import numpy as np
 
 from whoru.faces.align import face_input
 from whoru.faces.detector import Detection, FaceDetector
-from whoru.faces.model import FaceModel
+from whoru.faces.model import FACE, FaceModel
 from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
+
+# One face's model input: an array, or one array per input name for a multi-input model.
+Crop = np.ndarray | dict[str, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,9 @@ class FaceResult:
     gender_probability: float
     ethnicity: str
     ethnicity_probabilities: list[float]
+    # The central 80% of the predicted age distribution, in years; None for a model that only predicts bins.
+    age_low: float | None = None
+    age_high: float | None = None
 
 
 class FacePipeline:
@@ -37,20 +43,27 @@ class FacePipeline:
         """Load the detector and the model from their directories."""
         return cls(FaceDetector(detector_dir, score, max_side, threads), FaceModel(model_dir, threads))
 
-    def detect(self, rgb: np.ndarray) -> tuple[list[Detection], list[np.ndarray]]:
+    def detect(self, rgb: np.ndarray) -> tuple[list[Detection], list[Crop]]:
         """Return the faces of one image and their aligned model inputs."""
         found = self.detector.detect(rgb)
         return found, self.align(rgb, found)
 
-    def align(self, rgb: np.ndarray, faces: list[Detection]) -> list[np.ndarray]:
-        """Return the model input of each face, cropped from the full-resolution image."""
-        return [face_input(rgb, face.landmarks, self.model.spec) for face in faces]
+    def align(self, rgb: np.ndarray, faces: list[Detection]) -> list[Crop]:
+        """Return the model input(s) of each face, cropped from the full-resolution image.
 
-    def classify(self, detections: list[Detection], crops: list[np.ndarray], batch_size: int = 256) -> list[FaceResult]:
+        A single-input model gets one array per face; a model whose networks each want their
+        own crop gets, per face, one array per input name.
+        """
+        specs = self.model.inputs
+        if set(specs) == {FACE}:
+            return [face_input(rgb, face.landmarks, specs[FACE]) for face in faces]
+        return [{name: face_input(rgb, face.landmarks, spec) for name, spec in specs.items()} for face in faces]
+
+    def classify(self, detections: list[Detection], crops: list[Crop], batch_size: int = 256) -> list[FaceResult]:
         """Classify many faces (from any number of images) in batches of batch_size."""
         if not crops:
             return []
-        predictions = self.model.predict(np.stack(crops), batch_size)
+        predictions = self.model.predict(stack_crops(crops), batch_size)
         return [_result(face, predictions, i) for i, face in enumerate(detections)]
 
     def analyse(self, images: list[np.ndarray]) -> list[list[FaceResult]]:
@@ -62,6 +75,13 @@ class FacePipeline:
             results.append(flat[start : start + len(detections)])
             start += len(detections)
         return results
+
+
+def stack_crops(crops: list[Crop]) -> np.ndarray | dict[str, np.ndarray]:
+    """Stack per-face crops into the batch `FaceModel.predict` takes."""
+    if isinstance(crops[0], dict):
+        return {name: np.stack([crop[name] for crop in crops]) for name in crops[0]}  # type: ignore[index]
+    return np.stack(crops)
 
 
 def _result(face: Detection, predictions, i: int) -> FaceResult:
@@ -77,4 +97,11 @@ def _result(face: Detection, predictions, i: int) -> FaceResult:
         gender_probability=female if gender == "female" else 1.0 - female,
         ethnicity=ETHNICITIES[int(ethnicity.argmax())],
         ethnicity_probabilities=[float(p) for p in ethnicity],
+        age_low=_years(predictions.age_low[i]),
+        age_high=_years(predictions.age_high[i]),
     )
+
+
+def _years(value: float) -> float | None:
+    """Return an age bound in years, or None where the model gives none (NaN)."""
+    return None if np.isnan(value) else float(value)

@@ -1,0 +1,67 @@
+"""The head of a stacked model, applied in NumPy: several networks' outputs in, predictions out.
+
+The head is stored as plain arrays (`head.npz`) so that serving it needs neither TensorFlow nor
+training code. First a small MLP over the pretrained networks' features, then a blend of its
+log-probabilities with those of our own CNN, weighted per task (fitted on faces neither saw).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+_EPS = 1e-6
+
+
+class StackedHead:
+    """An MLP head and its blend with one network's own predictions, read from a .npz file."""
+
+    def __init__(self, path: Path, features: list[dict], blend_with: str | None):
+        with np.load(path) as arrays:
+            self.weights = {key: arrays[key].astype(np.float32) for key in arrays.files}
+        self.features, self.blend_with = features, blend_with
+
+    def __call__(self, outputs: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the age distribution (0..116 years), female probability and ethnicity probabilities."""
+        age, gender, ethnicity = self.logits(feature_matrix(outputs, self.features))
+        if self.blend_with is not None:
+            age, gender, ethnicity = self._blend(age, gender, ethnicity, outputs[self.blend_with])
+        return softmax(age), 1.0 / (1.0 + np.exp(-gender)), softmax(ethnicity)
+
+    def logits(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the MLP's age, gender and ethnicity logits for standardised-on-the-fly features."""
+        w = self.weights
+        hidden = np.maximum((x - w["mean"]) / w["std"] @ w["w1"] + w["b1"], 0.0)
+        return hidden @ w["w_age"] + w["b_age"], (hidden @ w["w_gender"] + w["b_gender"])[:, 0], hidden @ w["w_eth"] + w["b_eth"]
+
+    def _blend(self, age, gender, ethnicity, cnn: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Weigh the MLP's log-probabilities against the CNN's, per task."""
+        w = self.weights
+        p_female = np.clip(cnn["gender"][:, 0], _EPS, 1 - _EPS)
+        age = w["blend_age"][0] * log_softmax(age) + w["blend_age"][1] * np.log(cnn["age_distribution"] + _EPS)
+        gender = w["blend_gender"][0] * gender + w["blend_gender"][1] * np.log(p_female / (1 - p_female)) + w["blend_gender"][2]
+        ethnicity = (w["blend_eth"][0] * log_softmax(ethnicity) + w["blend_eth"][1] * np.log(cnn["ethnicity"] + _EPS)
+                     + w["blend_eth_bias"])
+        return age, gender, ethnicity
+
+
+def feature_matrix(outputs: dict, features: list[dict]) -> np.ndarray:
+    """Concatenate the named outputs of the networks, log-probabilities where the card says so."""
+    columns = []
+    for feature in features:
+        value = outputs[feature["network"]][feature["output"]]
+        columns.append(np.log(value + _EPS) if feature.get("log") else value)
+    return np.concatenate(columns, axis=1).astype(np.float32)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Return row-wise softmax probabilities."""
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Return row-wise log-softmax."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
