@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask_smorest import Blueprint
 from sqlalchemy import text
 
 from api import queue
 from api.database import get_session
 
-bp = Blueprint("health", __name__)
+bp = Blueprint("health", __name__, description="Probes")
 
 
 @bp.get("/healthz")
+@bp.doc(security=[], responses={"200": {"description": "Alive"}})
 def healthz():
     """Answer while the process serves requests."""
     return {"status": "ok"}
 
 
 @bp.get("/readyz")
+@bp.doc(security=[], responses={"200": {"description": "Ready"}, "503": {"description": "Database or broker unreachable"}})
 def readyz():
     """Answer 200 only when the database and the broker are reachable."""
     checks = {"database": _check(lambda: get_session().execute(text("SELECT 1"))), "broker": _check(queue.ping_broker)}

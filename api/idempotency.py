@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 from flask import abort
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from whoru.db.schema import Job, Upload
+from whoru.db.schema import Job
 
 MAX_KEY_LENGTH = 200
 
 
-def request_digest(uploads: list[tuple[Upload, list[dict]]]) -> str:
-    """Return a SHA-256 over the parts' names and bytes, in order."""
+def request_digest(named_digests: list[tuple[str, str]]) -> str:
+    """Return a SHA-256 over a request's parts, given each part's name and SHA-256, in order."""
     digest = hashlib.sha256()
-    for upload, _ in uploads:
-        digest.update(upload.filename.encode() + b"\0")
-        with Path(upload.path).open("rb") as file:
-            while chunk := file.read(1 << 20):
-                digest.update(chunk)
+    for name, sha256 in named_digests:
+        digest.update(f"{name}\0{sha256}\0".encode())
     return digest.hexdigest()
 
 

@@ -1,138 +1,215 @@
-"""Create jobs from uploads, show one job, list jobs, cancel a job."""
+"""Open a job (or send a small one in one request), show it, list jobs, close, cancel and delete one."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import uuid
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, request, url_for
-from sqlalchemy import update
+from flask import abort, current_app, request, url_for
+from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
-from api import queue
+from api import queue, schemas
 from api.auth import owned_job, owner_id
 from api.database import get_session
 from api.idempotency import earlier_job, request_digest
-from api.limits import limit_images, limit_jobs_in_flight, limit_upload_bytes
-from api.paging import decode_token, encode_token, page_size
+from api.limits import limit_jobs_in_flight, limit_upload_bytes
+from api.paging import PAGING, decode_token, encode_token, page_size
+from api.parts import append_part
 from api.uploads import store_parts
-from whoru.db.jobs import IN_FLIGHT_JOB_STATUSES, add_job, counts, delete_jobs, list_jobs
+from whoru import lifecycle
+from whoru.db.jobs import counts, list_jobs
 from whoru.db.schema import Job
 from whoru.logs import get_logger
 from whoru.results import job_json
-from whoru.storage import remove_job_files
+from whoru.storage import job_dir, kept_if_committed, remove_job_files
 
-bp = Blueprint("jobs", __name__, url_prefix="/v1/jobs")
+bp = Blueprint("jobs", __name__, url_prefix="/v1/jobs", description="Jobs: create, follow, close, cancel, delete")
 log = get_logger("api")
+JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+CREATE_BODY = {"required": True, "content": {
+    "application/json": {"schema": {"$ref": "#/components/schemas/JobOptions"}},
+    "multipart/form-data": {"schema": {"type": "object", "properties": {
+        "file": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}}
 
 
 @bp.post("")
+@bp.response(201, schemas.Job, description="An open job (JSON body): send its parts, then close it")
+@bp.alt_response(202, schema=schemas.Job, description="A job from multipart files, closed and queued")
+@bp.alt_response(200, schema=schemas.Job, description="Idempotent replay of an earlier identical request")
+@bp.alt_response(400, schema=schemas.Error, description="Bad body, or nothing that could be an image")
+@bp.alt_response(413, schema=schemas.Error, description="Over the size or part limits")
+@bp.alt_response(422, schema=schemas.Error, description="Idempotency-Key reused with another body")
+@bp.alt_response(429, schema=schemas.Error, description="Per-key quota reached")
+@bp.alt_response(503, schema=schemas.Error, description="Database or task queue unreachable")
+@bp.doc(requestBody=CREATE_BODY, parameters=[{"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 200}}])
 def create():
-    """Store the uploaded files, create a queued job and hand it to the workers."""
+    """Open a job (`{"open": true}`), or make one from multipart `file` parts, closed at once."""
     settings, session = current_app.config["SETTINGS"], get_session()
     limit_jobs_in_flight(session, owner_id(), settings)
+    if request.is_json:
+        return _open(session)
     limit_upload_bytes(session, owner_id(), settings, request.content_length or 0)
-    job_id, uploads = store_parts(request.files.getlist("file"), settings)
-    limit_upload_bytes(session, owner_id(), settings, sum(upload.bytes for upload, _ in uploads), job_id)
-    limit_images(uploads, settings, job_id)
-    key = request.headers.get("Idempotency-Key")
-    digest = request_digest(uploads) if key else None
-    earlier = earlier_job(session, owner_id(), key, digest) if key else None
-    if earlier is not None:
-        remove_job_files(settings.storage_dir, job_id)
-        return _answer(session, earlier, 200)
-    job = _insert_job(session, job_id, uploads, key, digest, settings)
-    try:
-        queue.start_job(job_id)
-    except Exception:
-        _forget(session, job, settings)
-        raise
+    job_id = str(uuid.uuid4())
+    folder = job_dir(settings.storage_dir, job_id)
+    with kept_if_committed(folder):
+        uploads = store_parts(request.files.getlist("file"), folder, settings)
+        digest = request_digest([(upload.filename, upload.sha256) for upload, _ in uploads])
+        earlier = _earlier(session, digest)
+        if earlier is not None:
+            remove_job_files(settings.storage_dir, job_id)
+            return _answer(session, earlier, 200)
+        job = _new_job(session, job_id, digest)
+        positions = [append_part(session, job, upload, images) for upload, images in uploads]
+        lifecycle.close(session, job_id)
+        _commit_new(session)
+    _queue_or_forget(session, job, positions)
     log.info("job=%s created images=%d parts=%d", job_id, job.images_total, len(uploads))
     return _answer(session, job, 202)
 
 
+def _open(session):
+    """Create an open job with no images from a JSON body of options."""
+    options = request.get_json(silent=True)
+    if not isinstance(options, dict) or options.get("open") is not True or set(options) - {"open"}:
+        abort(400, description='send {"open": true} to open a job (and no unknown options)')
+    digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()
+    earlier = _earlier(session, digest)
+    if earlier is not None:
+        return _answer(session, earlier, 200)
+    job = _new_job(session, str(uuid.uuid4()), digest)
+    _commit_new(session)
+    log.info("job=%s opened", job.id)
+    return _answer(session, job, 201)
+
+
+def _earlier(session, digest: str) -> Job | None:
+    """Return the job an Idempotency-Key already made with this body, if the request has one."""
+    key = request.headers.get("Idempotency-Key")
+    return earlier_job(session, owner_id(), key, digest) if key else None
+
+
+def _new_job(session, job_id: str, digest: str) -> Job:
+    """Add an open job for this key, served by the model the API's settings name."""
+    key = request.headers.get("Idempotency-Key")
+    return lifecycle.open_job(session, job_id, owner_id(), _model_card(), key, digest if key else None)
+
+
+def _commit_new(session) -> None:
+    """Commit a new job; 409 if a concurrent request with the same Idempotency-Key won."""
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        abort(409, description="a request with this Idempotency-Key is being processed; retry shortly")
+
+
 def _answer(session, job: Job, status: int):
-    """Return the job with its Location (and, for a new job, Retry-After)."""
+    """Return the job with its Location (and, for a queued job, Retry-After)."""
     headers = {"Location": url_for("jobs.show", job_id=job.id)}
     if status == 202:
         headers["Retry-After"] = "2"
     return job_json(job, counts(session, job.id)), status, headers
 
 
-def _insert_job(session, job_id: str, uploads, key: str | None, digest: str | None, settings) -> Job:
-    """Commit the job with its uploads and images; 409 if a concurrent same-key request won."""
-    model = current_app.config.get("MODEL_CARD") or _model_card(settings.model)
-    job = Job(id=job_id, status="queued", model_name=model["name"], model_version=model["version"],
-              api_key_id=owner_id(), idempotency_key=key, request_sha256=digest)
-    add_job(session, job, uploads)
+def _queue_or_forget(session, job: Job, positions: list[range]) -> None:
+    """Queue every image of a committed one-request job; remove the job if the queue is unreachable."""
+    # The parts went in together, so their images are one run, and small parts share tasks.
     try:
+        queue.queue_images(job.id, range(positions[0].start, positions[-1].stop), current_app.config["SETTINGS"].task_images)
+    except Exception:
+        lifecycle.delete_jobs(session, [job.id])
         session.commit()
-    except IntegrityError:
-        session.rollback()
-        remove_job_files(settings.storage_dir, job_id)
-        abort(409, description="a request with this Idempotency-Key is being processed; retry shortly")
-    return job
+        remove_job_files(current_app.config["SETTINGS"].storage_dir, job.id)
+        log.warning("job=%s removed: the task queue was unreachable", job.id)
+        raise
 
 
 @bp.get("/<job_id>")
+@bp.response(200, schemas.Job, description="The job")
+@bp.alt_response(404, schema=schemas.Error, description="No such job")
+@bp.doc(parameters=[JOB_ID])
 def show(job_id: str):
     """Return a job's status and counts."""
-    session = get_session()
     job = owned_job(job_id)
-    headers = {"Retry-After": "2"} if job.status in IN_FLIGHT_JOB_STATUSES else {}
-    return job_json(job, counts(session, job_id)), 200, headers
+    headers = {"Retry-After": "2"} if job.status in lifecycle.IN_FLIGHT else {}
+    return job_json(job, counts(get_session(), job_id)), 200, headers
 
 
 @bp.get("")
+@bp.response(200, schemas.JobList, description="A page of jobs, newest first")
+@bp.alt_response(400, schema=schemas.Error, description="Bad page_size or page_token")
+@bp.doc(parameters=PAGING)
 def index():
     """Return jobs newest first, a page at a time."""
-    settings = current_app.config["SETTINGS"]
-    size = page_size(settings)
+    size = page_size(current_app.config["SETTINGS"])
     session = get_session()
     jobs = list_jobs(session, owner_id(), size + 1, _decode_cursor(request.args.get("page_token")))
     token = _encode_cursor(jobs[size - 1]) if len(jobs) > size else None
     return {"jobs": [job_json(job, counts(session, job.id)) for job in jobs[:size]], "next_page_token": token}
 
 
-@bp.post("/<job_id>/cancel")
-def cancel(job_id: str):
-    """Stop a queued or running job; images not yet processed stay pending."""
+@bp.post("/<job_id>/close")
+@bp.response(200, schemas.Job, description="The job, closed: it ends once no image is pending")
+@bp.alt_response(404, schema=schemas.Error, description="No such job")
+@bp.doc(parameters=[JOB_ID])
+def close(job_id: str):
+    """Say that no more parts will come (safe to repeat)."""
     session = get_session()
     job = owned_job(job_id)
-    session.execute(update(Job).where(Job.id == job_id, Job.status.in_(IN_FLIGHT_JOB_STATUSES)).values(status="canceled"))
+    ended = lifecycle.close(session, job_id)
     session.commit()
+    _after_end(job_id, ended)
     session.refresh(job)
-    settings = current_app.config["SETTINGS"]
-    if job.status == "canceled" and not settings.keep_uploads:
-        remove_job_files(settings.storage_dir, job_id)
+    log.info("job=%s closed status=%s", job_id, job.status)
+    return job_json(job, counts(session, job_id))
+
+
+@bp.post("/<job_id>/cancel")
+@bp.response(200, schemas.Job, description="The job")
+@bp.alt_response(404, schema=schemas.Error, description="No such job")
+@bp.doc(parameters=[JOB_ID])
+def cancel(job_id: str):
+    """Stop a queued or running job, open or not; images not yet processed stay pending."""
+    session = get_session()
+    job = owned_job(job_id)
+    canceled = lifecycle.cancel(session, job_id)
+    session.commit()
+    _after_end(job_id, lifecycle.JobStatus.CANCELED if canceled else None)
+    session.refresh(job)
     log.info("job=%s cancel requested status=%s", job_id, job.status)
     return job_json(job, counts(session, job_id))
 
 
 @bp.delete("/<job_id>")
+@bp.response(204, description="Deleted")
+@bp.alt_response(404, schema=schemas.Error, description="No such job")
+@bp.doc(parameters=[JOB_ID])
 def remove(job_id: str):
-    """Delete a job, its rows and its stored uploads; running tasks find it gone and stop."""
+    """Delete a job (open or not), its rows and its stored uploads; running tasks find it gone and stop."""
     session = get_session()
     owned_job(job_id)
-    delete_jobs(session, [job_id])
+    lifecycle.delete_jobs(session, [job_id])
     session.commit()
     remove_job_files(current_app.config["SETTINGS"].storage_dir, job_id)
     log.info("job=%s deleted", job_id)
-    return "", 204
+    return ""
 
 
-def _forget(session, job: Job, settings) -> None:
-    """Remove a job that could not be queued, so the client's retry is the only copy."""
-    delete_jobs(session, [job.id])
-    session.commit()
-    remove_job_files(settings.storage_dir, job.id)
-    log.warning("job=%s removed: the task queue was unreachable", job.id)
+def _after_end(job_id: str, status) -> None:
+    """Remove a job's uploads once it has ended, unless settings keep them."""
+    settings = current_app.config["SETTINGS"]
+    if status is not None and not settings.keep_uploads:
+        remove_job_files(settings.storage_dir, job_id)
 
 
-def _model_card(model_dir) -> dict:
-    """Read the served model's name and version from its card (cached on the app)."""
-    card = json.loads((model_dir / "card.json").read_text())
-    current_app.config["MODEL_CARD"] = {"name": card["name"], "version": card["version"]}
+def _model_card() -> tuple[str, str]:
+    """Return the served model's name and version from its card (read once per app)."""
+    if "MODEL_CARD" not in current_app.config:
+        card = json.loads((current_app.config["SETTINGS"].model / "card.json").read_text())
+        current_app.config["MODEL_CARD"] = (card["name"], card["version"])
     return current_app.config["MODEL_CARD"]
 
 

@@ -6,6 +6,11 @@ import base64
 
 from flask import abort, request
 
+PAGING = [
+    {"name": "page_size", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+    {"name": "page_token", "in": "query", "schema": {"type": "string"}},
+]
+
 
 def page_size(settings) -> int:
     """Return the requested page_size, bounded by settings."""

@@ -1,4 +1,4 @@
-"""Send tasks to the workers by name, so the API never imports the face pipeline."""
+"""Send tasks to the workers by name, so the API never imports the face pipeline; only after the commit."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ def client() -> Celery:
     return current_app.extensions["whoru_celery"]
 
 
-def start_job(job_id: str) -> None:
-    """Queue the task that splits a job into image tasks."""
-    client().send_task("whoru.jobs.start", args=[job_id])
+def queue_images(job_id: str, positions: range, per_task: int) -> None:
+    """Queue one task per run of at most per_task images of a committed part."""
+    for first in range(positions.start, positions.stop, per_task):
+        client().send_task("whoru.images.process", args=[job_id, first, min(first + per_task, positions.stop) - 1])
 
 
 def ping_broker() -> None:

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, request, stream_with_context
+from flask import Response, abort, current_app, request, stream_with_context
+from flask_smorest import Blueprint
 
+from api import schemas
 from api.auth import owned_job, owner_id
 from api.database import get_session, new_session
-from api.paging import decode_token, encode_token, page_size
+from api.jobs import JOB_ID
+from api.paging import PAGING, decode_token, encode_token, page_size
 from whoru.db.jobs import images_page
 from whoru.results import image_json
 from whoru.results_csv import csv_chunks
 
-bp = Blueprint("results", __name__, url_prefix="/v1/jobs")
+bp = Blueprint("results", __name__, url_prefix="/v1/jobs", description="A job's results")
 CSV_PAGE = 500
 
 
 @bp.get("/<job_id>/results")
+@bp.response(200, schemas.ResultsPage, description="A page of images in submission order")
+@bp.alt_response(400, schema=schemas.Error, description="Bad page_size or page_token")
+@bp.alt_response(404, schema=schemas.Error, description="No such job")
+@bp.doc(parameters=[JOB_ID, *PAGING])
 def page(job_id: str):
     """Return one page of images, in submission order, with their faces."""
     settings = current_app.config["SETTINGS"]
@@ -28,6 +35,9 @@ def page(job_id: str):
 
 
 @bp.get("/<job_id>/results.csv")
+@bp.response(200, description="CSV, one row per face and one per image without faces", content_type="text/csv")
+@bp.alt_response(404, schema=schemas.Error, description="No such job")
+@bp.doc(parameters=[JOB_ID])
 def csv(job_id: str):
     """Stream every result row as CSV, reading the database a page at a time."""
     version = owned_job(job_id).model_version

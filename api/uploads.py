@@ -1,11 +1,10 @@
-"""Stream uploaded parts straight to the storage folder and turn them into a job's images."""
+"""Stream uploaded parts (multipart files or a PUT body) to the storage folder and list the images each holds."""
 
 from __future__ import annotations
 
+import hashlib
 import os
-import shutil
 import tempfile
-import uuid
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -14,8 +13,9 @@ from PIL import Image as PILImage
 from werkzeug.datastructures import FileStorage
 
 from whoru.db.schema import Upload
+from whoru.lifecycle import ImageStatus
 from whoru.settings import Settings
-from whoru.storage import UploadError, is_image_name, job_dir, zip_entries, zip_limits
+from whoru.storage import UploadError, file_sha256, is_image_name, kept_if_committed, zip_entries, zip_limits
 
 
 class StoringRequest(Request):
@@ -28,44 +28,56 @@ class StoringRequest(Request):
         return tempfile.NamedTemporaryFile("wb+", dir=incoming, prefix="part-", delete=True)
 
 
-def store_parts(parts: list[FileStorage], settings: Settings) -> tuple[str, list[tuple[Upload, list[dict]]]]:
-    """Keep every usable part under a new job folder; return the job id and its uploads with images."""
+def store_parts(parts: list[FileStorage], folder: Path, settings: Settings) -> list[tuple[Upload, list[dict]]]:
+    """Keep every part of a multipart request in a job folder; return the parts with their images."""
     if not parts:
         raise UploadError(400, "no_file", "send one or more images or zip archives as multipart 'file' parts")
     if len(parts) > settings.max_parts:
         raise UploadError(413, "too_many_parts", f"at most {settings.max_parts} file parts per request")
-    job_id = str(uuid.uuid4())
-    folder = job_dir(settings.storage_dir, job_id)
-    folder.mkdir(parents=True)
-    try:
-        uploads = [_store_part(part, i, folder, settings) for i, part in enumerate(parts)]
-        if not any(image.get("error_code") is None for _, images in uploads for image in images):
-            raise UploadError(400, "no_images", "nothing in the request could be an image")
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return job_id, uploads
+    folder.mkdir(parents=True, exist_ok=True)
+    uploads = []
+    for n, part in enumerate(parts):
+        path = part_path(folder, n)
+        _keep(part, path)
+        uploads.append(describe(path, display_name(part.filename, n), n, file_sha256(path), settings))
+    if not any(image["error_code"] is None for _, images in uploads for image in images):
+        raise UploadError(400, "no_images", "nothing in the request could be an image")
+    return uploads
 
 
-def _store_part(part: FileStorage, position: int, folder: Path, settings: Settings) -> tuple[Upload, list[dict]]:
-    """Move one part into the job folder and list the images it holds."""
-    filename = _display_name(part.filename, position)
-    path = folder / f"{position:05d}.bin"
-    _keep(part, path)
+def spool_body(stream, incoming: Path) -> tuple[Path, str]:
+    """Write a request body to a temporary file under incoming/, hashing it on the way; return both."""
+    incoming.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    with tempfile.NamedTemporaryFile("wb", dir=incoming, prefix="part-", delete=False) as file:
+        with kept_if_committed(Path(file.name)):
+            while chunk := stream.read(1 << 20):
+                digest.update(chunk)
+                file.write(chunk)
+    return Path(file.name), digest.hexdigest()
+
+
+def part_path(folder: Path, n: int) -> Path:
+    """Return where part n of a job is stored."""
+    return folder / f"{n:05d}.bin"
+
+
+def describe(path: Path, filename: str, n: int, sha256: str, settings: Settings) -> tuple[Upload, list[dict]]:
+    """Return the Upload row of a stored part and the images it holds (a zip's entries, or itself)."""
     if zipfile.is_zipfile(path):
         entries = zip_entries(path, zip_limits(settings))
-        images = [{"member": e.member, "name": e.member, "error_code": e.error_code, "error_message": e.error_message,
-                   "status": "failed" if e.error_code else "pending"} for e in entries]
-        return _upload(position, filename, path, "zip"), images
+        images = [{"entry": e.index, "name": e.member, "error_code": e.error_code, "error_message": e.error_message,
+                   "status": ImageStatus.FAILED if e.error_code else ImageStatus.PENDING} for e in entries]
+        return _upload(n, filename, path, "zip", sha256), images
     error = None if _could_be_image(path, filename) else ("unsupported_type", "neither an image nor a zip archive")
-    image = {"member": None, "name": filename, "error_code": error and error[0], "error_message": error and error[1],
-             "status": "failed" if error else "pending"}
-    return _upload(position, filename, path, "image"), [image]
+    image = {"entry": None, "name": filename, "error_code": error and error[0], "error_message": error and error[1],
+             "status": ImageStatus.FAILED if error else ImageStatus.PENDING}
+    return _upload(n, filename, path, "image", sha256), [image]
 
 
-def _upload(position: int, filename: str, path: Path, kind: str) -> Upload:
+def _upload(n: int, filename: str, path: Path, kind: str, sha256: str) -> Upload:
     """Return the Upload row of a stored part, with its size for the per-key byte quota."""
-    return Upload(position=position, filename=filename, path=str(path), kind=kind, bytes=path.stat().st_size)
+    return Upload(position=n, filename=filename, path=str(path), kind=kind, bytes=path.stat().st_size, sha256=sha256)
 
 
 def _keep(part: FileStorage, path: Path) -> None:
@@ -90,7 +102,7 @@ def _could_be_image(path: Path, filename: str) -> bool:
         return False
 
 
-def _display_name(filename: str | None, position: int) -> str:
+def display_name(filename: str | None, position: int) -> str:
     """Return the uploaded file's base name (never a path), or a stand-in."""
     base = PurePosixPath((filename or "").replace("\\", "/")).name
     return base or f"upload-{position}"

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import click
 
 from whoru.db.engine import make_engine, make_sessionmaker
-from whoru.db.jobs import delete_jobs, ended_before
+from whoru.lifecycle import delete_jobs, ended_before
 from whoru.settings import Settings
 from whoru.storage import remove_job_files
 

@@ -21,10 +21,13 @@ def job_json(job: Job, counts: Counts) -> dict:
     return {
         "id": job.id,
         "status": job.status,
+        "open": job.open,
         "error": job.error,
         "created_at": _iso(job.created_at),
         "started_at": _iso(job.started_at),
         "finished_at": _iso(job.finished_at),
+        "closed_at": _iso(job.closed_at),
+        "closed_by": job.closed_by,
         "counts": {
             "images_total": counts.images_total,
             "images_done": counts.images_done,
@@ -32,7 +35,8 @@ def job_json(job: Job, counts: Counts) -> dict:
             "faces": counts.faces,
         },
         "model": {"name": job.model_name, "version": job.model_version},
-        "links": {"self": f"/v1/jobs/{job.id}", "results": f"/v1/jobs/{job.id}/results", "csv": f"/v1/jobs/{job.id}/results.csv"},
+        "links": {"self": f"/v1/jobs/{job.id}", "parts": f"/v1/jobs/{job.id}/parts", "results": f"/v1/jobs/{job.id}/results",
+                  "csv": f"/v1/jobs/{job.id}/results.csv"},
     }
 
 
@@ -57,6 +61,7 @@ def face_json(face: Face) -> dict:
         "landmarks": face.landmarks,
         "age": face.age,
         "age_bin": face.age_bin,
+        "age_range": None if face.age_low is None else {"low": face.age_low, "high": face.age_high},
         "gender": {"label": face.gender, "probability": face.gender_probability},
         "ethnicity": {"label": face.ethnicity, "probabilities": dict(zip(ETHNICITIES, face.ethnicity_probabilities))},
     }

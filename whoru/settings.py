@@ -30,6 +30,8 @@ class Settings:
     detect_score: float = 0.7
     max_upload_bytes: int = 20 * GIB
     max_parts: int = 64
+    max_job_parts: int = 100_000
+    open_job_timeout: int = 24 * 3600
     max_zip_entries: int = 200_000
     max_zip_bytes: int = 50 * GIB
     max_zip_ratio: int = 200
@@ -71,13 +73,19 @@ class Settings:
 
     def check(self) -> None:
         """Refuse values that make no sense, and development defaults outside development."""
-        if self.task_images < 1 or self.worker_concurrency < 1 or self.task_max_attempts < 1:
-            raise ValueError("WHORU_TASK_IMAGES, WHORU_WORKER_CONCURRENCY and WHORU_TASK_MAX_ATTEMPTS must be >= 1")
+        if min(self.task_images, self.worker_concurrency, self.task_max_attempts, self.open_job_timeout) < 1:
+            raise ValueError("WHORU_TASK_IMAGES, WHORU_WORKER_CONCURRENCY, WHORU_TASK_MAX_ATTEMPTS and "
+                             "WHORU_OPEN_JOB_TIMEOUT must be >= 1")
         if self.env != "development":
             if self.database_url.startswith("sqlite"):
                 raise ValueError("WHORU_DATABASE_URL must name a server database (PostgreSQL) when WHORU_ENV is not development")
             if not self.redis_url:
                 raise ValueError("WHORU_REDIS_URL must be set when WHORU_ENV is not development")
+
+    @property
+    def close_idle_every(self) -> float:
+        """Return how often workers look for idle open jobs: a tenth of the timeout, at most 5 minutes."""
+        return min(300.0, self.open_job_timeout / 10)
 
     @property
     def broker_url(self) -> str:

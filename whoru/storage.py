@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import stat
 import zipfile
@@ -9,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".heic", ".heif"})
 ARCHIVE_EXTENSIONS = frozenset({".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar"})
 
 
@@ -38,8 +39,9 @@ def zip_limits(settings) -> ZipLimits:
 
 @dataclass(frozen=True)
 class Entry:
-    """One file inside an upload: its member name, and why it is refused if it is."""
+    """One file inside a zip: its index in the central directory, its name, and why it is refused if it is."""
 
+    index: int
     member: str
     error_code: str | None = None
     error_message: str | None = None
@@ -48,6 +50,15 @@ class Entry:
 def is_image_name(name: str) -> bool:
     """Return True if a file name has an image extension, in any letter case."""
     return PurePosixPath(name).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def file_sha256(path: Path) -> str:
+    """Return the hex SHA-256 of a file, read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def job_dir(storage_dir: Path, job_id: str) -> Path:
@@ -60,18 +71,32 @@ def remove_job_files(storage_dir: Path, job_id: str) -> None:
     shutil.rmtree(job_dir(storage_dir, job_id), ignore_errors=True)
 
 
+@contextmanager
+def kept_if_committed(*paths: Path):
+    """Remove these stored files unless the block that records them in the database succeeds."""
+    try:
+        yield
+    except BaseException:
+        for path in paths:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        raise
+
+
 def zip_entries(path: Path, limits: ZipLimits) -> list[Entry]:
     """List a zip's file entries in archive order, refusing unsafe ones per entry."""
     try:
         with zipfile.ZipFile(path) as archive:
-            infos = [i for i in archive.infolist() if not i.is_dir() and not _is_metadata(i.filename)]
+            infos = [(n, i) for n, i in enumerate(archive.infolist()) if not i.is_dir() and not _is_metadata(i.filename)]
     except (zipfile.BadZipFile, OSError) as error:
         raise UploadError(400, "bad_zip", f"not a readable zip archive: {error}") from error
     if len(infos) > limits.max_entries:
         raise UploadError(413, "too_many_entries", f"zip has {len(infos)} entries; the limit is {limits.max_entries}")
-    if sum(i.file_size for i in infos) > limits.max_total_bytes:
+    if sum(i.file_size for _, i in infos) > limits.max_total_bytes:
         raise UploadError(413, "zip_too_large", f"zip expands past {limits.max_total_bytes} bytes")
-    return [_check_entry(info, limits) for info in infos]
+    return [_check_entry(n, info, limits) for n, info in infos]
 
 
 def _is_metadata(name: str) -> bool:
@@ -80,23 +105,23 @@ def _is_metadata(name: str) -> bool:
     return any(part == "__MACOSX" or part.startswith(".") and part not in (".", "..") for part in parts)
 
 
-def _check_entry(info: zipfile.ZipInfo, limits: ZipLimits) -> Entry:
+def _check_entry(index: int, info: zipfile.ZipInfo, limits: ZipLimits) -> Entry:
     """Return the entry, with an error code if it must not be read."""
     name = info.filename
     posix = PurePosixPath(name.replace("\\", "/"))
     if posix.is_absolute() or ".." in posix.parts or (len(name) > 1 and name[1] == ":"):
-        return Entry(name, "unsafe_path", "entry path leaves the archive (absolute or '..')")
+        return Entry(index, name, "unsafe_path", "entry path leaves the archive (absolute or '..')")
     if stat.S_ISLNK(info.external_attr >> 16):
-        return Entry(name, "symlink", "symbolic links inside archives are not followed")
+        return Entry(index, name, "symlink", "symbolic links inside archives are not followed")
     if info.flag_bits & 0x1:
-        return Entry(name, "encrypted", "encrypted entries cannot be read")
+        return Entry(index, name, "encrypted", "encrypted entries cannot be read")
     if posix.suffix.lower() in ARCHIVE_EXTENSIONS:
-        return Entry(name, "nested_archive", "archives inside archives are not expanded")
+        return Entry(index, name, "nested_archive", "archives inside archives are not expanded")
     if not is_image_name(name):
-        return Entry(name, "unsupported_type", "not an image file extension")
+        return Entry(index, name, "unsupported_type", "not an image file extension")
     if info.file_size > limits.max_entry_bytes:
-        return Entry(name, "too_large", f"entry is larger than {limits.max_entry_bytes} bytes")
-    return Entry(name)
+        return Entry(index, name, "too_large", f"entry is larger than {limits.max_entry_bytes} bytes")
+    return Entry(index, name)
 
 
 class ImageSource:
@@ -105,11 +130,11 @@ class ImageSource:
     def __init__(self, path: Path, limits: ZipLimits, archive: zipfile.ZipFile | None):
         self.path, self.limits, self._archive = path, limits, archive
 
-    def read(self, member: str | None) -> bytes:
-        """Return an image's bytes, enforcing size and compression limits on what is read."""
-        if member is None:
+    def read(self, entry: int | None) -> bytes:
+        """Return an image's bytes (a zip entry by its index), enforcing size and compression limits."""
+        if entry is None:
             return _read_capped(self.path.open("rb"), self.limits.max_entry_bytes)
-        info = self._archive.getinfo(member)  # type: ignore[union-attr]
+        info = self._archive.infolist()[entry]  # type: ignore[union-attr]
         cap = min(self.limits.max_entry_bytes, max(info.compress_size, 1) * self.limits.max_ratio)
         return _read_capped(self._archive.open(info), cap)  # type: ignore[union-attr]
 

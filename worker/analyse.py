@@ -42,7 +42,7 @@ def _detect_one(image: Image, source: ImageSource, pipeline: FacePipeline, setti
     outcome = ImageOutcome(image.id)
     try:
         with stages("read"):
-            data = _read(source, image.member)
+            data = _read(source, image.entry)
         with stages("decode"):
             rgb = decode_image(data, settings.max_image_pixels)
     except ImageError as error:
@@ -56,10 +56,10 @@ def _detect_one(image: Image, source: ImageSource, pipeline: FacePipeline, setti
     return outcome, detections, crops
 
 
-def _read(source: ImageSource, member: str | None) -> bytes:
+def _read(source: ImageSource, entry: int | None) -> bytes:
     """Read one image's bytes, turning storage failures into image errors."""
     try:
-        return source.read(member)
+        return source.read(entry)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, EOFError, OSError) as error:
         raise ImageError("unreadable_entry", f"the file could not be read from the upload: {error}") from error
     except ValueError as error:

@@ -30,6 +30,9 @@ def make_celery(settings: Settings) -> Celery:
         # A new pool process loads the detector and the model before it reports up; Celery's
         # 4 s default would kill every replacement of a crashed process.
         worker_proc_alive_timeout=180,
+        # Run by the beat each `whoru worker` embeds; with many workers the sweep runs several
+        # times over, which is harmless: closing a job is one conditional UPDATE.
+        beat_schedule={"close-idle-open-jobs": {"task": "whoru.jobs.close_idle", "schedule": settings.close_idle_every}},
     )
     app.conf.whoru_settings = settings
     return app

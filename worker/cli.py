@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import click
 
 from whoru.settings import Settings
@@ -12,10 +15,15 @@ from worker.celery_app import make_celery
 @click.option("--concurrency", type=int, envvar="WHORU_WORKER_CONCURRENCY", help="Worker processes (default: settings).")
 @click.option("--loglevel", default="INFO", show_default=True, envvar="WHORU_LOG_LEVEL", help="Celery log level.")
 @click.option("--name", default="whoru@%h", show_default=True, envvar="WHORU_WORKER_NAME", help="Celery node name.")
-def worker_command(concurrency: int | None, loglevel: str, name: str) -> None:
+@click.option("--beat/--no-beat", default=True, show_default=True, envvar="WHORU_WORKER_BEAT",
+              help="Embed the scheduler that closes open jobs idle for WHORU_OPEN_JOB_TIMEOUT.")
+def worker_command(concurrency: int | None, loglevel: str, name: str, beat: bool) -> None:
     """Run a worker; start as many as you like, on as many machines as you like."""
     settings = Settings.from_env()
     app = make_celery(settings)
     argv = ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency or settings.worker_concurrency}",
             "--pool=prefork", "-n", name, "--without-gossip", "--without-mingle"]
+    if beat:
+        # The schedule file only remembers when each entry last ran: a private temporary one will do.
+        argv += ["--beat", f"--schedule={Path(tempfile.mkdtemp(prefix='whoru-beat-')) / 'schedule'}"]
     app.worker_main(argv)

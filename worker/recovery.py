@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from celery.signals import worker_ready
-from sqlalchemy import select
-
 from whoru.db.engine import make_engine, make_sessionmaker
-from whoru.db.jobs import IN_FLIGHT_JOB_STATUSES
-from whoru.db.schema import Job
+from whoru.lifecycle import unfinished
 from whoru.logs import get_logger
 from whoru.settings import Settings
 
@@ -20,7 +17,7 @@ def _resume_unfinished(sender=None, **_kwargs) -> None:
     engine = make_engine(Settings.from_env().database_url)
     try:
         with make_sessionmaker(engine)() as session:
-            job_ids = list(session.scalars(select(Job.id).where(Job.status.in_(IN_FLIGHT_JOB_STATUSES))))
+            job_ids = unfinished(session)
     finally:
         engine.dispose()
     for job_id in job_ids:

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 
 import cv2
-from celery.signals import worker_process_init
+from celery.signals import beat_embedded_init, worker_process_init
 from sqlalchemy.orm import Session, sessionmaker
 
 from whoru.db.engine import make_engine, make_sessionmaker
@@ -32,14 +32,22 @@ _state: ProcessState | None = None
 @worker_process_init.connect
 def _load(**_kwargs) -> None:
     """Load the detector and model in each child process: runtime thread pools do not survive a fork."""
-    # Batch work yields to interactive work: where the API shares cores with workers, status
-    # requests are answered first; on a machine that only runs workers this changes nothing.
     # Linux keeps a nice value per thread and a new thread inherits its creator's, so this comes
     # before loading: ONNX Runtime's and OpenCV's pools start during the load.
+    _lower_priority()
+    load()
+
+
+@beat_embedded_init.connect
+def _lower_priority(**_kwargs) -> None:
+    """Run batch work (pool processes and the embedded beat) at the worker's nice value.
+
+    Batch work yields to interactive work: where the API shares cores with workers, status
+    requests are answered first; on a machine that only runs workers this changes nothing.
+    """
     nice = Settings.from_env().worker_nice
     if nice > 0:
         os.nice(nice)
-    load()
 
 
 def load() -> ProcessState:

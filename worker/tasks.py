@@ -1,17 +1,20 @@
-"""Celery tasks: thin, by id, idempotent. A job fans out into tasks of a bounded number of images."""
+"""Celery tasks: thin, by id, idempotent. The API queues a task per run of images as each part is
+committed; `start` queues a job's pending images again after a restart."""
 
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from celery import shared_task
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
-from whoru.db.jobs import finish_if_complete, is_running, mark_running, pending_positions
+from whoru.db.jobs import pending_positions
 from whoru.db.rows import ImageOutcome, save_outcomes
-from whoru.db.schema import Image
+from whoru.db.schema import Image, utcnow
+from whoru.lifecycle import ImageStatus, close_idle, finish_if_complete, is_running, mark_running
 from whoru.logs import get_logger
 from whoru.stages import Stages
 from whoru.storage import remove_job_files
@@ -26,20 +29,31 @@ RETRY = {"autoretry_for": (OperationalError, IntegrityError), "retry_backoff": 2
 
 @shared_task(name="whoru.jobs.start", **RETRY)
 def start_job(job_id: str) -> None:
-    """Mark a job running and queue one task per range of pending images."""
+    """Queue one task per range of a job's pending images (or end it, closed with none pending)."""
     process = state.get()
     with process.sessions() as session:
-        running = mark_running(session, job_id)
+        positions = pending_positions(session, job_id)
+        status = None if positions else finish_if_complete(session, job_id)
         session.commit()
-        positions = pending_positions(session, job_id) if running else []
-        if running and not positions:
-            finish_if_complete(session, job_id)
-            session.commit()
+    _remove_uploads_if_ended(job_id, status)
     size = process.settings.task_images
     for i in range(0, len(positions), size):
         chunk = positions[i : i + size]
         process_images.delay(job_id, chunk[0], chunk[-1])
     log.info("job=%s started tasks=%d images=%d", job_id, -(-len(positions) // size), len(positions))
+
+
+@shared_task(name="whoru.jobs.close_idle", **RETRY)
+def close_idle_jobs() -> None:
+    """Close the open jobs that have had no part for WHORU_OPEN_JOB_TIMEOUT; they end with what they have."""
+    process = state.get()
+    with process.sessions() as session:
+        closed = close_idle(session, utcnow() - timedelta(seconds=process.settings.open_job_timeout))
+        session.commit()
+    for job_id, status in closed:
+        _remove_uploads_if_ended(job_id, status)
+        log.info("job=%s closed by the server after %d s without a part status=%s", job_id,
+                 process.settings.open_job_timeout, status or "running")
 
 
 @shared_task(name="whoru.images.process", **RETRY)
@@ -48,8 +62,9 @@ def process_images(job_id: str, first: int, last: int) -> None:
     process, stages = state.get(), Stages()
     started = time.perf_counter()
     with process.sessions() as session:
-        if not is_running(session, job_id):
+        if not mark_running(session, job_id):
             return
+        session.commit()
         images = _pending(session, job_id, first, last)
         # Attempts above zero mean an earlier run of this task died: go one image at a time.
         retried = any(image.attempts > 0 for image in images)
@@ -57,18 +72,24 @@ def process_images(job_id: str, first: int, last: int) -> None:
         with stages("db_write"):
             status = finish_if_complete(session, job_id)
             session.commit()
-    if status and not process.settings.keep_uploads:
-        remove_job_files(process.settings.storage_dir, job_id)
+    _remove_uploads_if_ended(job_id, status)
     faces = sum(len(o.faces) for o in outcomes)
     log.info("job=%s task=%d-%d images=%d faces=%d ms=%.0f stages=%s%s", job_id, first, last, len(outcomes), faces,
              (time.perf_counter() - started) * 1000, stages.json(), f" job_status={status}" if status else "")
+
+
+def _remove_uploads_if_ended(job_id: str, status) -> None:
+    """Delete a job's stored uploads once it has ended, unless settings keep them."""
+    settings = state.get().settings
+    if status is not None and not settings.keep_uploads:
+        remove_job_files(settings.storage_dir, job_id)
 
 
 def _pending(session, job_id: str, first: int, last: int) -> list[Image]:
     """Return the pending images in a range of positions, with their uploads."""
     query = (
         select(Image)
-        .where(Image.job_id == job_id, Image.position.between(first, last), Image.status == "pending")
+        .where(Image.job_id == job_id, Image.position.between(first, last), Image.status == ImageStatus.PENDING)
         .order_by(Image.position)
         .options(selectinload(Image.upload))
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import time
 import uuid
@@ -64,3 +66,21 @@ def all_results(client, job_id: str, page_size: int = 2) -> list[dict]:
         token = page["next_page_token"]
         if not token:
             return images
+
+
+def content_digest(data: bytes) -> str:
+    """Return the RFC 9530 Content-Digest header value of a body."""
+    return "sha-256=:" + base64.b64encode(hashlib.sha256(data).digest()).decode() + ":"
+
+
+def open_job(client) -> dict:
+    """Open a job and return it."""
+    response = client.post("/v1/jobs", json={"open": True})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def put_part(client, job_id: str, n: int, data: bytes, digest: str | None = None, name: str = "part.zip"):
+    """PUT part n of a job with its Content-Digest (or the one given)."""
+    headers = {"Content-Digest": digest or content_digest(data), "Content-Disposition": f'attachment; filename="{name}"'}
+    return client.put(f"/v1/jobs/{job_id}/parts/{n}", data=data, headers=headers, content_type="application/octet-stream")

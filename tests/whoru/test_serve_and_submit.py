@@ -4,52 +4,24 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 
 import psutil
 import pytest
 
-from tests.conftest import MODEL
 from tests.utils.jobs import PHOTOS
 from tests.utils.services import free_port
 
 TRUTH = json.loads((PHOTOS / "faces.json").read_text())
 
 
-
-def wait_ready(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
-    """Wait until /readyz answers 200."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "whoru serve exited"
-        try:
-            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError("whoru serve never became ready")
-
-
 @pytest.fixture()
-def served(tmp_path):
+def served(serve):
     """Run `whoru serve` with only embedded defaults in an empty folder."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WHORU_")}
-    env.update(WHORU_MODEL=str(MODEL), WHORU_WORKER_CONCURRENCY="1")
-    log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "whoru", "serve", "--port", str(port)], cwd=tmp_path, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    wait_ready(url, process)
-    yield url, process, tmp_path
-    if process.poll() is None:
-        process.kill()
+    running = serve()
+    return running.url, running.process, running.folder
 
 
 def test_submit_waits_and_writes_csv_and_json_then_serve_stops_cleanly(served, tmp_path):

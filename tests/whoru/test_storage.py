@@ -73,5 +73,16 @@ def test_compression_ratio_is_enforced_on_bytes_read(tmp_path):
     path = write_zip(tmp_path / "bomb.zip", [("bomb.jpg", b"\0" * 2_000_000), ("ok.jpg", b"abc")])
     with open_upload(path, "zip", LIMITS) as source:
         with pytest.raises(ValueError, match="expands"):
-            source.read("bomb.jpg")
-        assert source.read("ok.jpg") == b"abc"
+            source.read(0)
+        assert source.read(1) == b"abc"
+
+
+def test_two_members_of_one_name_are_two_entries(tmp_path):
+    path = tmp_path / "twice.zip"
+    with zipfile.ZipFile(path, "w") as archive, pytest.warns(UserWarning, match="Duplicate name"):
+        archive.writestr("img.jpg", b"first")
+        archive.writestr("img.jpg", b"second")
+    entries = zip_entries(path, LIMITS)
+    assert [(e.index, e.member) for e in entries] == [(0, "img.jpg"), (1, "img.jpg")]
+    with open_upload(path, "zip", LIMITS) as source:
+        assert [source.read(e.index) for e in entries] == [b"first", b"second"]

@@ -48,7 +48,7 @@ class BenchStack:
         self.http.headers["Authorization"] = f"Bearer {_bench_key(self.env['WHORU_DATABASE_URL'])}"
         log = self.worker_log.open("wb")
         self.api = spawn(["api", "--port", str(self.port)], self.env, self.api_log.open("wb"))
-        self.worker = spawn(["worker", "--concurrency", str(self.workers), "--loglevel", "WARNING"], self.env, log)
+        self.worker = spawn(["worker", "--concurrency", str(self.workers), "--loglevel", "WARNING", "--no-beat"], self.env, log)
         self._wait_ready()
         return self
 

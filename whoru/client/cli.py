@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -10,40 +11,53 @@ from pathlib import Path
 import click
 
 from whoru.client import http
-from whoru.client.packing import collect, pack
+from whoru.client.packing import Scan, duplicates, scan
+from whoru.client.upload import Uploader
 from whoru.keys import LOCAL_KEY_FILE
 
 SERVER = click.option("--server", default="http://127.0.0.1:8000", show_default=True, envvar="WHORU_SERVER",
-                      help="Base URL of the whoru API.")
+                      help="Base URL of the whoru API (http:// is assumed when no scheme is given).")
 CSV_OUT = click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the results CSV here.")
 KEY = click.option("--api-key", envvar="WHORU_API_KEY",
                    help="API key (default: the key `whoru serve` saved in ./var/api-key).")
 JSON_OUT = click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
                         help="Write {job, images} with every result here.")
+SHOWN_SKIPPED = 10
 
 
 @click.command("submit")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @SERVER
-@click.option("--wait/--no-wait", default=False, help="Poll until the job ends, then write --csv/--json.")
+@click.option("--wait/--no-wait", default=False, help="Show processing while uploading, wait for the end, write --csv/--json.")
 @CSV_OUT
 @JSON_OUT
-@click.option("--zip-mb", default=512, show_default=True, envvar="WHORU_ZIP_MB", help="Largest zip part to upload, in MB.")
+@click.option("--part-mb", default=256, show_default=True, type=click.IntRange(1), envvar="WHORU_PART_MB",
+              help="Largest part of packed images to upload at once, in MB (zip archives go as they are).")
+@click.option("--resume", "resume_id", metavar="JOB", envvar="WHORU_RESUME_JOB",
+              help="Continue an interrupted submission of the same paths into this job.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @KEY
-def submit(paths, server, wait, csv_out, json_out, zip_mb, quiet, api_key) -> None:
-    """Submit image files and folders (recursively) as one job; exit 0 only if it succeeded."""
-    files = collect(list(paths))
-    if not files:
-        raise click.ClickException("no image files (jpg, jpeg, png, webp, bmp, gif, tif, tiff) found")
-    click.echo(f"{len(files)} images", err=True)
+def submit(paths, server, wait, csv_out, json_out, part_mb, resume_id, quiet, api_key) -> None:
+    """Submit images, folders (recursively) and zip archives as one job, part by part.
+
+    Exit 0 only if the job succeeded (or, without --wait, once every part is sent).
+    """
+    _check_outputs(csv_out, json_out)
+    found = scan(list(paths))
+    _report(found)
     client = http.Client(server, api_key or local_key())
+    uploader = Uploader(client, found.items, part_mb * 1024 * 1024, not quiet)
     with tempfile.TemporaryDirectory(prefix="whoru-submit-") as folder:
-        parts = list(pack(files, Path(folder), zip_mb * 1024 * 1024))
-        job = _call(client.upload, parts, not quiet)
+        job = _call(uploader.start, resume_id)
+        click.echo(f"job {job['id']} open", err=True)
+        try:
+            job = _call(uploader.send_all, Path(folder), wait or bool(csv_out or json_out))
+        except (click.ClickException, KeyboardInterrupt) as stop:
+            _tell_how_to_resume(job["id"], paths, server)
+            raise click.exceptions.Exit(130) if isinstance(stop, KeyboardInterrupt) else stop
     click.echo(f"job {job['id']} {job['status']}")
     if wait or csv_out or json_out:
-        _finish(client, job["id"], csv_out, json_out, quiet)
+        _finish(client, uploader, job["id"], csv_out, json_out)
 
 
 @click.command("status")
@@ -53,7 +67,7 @@ def submit(paths, server, wait, csv_out, json_out, zip_mb, quiet, api_key) -> No
 def status(job_id: str, server: str, api_key: str | None) -> None:
     """Print a job's status as JSON."""
     client = http.Client(server, api_key or local_key())
-    click.echo(json.dumps(_call(client.job, job_id), indent=2))
+    click.echo(json.dumps(_call(client.job, job_id, True), indent=2))
 
 
 @click.command("results")
@@ -64,13 +78,11 @@ def status(job_id: str, server: str, api_key: str | None) -> None:
 @KEY
 def results(job_id: str, server: str, csv_out: Path | None, json_out: Path | None, api_key: str | None) -> None:
     """Download a job's results as CSV and/or JSON (CSV to stdout when neither is given)."""
+    _check_outputs(csv_out, json_out)
     client = http.Client(server, api_key or local_key())
     if csv_out is None and json_out is None:
         csv_out = Path("/dev/stdout")
-    if csv_out:
-        _call(client.download_csv, job_id, csv_out)
-    if json_out:
-        _call(client.download_json, job_id, json_out)
+    _download(client, job_id, csv_out, json_out)
 
 
 def local_key() -> str | None:
@@ -79,17 +91,57 @@ def local_key() -> str | None:
     return path.read_text().strip() if path.exists() else None
 
 
-def _finish(client: http.Client, job_id: str, csv_out: Path | None, json_out: Path | None, quiet: bool) -> None:
+def _check_outputs(*outputs: Path | None) -> None:
+    """Refuse output paths that could not be written, before any work is done."""
+    for out in outputs:
+        if out is not None and not os.access(out.parent, os.W_OK):
+            raise click.BadParameter(f"cannot write {out}: its folder {out.parent} does not exist or is not writable")
+
+
+def _report(found: Scan) -> None:
+    """Say what will be sent and what is skipped; refuse names two files would share."""
+    clash = duplicates(found)
+    if clash:
+        raise click.ClickException(f"{len(clash)} names would be shared by several files (e.g. {clash[0]!r}); "
+                                   "give their folders instead, so each keeps its path")
+    for path, reason in found.skipped[:SHOWN_SKIPPED]:
+        click.echo(f"skipped {path}: {reason}", err=True)
+    if len(found.skipped) > SHOWN_SKIPPED:
+        click.echo(f"... and {len(found.skipped) - SHOWN_SKIPPED} more skipped", err=True)
+    click.echo(f"{found.photos} images, {found.archives} zip archives; {len(found.skipped)} files skipped", err=True)
+    if not found.items:
+        raise click.ClickException("nothing to submit: no images (jpg, jpeg, png, webp, bmp, gif, tif, tiff, heic, heif) "
+                                   "or zip archives")
+
+
+def _tell_how_to_resume(job_id: str, paths, server: str) -> None:
+    """Print the command that finishes an interrupted submission."""
+    command = " ".join(["whoru submit", *(str(p) for p in paths), "--server", server, "--resume", job_id])
+    click.echo(f"\nthe upload stopped; job {job_id} stays open with the parts sent so far. To finish it:\n  {command}",
+               err=True)
+
+
+def _finish(client: http.Client, uploader: Uploader, job_id: str, csv_out: Path | None, json_out: Path | None) -> None:
     """Wait for the job, write the requested files and exit with the job's outcome."""
-    job = _call(client.wait, job_id, not quiet)
-    if csv_out:
-        _call(client.download_csv, job_id, csv_out)
-    if json_out:
-        _call(client.download_json, job_id, json_out)
+    try:
+        job = _call(uploader.wait, job_id)
+    except KeyboardInterrupt:
+        click.echo(f"\nstopped waiting; job {job_id} keeps running on the server. Get its results later with:\n"
+                   f"  whoru status {job_id}\n  whoru results {job_id} --csv results.csv", err=True)
+        raise click.exceptions.Exit(130) from None
+    _download(client, job_id, csv_out, json_out)
     counts = job["counts"]
     click.echo(f"job {job_id} {job['status']}: {counts['images_done']} images done, "
                f"{counts['images_failed']} failed, {counts['faces']} faces", err=True)
     sys.exit(0 if job["status"] == "succeeded" else 1)
+
+
+def _download(client: http.Client, job_id: str, csv_out: Path | None, json_out: Path | None) -> None:
+    """Write the job's results to the files asked for."""
+    if csv_out:
+        _call(client.download_csv, job_id, csv_out)
+    if json_out:
+        _call(client.download_json, job_id, json_out)
 
 
 def _call(function, *args):
@@ -100,3 +152,5 @@ def _call(function, *args):
         raise click.ClickException(str(error)) from error
     except http.requests.ConnectionError as error:
         raise click.ClickException(f"cannot reach the server: {error}") from error
+    except http.requests.RequestException as error:
+        raise click.ClickException(f"the request failed: {error}") from error

@@ -1,21 +1,36 @@
-"""Talk to a whoru server with an API key: upload with a progress bar, poll, download."""
+"""Talk to a whoru server with an API key: open a job, put its parts, close it, poll, download.
+
+Every request goes through urllib3's Retry: connection errors, 5xx and 429 (honouring
+Retry-After) are retried with exponential backoff, so a dropped connection or a restarted server
+costs a pause, not the upload. Retrying is safe for every call made here: PUT of a part and the
+close are idempotent, and the request that opens a job carries an Idempotency-Key.
+"""
 
 from __future__ import annotations
 
+import base64
 import json
 import time
-from contextlib import ExitStack
+import uuid
 from pathlib import Path
 
 import requests
-from requests_toolbelt import MultipartEncoder, MultipartEncoderMonitor
-from tqdm import tqdm
+from requests.adapters import HTTPAdapter
+from urllib3.util import Retry
 
 FINAL = ("succeeded", "failed", "canceled")
+RETRY = Retry(total=10, backoff_factor=1.0, backoff_max=30, status_forcelist=(429, 500, 502, 503, 504),
+              allowed_methods=None, respect_retry_after_header=True, raise_on_status=False)
+# The first call of a command says quickly that no server answers; later calls ride out a restart.
+FIRST_CALL_RETRY = RETRY.new(total=2, backoff_max=2)
 
 
 class ServerError(RuntimeError):
     """The server refused a request; the message is its JSON error."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
 
 
 def _check(response: requests.Response) -> requests.Response:
@@ -27,44 +42,63 @@ def _check(response: requests.Response) -> requests.Response:
         message = f"{error['code']}: {error['message']}"
     except (ValueError, KeyError, TypeError):
         message = response.text[:300]
-    raise ServerError(f"HTTP {response.status_code} from {response.url}: {message}")
+    raise ServerError(response.status_code, f"HTTP {response.status_code} from {response.url}: {message}")
+
+
+def server_url(server: str) -> str:
+    """Return the server's base URL, with http:// added when no scheme is given."""
+    server = server.strip().rstrip("/")
+    return server if "://" in server else f"http://{server}"
 
 
 class Client:
     """One server, one key."""
 
     def __init__(self, server: str, key: str | None):
-        self.server = server.rstrip("/")
-        self.http = requests.Session()
-        if key:
-            self.http.headers["Authorization"] = f"Bearer {key}"
+        self.server, self.key = server_url(server), key
+        self.http, self.first = _session(key, RETRY), _session(key, FIRST_CALL_RETRY)
 
-    def upload(self, parts: list[Path], show_progress: bool = True) -> dict:
-        """POST all parts as one job, streamed from disk; return the job."""
-        with ExitStack() as stack:
-            fields = [("file", (p.name, stack.enter_context(p.open("rb")), "application/zip")) for p in parts]
-            encoder = MultipartEncoder(fields=fields)
-            bar = stack.enter_context(tqdm(total=encoder.len, unit="B", unit_scale=True, desc="upload", disable=not show_progress))
-            monitor = MultipartEncoderMonitor(encoder, lambda m: bar.update(m.bytes_read - bar.n))
-            response = self.http.post(f"{self.server}/v1/jobs", data=monitor, headers={"Content-Type": monitor.content_type}, timeout=3600)
+    def copy(self) -> "Client":
+        """Return a client of the same server and key with connections of its own (for another thread)."""
+        return Client(self.server, self.key)
+
+    def open_job(self) -> dict:
+        """Open a job that will receive parts; return it."""
+        headers = {"Idempotency-Key": f"submit-{uuid.uuid4()}"}
+        return _check(self.first.post(f"{self.server}/v1/jobs", json={"open": True}, headers=headers, timeout=60)).json()
+
+    def put_part(self, job_id: str, n: int, path: Path, sha256: str, name: str, progress=None) -> dict:
+        """PUT one part from disk with its Content-Digest, streamed; return the server's record of it."""
+        digest = base64.b64encode(bytes.fromhex(sha256)).decode()
+        headers = {"Content-Digest": f"sha-256=:{digest}:", "Content-Type": "application/octet-stream",
+                   "Content-Disposition": f'attachment; filename="{name}"'}
+        with path.open("rb") as file:
+            body = ProgressReader(file, path.stat().st_size, progress)
+            response = self.http.put(f"{self.server}/v1/jobs/{job_id}/parts/{n}", data=body, headers=headers, timeout=600)
         return _check(response).json()
 
-    def job(self, job_id: str) -> dict:
-        """Return a job's status."""
-        return _check(self.http.get(f"{self.server}/v1/jobs/{job_id}", timeout=60)).json()
+    def parts(self, job_id: str) -> list[dict]:
+        """Return the parts the server has for a job, in order."""
+        return _check(self.http.get(f"{self.server}/v1/jobs/{job_id}/parts", timeout=60)).json()["parts"]
 
-    def wait(self, job_id: str, show_progress: bool = True, interval: float = 1.0) -> dict:
-        """Poll until the job ends, with a progress bar over its images; return the final job."""
-        job = self.job(job_id)
-        with tqdm(total=job["counts"]["images_total"], unit="img", desc="process", disable=not show_progress) as bar:
-            while True:
-                counts = job["counts"]
-                bar.update(counts["images_done"] + counts["images_failed"] - bar.n)
-                bar.set_postfix(faces=counts["faces"], status=job["status"])
-                if job["status"] in FINAL:
-                    return job
-                time.sleep(interval)
-                job = self.job(job_id)
+    def close(self, job_id: str) -> dict:
+        """Say that no more parts will come; return the job."""
+        return _check(self.http.post(f"{self.server}/v1/jobs/{job_id}/close", timeout=60)).json()
+
+    def job(self, job_id: str, first: bool = False) -> dict:
+        """Return a job's status (failing fast when this is the command's first call)."""
+        session = self.first if first else self.http
+        return _check(session.get(f"{self.server}/v1/jobs/{job_id}", timeout=60)).json()
+
+    def wait(self, job_id: str, on_update=None, interval: float = 1.0) -> dict:
+        """Poll until the job ends, calling on_update with each answer; return the final job."""
+        while True:
+            job = self.job(job_id)
+            if on_update:
+                on_update(job)
+            if job["status"] in FINAL:
+                return job
+            time.sleep(interval)
 
     def download_csv(self, job_id: str, out: Path) -> None:
         """Stream the job's CSV to a file."""
@@ -89,3 +123,43 @@ class Client:
                 if not token:
                     break
             file.write("]}\n")
+
+
+def _session(key: str | None, retry: Retry) -> requests.Session:
+    """Return a session that sends the key and retries as told."""
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    if key:
+        session.headers["Authorization"] = f"Bearer {key}"
+    return session
+
+
+class ProgressReader:
+    """A file body that reports bytes read, and rewinds (with its progress) when urllib3 retries."""
+
+    def __init__(self, file, size: int, progress=None):
+        self.file, self.size, self.progress = file, size, progress
+
+    def __len__(self) -> int:
+        return self.size
+
+    def read(self, amount: int = -1) -> bytes:
+        """Read from the file and count what was read."""
+        data = self.file.read(amount)
+        if self.progress:
+            self.progress(len(data))
+        return data
+
+    def tell(self) -> int:
+        """Return the position in the file."""
+        return self.file.tell()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Move in the file; a rewind takes back the progress it had counted."""
+        before = self.file.tell()
+        after = self.file.seek(offset, whence)
+        if self.progress and after != before:
+            self.progress(after - before)
+        return after

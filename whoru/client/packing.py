@@ -1,42 +1,143 @@
-"""Collect image files from paths and pack them into zip files of bounded size, on disk."""
+"""Turn the paths given to `whoru submit` into a job's parts, the same way every time.
+
+`scan` lists what will be sent (names only, never contents) and what is skipped, before anything
+is uploaded. `plan` cuts that list into parts by file sizes alone, and `build` writes one part at
+a time to a temporary zip, so a second run over unchanged files rebuilds byte-identical parts
+(same order, same boundaries, same zip headers) and `--resume` can compare digests.
+"""
 
 from __future__ import annotations
 
+import os
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoru.storage import is_image_name
+from whoru.storage import file_sha256, is_image_name
+
+ZIP_SUFFIX = ".zip"
 
 
-def collect(paths: list[Path]) -> list[tuple[Path, str]]:
-    """Return (file, name in the job) for every image under the given files and folders."""
-    found = []
+@dataclass(frozen=True)
+class Photo:
+    """One image file to pack, with its name in the job."""
+
+    path: Path
+    name: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part: a zip archive named on the command line (sent as it is), or photos to pack."""
+
+    n: int
+    archive: Path | None = None
+    photos: tuple[Photo, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """Return the part's name on the server."""
+        return self.archive.name if self.archive else f"part-{self.n:05d}.zip"
+
+    @property
+    def raw_bytes(self) -> int:
+        """Return the size of the files the part is made of."""
+        return self.archive.stat().st_size if self.archive else sum(photo.size for photo in self.photos)
+
+
+@dataclass
+class Scan:
+    """What `whoru submit` found under its paths."""
+
+    items: list[Photo | Path] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+    @property
+    def photos(self) -> int:
+        """Return the number of image files to pack."""
+        return sum(isinstance(item, Photo) for item in self.items)
+
+    @property
+    def archives(self) -> int:
+        """Return the number of zip archives to send as they are."""
+        return len(self.items) - self.photos
+
+
+def scan(paths: list[Path]) -> Scan:
+    """List the images and zip archives under paths, in a stable order, and what is skipped and why."""
+    found = Scan()
+    folders = sum(path.is_dir() for path in paths)
     for path in paths:
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and is_image_name(p.name))
-            found += [(file, file.relative_to(path).as_posix()) for file in files]
-        elif path.is_file():
-            found.append((path, path.name))
+            _scan_folder(path, path.name if folders > 1 else "", found)
+        elif path.suffix.lower() == ZIP_SUFFIX:
+            found.items.append(path)
+        elif is_image_name(path.name):
+            found.items.append(Photo(path, path.name, path.stat().st_size))
         else:
-            raise FileNotFoundError(f"{path} does not exist")
+            found.skipped.append((path, "not an image or a zip archive"))
     return found
 
 
-def pack(files: list[tuple[Path, str]], folder: Path, max_bytes: int) -> Iterator[Path]:
-    """Write the files into zip parts of at most about max_bytes each; yield each finished part."""
-    part, size, archive = 0, 0, None
-    for file, name in files:
-        length = file.stat().st_size
-        if archive is not None and size + length > max_bytes:
-            archive.close()
-            yield folder / f"part-{part:04d}.zip"
-            part, size, archive = part + 1, 0, None
-        if archive is None:
-            archive = zipfile.ZipFile(folder / f"part-{part:04d}.zip", "w", zipfile.ZIP_STORED, allowZip64=True)
-        # Photos are already compressed: storing them is as small and much faster.
-        archive.write(file, name)
-        size += length
-    if archive is not None:
-        archive.close()
-        yield folder / f"part-{part:04d}.zip"
+def duplicates(found: Scan) -> list[str]:
+    """Return the job names that two or more files would share (they are never merged)."""
+    counts = Counter(item.name for item in found.items if isinstance(item, Photo))
+    return sorted(name for name, count in counts.items() if count > 1)
+
+
+def _scan_folder(folder: Path, prefix: str, found: Scan) -> None:
+    """Add a folder's images (names relative to it, under prefix) in sorted order; note what is skipped."""
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for file in sorted(files):
+            path = Path(root, file)
+            if not path.is_file():
+                found.skipped.append((path, "not a regular file"))
+            elif is_image_name(file):
+                name = path.relative_to(folder).as_posix()
+                found.items.append(Photo(path, f"{prefix}/{name}" if prefix else name, path.stat().st_size))
+            elif path.suffix.lower() == ZIP_SUFFIX:
+                found.skipped.append((path, "a zip inside a folder (name it on the command line to send it)"))
+            else:
+                found.skipped.append((path, "not an image"))
+
+
+def plan(items: list[Photo | Path], max_bytes: int) -> Iterator[Part]:
+    """Yield the parts, cutting the photos wherever the next would take a part past max_bytes."""
+    n, batch, size = 0, [], 0
+    for item in items:
+        if isinstance(item, Photo) and not (batch and size + item.size > max_bytes):
+            batch.append(item)
+            size += item.size
+            continue
+        if batch:
+            yield Part(n, photos=tuple(batch))
+            n, batch, size = n + 1, [], 0
+        if isinstance(item, Photo):
+            batch, size = [item], item.size
+        else:
+            yield Part(n, archive=item)
+            n += 1
+    if batch:
+        yield Part(n, photos=tuple(batch))
+
+
+@contextmanager
+def build(part: Part, folder: Path):
+    """Yield the file holding a part (a temporary zip for photos) and its SHA-256; remove the temporary one after."""
+    if part.archive is not None:
+        yield part.archive, file_sha256(part.archive)
+        return
+    path = folder / part.name
+    # Photos are already compressed: storing them is as small and much faster.
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for photo in part.photos:
+            archive.write(photo.path, photo.name)
+    try:
+        yield path, file_sha256(path)
+    finally:
+        path.unlink(missing_ok=True)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from whoru.db.schema import Face, Image
 from whoru.faces.pipeline import FaceResult
+from whoru.lifecycle import ImageStatus
 
 
 @dataclass
@@ -23,11 +24,11 @@ class ImageOutcome:
     error_message: str | None = None
 
     @property
-    def status(self) -> str:
+    def status(self) -> ImageStatus:
         """Return the image status this outcome gives."""
         if self.error_code:
-            return "failed"
-        return "done" if self.faces else "no_face"
+            return ImageStatus.FAILED
+        return ImageStatus.DONE if self.faces else ImageStatus.NO_FACE
 
 
 def save_outcomes(session: Session, outcomes: list[ImageOutcome]) -> None:
@@ -66,8 +67,15 @@ def _face_row(image_id: int, index: int, face: FaceResult) -> dict:
         "landmarks": [[round(float(px), 1), round(float(py), 1)] for px, py in face.detection.landmarks],
         "age": round(face.age, 1),
         "age_bin": face.age_bin,
+        "age_low": _rounded(getattr(face, "age_low", None)),
+        "age_high": _rounded(getattr(face, "age_high", None)),
         "gender": face.gender,
         "gender_probability": round(face.gender_probability, 4),
         "ethnicity": face.ethnicity,
         "ethnicity_probabilities": [round(p, 4) for p in face.ethnicity_probabilities],
     }
+
+
+def _rounded(value: float | None) -> float | None:
+    """Return a value rounded to a tenth, or None for a model that gives no age range."""
+    return None if value is None else round(float(value), 1)

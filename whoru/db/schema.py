@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
@@ -14,10 +14,6 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-JOB_STATUSES = ("queued", "running", "succeeded", "failed", "canceled")
-IMAGE_STATUSES = ("pending", "done", "no_face", "failed")
-
 
 def utcnow() -> datetime:
     """Return the current time in UTC."""
@@ -43,16 +39,24 @@ class ApiKey(Base):
 
 
 class Job(Base):
-    """One submission: its status, timings and the model that served it."""
+    """One submission: its status, timings and the model that served it.
+
+    `status` and the open flag change only through whoru.lifecycle, which names their values.
+    """
 
     __tablename__ = "jobs"
     __table_args__ = (UniqueConstraint("api_key_id", "idempotency_key"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    open: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the last part arrived: an open job idle for WHORU_OPEN_JOB_TIMEOUT is closed by the server.
+    active_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[str | None] = mapped_column(String(16))
     model_name: Mapped[str] = mapped_column(String(64))
     model_version: Mapped[str] = mapped_column(String(64))
     images_total: Mapped[int] = mapped_column(Integer, default=0)
@@ -65,7 +69,7 @@ class Job(Base):
 
 
 class Upload(Base):
-    """One file part of a submission, stored as received (an image or a zip)."""
+    """One part of a job (`position` is the part number n), stored as received: an image or a zip."""
 
     __tablename__ = "uploads"
     __table_args__ = (UniqueConstraint("job_id", "position"),)
@@ -77,6 +81,8 @@ class Upload(Base):
     path: Mapped[str] = mapped_column(String(1024))
     kind: Mapped[str] = mapped_column(String(8))
     bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    image_count: Mapped[int] = mapped_column(Integer, default=0)
 
     job: Mapped[Job] = relationship(back_populates="uploads")
 
@@ -95,9 +101,10 @@ class Image(Base):
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
     upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"))
-    member: Mapped[str | None] = mapped_column(String(1024))
+    # The entry's index in the zip's central directory: a zip may hold two members of one name.
+    entry: Mapped[int | None] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(1024))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16))
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
     width: Mapped[int | None] = mapped_column(Integer)
@@ -126,6 +133,8 @@ class Face(Base):
     landmarks: Mapped[list] = mapped_column(JSON)
     age: Mapped[float] = mapped_column(Float)
     age_bin: Mapped[str] = mapped_column(String(8))
+    age_low: Mapped[float | None] = mapped_column(Float)
+    age_high: Mapped[float | None] = mapped_column(Float)
     gender: Mapped[str] = mapped_column(String(8))
     gender_probability: Mapped[float] = mapped_column(Float)
     ethnicity: Mapped[str] = mapped_column(String(8))

@@ -7,6 +7,10 @@ import warnings
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
+
+# iPhones save photos as HEIC; with the opener registered, Pillow reads them like any other format.
+register_heif_opener()
 
 MAX_PIXELS = 64_000_000
 

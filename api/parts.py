@@ -1,0 +1,163 @@
+"""A job's parts: `PUT /v1/jobs/{id}/parts/{n}` stores one, checked against its Content-Digest and
+queued at once; `GET /v1/jobs/{id}/parts` lists what the server has, which is what a client resumes from."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+
+from flask import abort, current_app, request, url_for
+from flask_smorest import Blueprint
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from werkzeug.http import parse_options_header
+
+from api import queue, schemas
+from api.auth import owned_job, owner_id
+from api.database import get_session
+from api.limits import limit_images, limit_upload_bytes
+from api.uploads import describe, display_name, part_path, spool_body
+from whoru.db.schema import Job, Upload
+from whoru.lifecycle import PartRefused, add_part
+from whoru.logs import get_logger
+from whoru.storage import job_dir, kept_if_committed
+
+bp = Blueprint("parts", __name__, url_prefix="/v1/jobs", description="Fill an open job part by part")
+log = get_logger("api")
+# RFC 9530 dictionary members such as `sha-256=:<base64>:`; other algorithms are ignored.
+DIGEST_MEMBER = re.compile(r"([A-Za-z0-9_-]+)\s*=\s*:([A-Za-z0-9+/=]*):")
+
+
+@bp.put("/<job_id>/parts/<int:n>")
+@bp.response(201, schemas.Part, description="The part is stored and its images are queued")
+@bp.alt_response(200, schema=schemas.Part, description="This part was already stored with the same digest: nothing changed")
+@bp.alt_response(400, schema=schemas.Error, description="No, malformed or mismatching Content-Digest; nothing kept")
+@bp.alt_response(404, schema=schemas.Error, description="No such job")
+@bp.alt_response(409, schema=schemas.Error, description="Another body for this n, a part out of order, or a closed job")
+@bp.alt_response(413, schema=schemas.Error, description="Part over the size, entry or part-count limits")
+@bp.alt_response(429, schema=schemas.Error, description="Per-key quota reached")
+@bp.doc(parameters=[{"name": "Content-Digest", "in": "header", "required": True, "schema": {"type": "string"},
+                     "description": "sha-256=:<base64 of the body's SHA-256>: (RFC 9530)"},
+                    {"name": "Content-Disposition", "in": "header", "schema": {"type": "string"},
+                     "description": "attachment; filename=\"holiday.zip\": the part's name (an image's name in the results)"}],
+        requestBody={"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}})
+def put_part(job_id: str, n: int):
+    """Store part n (one image or one zip of images) and queue its images."""
+    settings, session = current_app.config["SETTINGS"], get_session()
+    job = owned_job(job_id)
+    claimed = _claimed_sha256()
+    if n >= settings.max_job_parts:
+        abort(413, description=f"a job takes at most {settings.max_job_parts} parts")
+    existing = _stored_part(session, job_id, n)
+    if existing is None:
+        _refuse_unless_open(job)
+        limit_upload_bytes(session, owner_id(), settings, request.content_length or 0)
+    spooled, sha256 = spool_body(request.stream, settings.storage_dir / "incoming")
+    with kept_if_committed(spooled):
+        if sha256 != claimed:
+            abort(400, description=f"the body's SHA-256 is {sha256}, not the {claimed} its Content-Digest says; nothing was kept")
+        if existing is not None:
+            spooled.unlink()
+            return _replay(existing, sha256)
+        path = part_path(job_dir(settings.storage_dir, job_id), n)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(spooled, path)
+    upload, positions = _commit(session, job, path, n, sha256)
+    _queue_or_forget(session, upload, positions)
+    log.info("job=%s part=%d stored bytes=%d images=%d", job_id, n, upload.bytes, upload.image_count)
+    return part_json(upload), 201, {"Location": url_for("parts.list_parts", job_id=job_id)}
+
+
+@bp.get("/<job_id>/parts")
+@bp.response(200, schemas.PartList, description="Every part received, in order, with its digest")
+@bp.alt_response(404, schema=schemas.Error, description="No such job")
+def list_parts(job_id: str):
+    """List the parts the server has for a job."""
+    owned_job(job_id)
+    uploads = get_session().scalars(select(Upload).where(Upload.job_id == job_id).order_by(Upload.position))
+    return {"parts": [part_json(upload) for upload in uploads]}
+
+
+def part_json(upload: Upload) -> dict:
+    """Return the public view of one part."""
+    digest = base64.b64encode(bytes.fromhex(upload.sha256 or "")).decode()
+    return {"n": upload.position, "name": upload.filename, "bytes": upload.bytes, "sha256": upload.sha256,
+            "content_digest": f"sha-256=:{digest}:", "images": upload.image_count}
+
+
+def append_part(session, job: Job, upload: Upload, images: list[dict]) -> range:
+    """Apply the per-key quotas to a stored part and append it to its job (the caller commits)."""
+    settings = current_app.config["SETTINGS"]
+    limit_upload_bytes(session, owner_id(), settings, upload.bytes)
+    limit_images(job.images_total, len(images), settings)
+    try:
+        return add_part(session, job.id, upload, images)
+    except PartRefused as refused:
+        abort(409, description=str(refused))
+
+
+def _commit(session, job: Job, path, n: int, sha256: str) -> tuple[Upload, range]:
+    """Describe a stored part, append it and commit; its file goes if the commit does not happen."""
+    settings = current_app.config["SETTINGS"]
+    name = _part_name(n)
+    with kept_if_committed(path):
+        upload, images = describe(path, name, n, sha256, settings)
+        positions = append_part(session, job, upload, images)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            abort(409, description=f"part {n} is being stored by another request; GET the job's parts, then retry")
+    return upload, positions
+
+
+def _queue_or_forget(session, upload: Upload, positions: range) -> None:
+    """Queue the part's images; if the queue is unreachable, remove the part so that a retry is clean."""
+    try:
+        queue.queue_images(upload.job_id, positions, current_app.config["SETTINGS"].task_images)
+    except Exception:
+        session.delete(upload)
+        session.execute(update(Job).where(Job.id == upload.job_id).values(images_total=Job.images_total - upload.image_count))
+        session.commit()
+        os.unlink(upload.path)
+        log.warning("job=%s part=%d removed: the task queue was unreachable", upload.job_id, upload.position)
+        raise
+
+
+def _replay(existing: Upload, sha256: str):
+    """Answer a part sent again: the same bytes change nothing, other bytes are a conflict."""
+    if existing.sha256 != sha256:
+        abort(409, description=f"part {existing.position} is already stored with SHA-256 {existing.sha256}; "
+                               f"a part cannot be replaced")
+    return part_json(existing), 200
+
+
+def _stored_part(session, job_id: str, n: int) -> Upload | None:
+    """Return part n of a job if the server has it."""
+    return session.scalar(select(Upload).where(Upload.job_id == job_id, Upload.position == n))
+
+
+def _refuse_unless_open(job: Job) -> None:
+    """Answer 409 before reading the body when the job takes no more parts."""
+    if not job.open:
+        abort(409, description=f"job {job.id} is closed ({job.status}); it takes no more parts")
+
+
+def _claimed_sha256() -> str:
+    """Return the hex SHA-256 the Content-Digest header claims; 400 if there is none."""
+    header = request.headers.get("Content-Digest", "")
+    members = {name.lower(): value for name, value in DIGEST_MEMBER.findall(header)}
+    try:
+        raw = base64.b64decode(members["sha-256"], validate=True)
+    except (KeyError, ValueError):
+        abort(400, description="send the part's digest as 'Content-Digest: sha-256=:<base64 of its SHA-256>:' (RFC 9530)")
+    if len(raw) != 32:
+        abort(400, description="the sha-256 in Content-Digest is not 32 bytes long")
+    return raw.hex()
+
+
+def _part_name(n: int) -> str:
+    """Return the part's name from its Content-Disposition, or a stand-in."""
+    _, options = parse_options_header(request.headers.get("Content-Disposition", ""))
+    return display_name(options.get("filename"), n)

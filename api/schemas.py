@@ -1,0 +1,129 @@
+"""Marshmallow schemas of every request and response body: they serialise the answers and, through
+flask-smorest, write the OpenAPI document, so the two cannot drift apart."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
+from whoru.lifecycle import ClosedBy, ImageStatus, JobStatus
+
+NULLABLE_TIME = {"allow_none": True, "metadata": {"format": "date-time"}}
+
+
+def _choice(values) -> validate.OneOf:
+    """Return a validator (documented as an enum) for a fixed set of strings."""
+    return validate.OneOf([str(value) for value in values])
+
+
+class ErrorDetail(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class Error(Schema):
+    """Every error answer."""
+
+    error = fields.Nested(ErrorDetail, required=True)
+
+
+class Counts(Schema):
+    images_total = fields.Integer(required=True)
+    images_done = fields.Integer(required=True)
+    images_failed = fields.Integer(required=True)
+    faces = fields.Integer(required=True)
+
+
+class ModelRef(Schema):
+    name = fields.String(required=True)
+    version = fields.String(required=True)
+
+
+class Job(Schema):
+    """A job: while `open`, it takes parts; it ends once closed with no image pending."""
+
+    id = fields.String(required=True)
+    status = fields.String(required=True, validate=_choice(JobStatus))
+    open = fields.Boolean(required=True)
+    error = fields.String(allow_none=True)
+    created_at = fields.String(required=True, metadata={"format": "date-time"})
+    started_at = fields.String(**NULLABLE_TIME)
+    finished_at = fields.String(**NULLABLE_TIME)
+    closed_at = fields.String(**NULLABLE_TIME)
+    closed_by = fields.String(allow_none=True, validate=_choice(ClosedBy))
+    counts = fields.Nested(Counts, required=True)
+    model = fields.Nested(ModelRef, required=True)
+    links = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+
+
+class JobOptions(Schema):
+    """The JSON body that opens a job."""
+
+    open = fields.Boolean(required=True, validate=validate.Equal(True))
+
+
+class JobList(Schema):
+    jobs = fields.List(fields.Nested(Job), required=True)
+    next_page_token = fields.String(allow_none=True, required=True)
+
+
+class Part(Schema):
+    """One part as the server stored it."""
+
+    n = fields.Integer(required=True)
+    name = fields.String(required=True)
+    bytes = fields.Integer(required=True)
+    sha256 = fields.String(required=True, metadata={"description": "hex SHA-256 of the stored bytes"})
+    content_digest = fields.String(required=True, metadata={"description": "the same digest as an RFC 9530 header value"})
+    images = fields.Integer(required=True)
+
+
+class PartList(Schema):
+    parts = fields.List(fields.Nested(Part), required=True)
+
+
+class Box(Schema):
+    x = fields.Float(required=True)
+    y = fields.Float(required=True)
+    w = fields.Float(required=True)
+    h = fields.Float(required=True)
+
+
+class AgeRange(Schema):
+    low = fields.Float(required=True)
+    high = fields.Float(required=True)
+
+
+class Gender(Schema):
+    label = fields.String(required=True, validate=_choice(GENDERS))
+    probability = fields.Float(required=True)
+
+
+class Ethnicity(Schema):
+    label = fields.String(required=True, validate=_choice(ETHNICITIES))
+    probabilities = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+
+
+class Face(Schema):
+    box = fields.Nested(Box, required=True)
+    detection_score = fields.Float(required=True)
+    landmarks = fields.List(fields.List(fields.Float()), required=True)
+    age = fields.Float(required=True)
+    age_bin = fields.String(required=True, validate=_choice(AGE_BIN_NAMES))
+    age_range = fields.Nested(AgeRange, allow_none=True, metadata={"description": "80% interval of the age"})
+    gender = fields.Nested(Gender, required=True)
+    ethnicity = fields.Nested(Ethnicity, required=True)
+
+
+class ImageResult(Schema):
+    name = fields.String(required=True)
+    status = fields.String(required=True, validate=_choice(ImageStatus))
+    error = fields.Nested(ErrorDetail, allow_none=True, required=True)
+    width = fields.Integer(allow_none=True, required=True)
+    height = fields.Integer(allow_none=True, required=True)
+    faces = fields.List(fields.Nested(Face), required=True)
+
+
+class ResultsPage(Schema):
+    images = fields.List(fields.Nested(ImageResult), required=True)
+    next_page_token = fields.String(allow_none=True, required=True)

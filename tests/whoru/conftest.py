@@ -1,0 +1,64 @@
+"""A `whoru serve` of its own, in an empty folder, on embedded defaults plus what a test sets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MODEL
+from tests.utils.services import free_port
+
+
+@dataclass
+class Served:
+    """A running `whoru serve`: its URL, process and folder."""
+
+    url: str
+    process: subprocess.Popen
+    folder: Path
+
+
+def wait_ready(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    """Wait until /readyz answers 200."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "whoru serve exited"
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError("whoru serve never became ready")
+
+
+@pytest.fixture()
+def serve(tmp_path):
+    """Return a function that starts `whoru serve` with extra WHORU_* settings; stop it afterwards."""
+    started = []
+
+    def start(**settings: str) -> Served:
+        folder = tmp_path / f"serve{len(started)}"
+        folder.mkdir()
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WHORU_")}
+        env.update(WHORU_MODEL=str(MODEL), WHORU_WORKER_CONCURRENCY="1", **settings)
+        log = (folder / "serve.log").open("wb")
+        process = subprocess.Popen([sys.executable, "-m", "whoru", "serve", "--port", str(port)], cwd=folder, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+        started.append(process)
+        served = Served(f"http://127.0.0.1:{port}", process, folder)
+        wait_ready(served.url, process)
+        return served
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
