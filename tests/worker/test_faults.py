@@ -6,7 +6,9 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import psutil
@@ -16,7 +18,7 @@ from sqlalchemy import create_engine, func, select, update
 
 from api import create_app
 from tests.conftest import stack_env
-from tests.utils.jobs import PHOTOS, all_results, keyed_client, post_files, wait_job
+from tests.utils.jobs import PHOTOS, all_results, keyed_client, make_zip, open_job, post_files, put_part, wait_job
 from tests.utils.services import ROOT, Worker, free_port, start_embedded_redis
 from whoru.db.schema import Face, Image, Job
 
@@ -173,7 +175,6 @@ class RedisServer:
         self.process.wait(30)
 
 
-
 def test_redis_restart_mid_job(database_url, tmp_path):
     server = RedisServer(tmp_path).start()
     env = stack_env(database_url, f"redis://127.0.0.1:{server.port}/0", tmp_path / "storage", WHORU_TASK_IMAGES="2")
@@ -220,3 +221,102 @@ def test_postgres_restart_mid_job(database_url, deployment):
     assert job["status"] == "succeeded" and job["counts"]["images_done"] == 40
     assert_one_result_per_image(env, job_id)
     assert client.get("/readyz").status_code == 200
+
+
+def test_an_open_job_survives_its_worker_killed_between_parts(deployment):
+    client, start, env = deployment
+    worker = start()
+    job_id = open_job(client)["id"]
+    assert put_part(client, job_id, 0, make_zip({f"a{i}.jpg": PHOTO for i in range(10)})).status_code == 201
+    wait_progress(client, job_id)
+    worker.stop(signal.SIGKILL)
+    assert put_part(client, job_id, 1, make_zip({f"b{i}.jpg": PHOTO for i in range(6)})).status_code == 201
+    start()
+    assert client.post(f"/v1/jobs/{job_id}/close").status_code == 200
+    job = wait_job(client, job_id, timeout=240)
+    assert job["status"] == "succeeded" and job["counts"]["images_done"] == 16
+    assert_one_result_per_image(env, job_id)
+
+
+def test_redis_restart_between_parts(database_url, tmp_path):
+    server = RedisServer(tmp_path).start()
+    env = stack_env(database_url, f"redis://127.0.0.1:{server.port}/0", tmp_path / "storage")
+    client = keyed_client(create_app({"TESTING": True, "environ": env}), database_url)
+    worker = Worker(env, tmp_path / "worker.log").start()
+    try:
+        job_id = open_job(client)["id"]
+        assert put_part(client, job_id, 0, make_zip({f"a{i}.jpg": PHOTO for i in range(4)})).status_code == 201
+        server.stop()
+        refused = put_part(client, job_id, 1, PHOTO)
+        assert refused.status_code == 503 and refused.get_json()["error"]["code"] == "broker_unavailable"
+        assert [part["n"] for part in client.get(f"/v1/jobs/{job_id}/parts").get_json()["parts"]] == [0]
+        server.start()
+        assert put_part(client, job_id, 1, PHOTO).status_code == 201
+        client.post(f"/v1/jobs/{job_id}/close")
+        job = wait_job(client, job_id, timeout=240)
+        assert job["status"] == "succeeded" and job["counts"]["images_done"] == 5
+        assert_one_result_per_image(env, job_id)
+    finally:
+        worker.stop(signal.SIGKILL)
+        server.stop()
+
+
+def test_submit_rides_out_an_api_restart_between_parts(deployment, tmp_path):
+    client, start, env = deployment
+    start()
+    port = free_port()
+    api = ApiServer({**env, "WHORU_PORT": str(port)}, tmp_path / "api.log").start()
+    key = client.environ_base["HTTP_AUTHORIZATION"].split()[1]
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(60):
+        (folder / f"p{i:02d}.jpg").write_bytes(PHOTO + bytes(20_000))
+    submit = subprocess.Popen([sys.executable, "-m", "whoru", "submit", str(folder), "--server", f"127.0.0.1:{port}",
+                               "--api-key", key, "--part-mb", "1", "--wait", "--quiet"], cwd=ROOT, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while "part=1 stored" not in api.output():
+            assert submit.poll() is None and time.monotonic() < deadline, api.output()
+            time.sleep(0.01)
+        api.stop(signal.SIGKILL)
+        time.sleep(1)
+        api.start()
+        _, err = submit.communicate(timeout=300)
+    finally:
+        api.stop(signal.SIGKILL)
+    assert submit.returncode == 0, err
+    job_id = err.split("job ", 1)[1].split()[0]
+    assert client.get(f"/v1/jobs/{job_id}").get_json()["counts"]["images_done"] == 60
+    assert_one_result_per_image(env, job_id)
+
+
+class ApiServer:
+    """A real `whoru api` (gunicorn) that a test can kill and start again on the same port."""
+
+    def __init__(self, env: dict[str, str], log: Path):
+        self.env, self.log, self.process = env, log, None
+
+    def start(self) -> "ApiServer":
+        """Start the API and wait until it answers."""
+        self.process = subprocess.Popen([sys.executable, "-m", "whoru", "api"], env=self.env, cwd=ROOT,
+                                        stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        url = f"http://127.0.0.1:{self.env['WHORU_PORT']}/healthz"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2).close()
+                return self
+            except OSError:
+                assert self.process.poll() is None and time.monotonic() < deadline, self.output()
+                time.sleep(0.1)
+
+    def output(self) -> str:
+        """Return what the API has logged."""
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def stop(self, sig: int) -> None:
+        """Stop the API and its gunicorn workers."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            self.process.wait(30)
