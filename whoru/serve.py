@@ -30,13 +30,15 @@ def serve(host: str, port: int) -> None:
     Path(settings.storage_dir).mkdir(parents=True, exist_ok=True)
     redis_server, env = start_broker(settings)
     upgrade(settings.database_url)
-    _local_key(settings.database_url)
+    key = _local_key(settings.database_url)
     env.setdefault("WHORU_DATABASE_URL", settings.database_url)
     children = [
         spawn(["api", "--host", host, "--port", str(port)], env),
         spawn(["worker", "--name", "whoru-serve@%h"], env),
     ]
     click.echo(f"whoru is up: http://{host}:{port}  (Ctrl-C stops everything)")
+    # The key rides in the fragment, which browsers never send to a server or in a Referer.
+    click.echo(f"sign in to the web page: http://{host}:{port}/#key={key}")
     try:
         _supervise(children)
     finally:
@@ -46,13 +48,14 @@ def serve(host: str, port: int) -> None:
         log.info("stopped")
 
 
-def _local_key(database_url: str) -> None:
-    """Make sure the local user has an API key in ./var/api-key, as the CLI expects."""
+def _local_key(database_url: str) -> str:
+    """Return the local user's API key, made on first use and kept in ./var/api-key, as the CLI expects."""
     engine = make_engine(database_url)
     with make_sessionmaker(engine)() as session:
-        ensure_local_key(session)
+        key = ensure_local_key(session)
     engine.dispose()
     log.info("API key for this machine is in %s", LOCAL_KEY_FILE)
+    return key
 
 
 def start_broker(settings: Settings, data: Path = Path("var/redis")):
