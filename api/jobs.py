@@ -24,7 +24,7 @@ from whoru.db.jobs import counts, list_jobs
 from whoru.db.schema import Job
 from whoru.logs import get_logger
 from whoru.results import job_json
-from whoru.storage import job_dir, kept_if_committed, remove_job_files
+from whoru.storage import job_dir, kept_if_committed, remove_deleted_job_files, remove_job_files
 
 bp = Blueprint("jobs", __name__, url_prefix="/v1/jobs", description="Jobs: create, follow, close, cancel, delete")
 log = get_logger("api")
@@ -188,12 +188,12 @@ def cancel(job_id: str):
 @bp.alt_response(404, schema=schemas.Error, description="No such job")
 @bp.doc(parameters=[JOB_ID])
 def remove(job_id: str):
-    """Delete a job (open or not), its rows and its stored uploads; running tasks find it gone and stop."""
+    """Delete a job (open or not), its rows, its stored uploads and previews; running tasks find it gone and stop."""
     session = get_session()
     owned_job(job_id)
     lifecycle.delete_jobs(session, [job_id])
     session.commit()
-    remove_job_files(current_app.config["SETTINGS"].storage_dir, job_id)
+    remove_deleted_job_files(current_app.config["SETTINGS"].storage_dir, job_id)
     log.info("job=%s deleted", job_id)
     return ""
 

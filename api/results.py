@@ -10,7 +10,7 @@ from api.auth import owned_job, owner_id
 from api.database import get_session, new_session
 from api.jobs import JOB_ID
 from api.paging import PAGING, decode_token, encode_token, page_size
-from whoru.db.jobs import images_page
+from whoru.db.jobs import ImageFilter, images_page
 from whoru.results import image_json
 from whoru.results_csv import csv_chunks
 
@@ -19,17 +19,19 @@ CSV_PAGE = 500
 
 
 @bp.get("/<job_id>/results")
+@bp.arguments(schemas.ResultFilters, location="query", as_kwargs=True)
 @bp.response(200, schemas.ResultsPage, description="A page of images in submission order")
 @bp.alt_response(400, schema=schemas.Error, description="Bad page_size or page_token")
 @bp.alt_response(404, schema=schemas.Error, description="No such job")
+@bp.alt_response(422, schema=schemas.Error, description="A filter value that is not one of its choices")
 @bp.doc(parameters=[JOB_ID, *PAGING])
-def page(job_id: str):
-    """Return one page of images, in submission order, with their faces."""
+def page(job_id: str, **filters: str):
+    """Return one page of images, in submission order, with their faces; filters narrow it."""
     settings = current_app.config["SETTINGS"]
     size = page_size(settings)
     session = get_session()
     owned_job(job_id)
-    images = images_page(session, job_id, _after(job_id, request.args.get("page_token")), size + 1)
+    images = images_page(session, job_id, _after(job_id, request.args.get("page_token")), size + 1, ImageFilter(**filters))
     token = _token(job_id, images[size - 1].position) if len(images) > size else None
     return {"images": [image_json(image) for image in images[:size]], "next_page_token": token}
 

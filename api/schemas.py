@@ -3,7 +3,7 @@ flask-smorest, write the OpenAPI document, so the two cannot drift apart."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
 from whoru.lifecycle import ClosedBy, ImageStatus, JobStatus
@@ -116,6 +116,7 @@ class Face(Schema):
 
 
 class ImageResult(Schema):
+    position = fields.Integer(required=True, metadata={"description": "0, 1, 2... in submission order; names its preview"})
     name = fields.String(required=True)
     status = fields.String(required=True, validate=_choice(ImageStatus))
     error = fields.Nested(ErrorDetail, allow_none=True, required=True)
@@ -127,3 +128,31 @@ class ImageResult(Schema):
 class ResultsPage(Schema):
     images = fields.List(fields.Nested(ImageResult), required=True)
     next_page_token = fields.String(allow_none=True, required=True)
+
+
+class ResultFilters(Schema):
+    """Query parameters that narrow a results page; the face fields must all hold for one face."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    status = fields.String(validate=_choice(ImageStatus), metadata={"description": "only images in this status"})
+    gender = fields.String(validate=_choice(GENDERS), metadata={"description": "only images with a face of this gender"})
+    age_bin = fields.String(validate=_choice(AGE_BIN_NAMES), metadata={"description": "only images with a face in this age bin"})
+    ethnicity = fields.String(validate=_choice(ETHNICITIES), metadata={"description": "only images with a face of this ethnicity"})
+
+
+class LabelCount(Schema):
+    label = fields.String(required=True)
+    count = fields.Integer(required=True)
+
+
+class Summary(Schema):
+    """A job's totals for charts, counted by the database."""
+
+    images = fields.List(fields.Nested(LabelCount), required=True, metadata={"description": "images per status"})
+    faces = fields.Integer(required=True)
+    age_bins = fields.List(fields.Nested(LabelCount), required=True, metadata={"description": "faces per age bin"})
+    age_decades = fields.List(fields.Nested(LabelCount), required=True, metadata={"description": "faces per ten years of age"})
+    genders = fields.List(fields.Nested(LabelCount), required=True, metadata={"description": "faces per gender"})
+    ethnicities = fields.List(fields.Nested(LabelCount), required=True, metadata={"description": "faces per ethnicity"})

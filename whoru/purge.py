@@ -1,4 +1,4 @@
-"""`whoru purge`: remove old jobs, their rows and any uploads still stored."""
+"""`whoru purge`: remove old jobs, their rows, any uploads still stored and their previews."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import click
 from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.lifecycle import delete_jobs, ended_before
 from whoru.settings import Settings
-from whoru.storage import remove_job_files
+from whoru.storage import remove_deleted_job_files
 
 
 @click.command("purge")
@@ -26,5 +26,5 @@ def purge(days: float) -> None:
         session.commit()
     engine.dispose()
     for job_id in job_ids:
-        remove_job_files(settings.storage_dir, job_id)
+        remove_deleted_job_files(settings.storage_dir, job_id)
     click.echo(f"removed {len(job_ids)} jobs created before {cutoff.isoformat()}")

@@ -44,6 +44,7 @@ def image_json(image: Image) -> dict:
     """Return the public view of one image and its faces."""
     error = {"code": image.error_code, "message": image.error_message} if image.error_code else None
     return {
+        "position": image.position,
         "name": image.name,
         "status": image.status,
         "error": error,

@@ -51,6 +51,7 @@ class Settings:
     max_page_size: int = 1000
     log_level: str = "INFO"
     keep_uploads: bool = False
+    previews: bool = True
     key_max_jobs_in_flight: int = 50
     key_max_images_per_job: int = 1_000_000
     key_max_upload_bytes: int = 50 * GIB

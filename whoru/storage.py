@@ -71,6 +71,18 @@ def remove_job_files(storage_dir: Path, job_id: str) -> None:
     shutil.rmtree(job_dir(storage_dir, job_id), ignore_errors=True)
 
 
+def preview_path(storage_dir: Path, job_id: str, position: int) -> Path:
+    """Return where the preview of a job's image at a position lives."""
+    # Outside job_dir: uploads go when a job ends, previews stay as long as its results.
+    return storage_dir / "previews" / job_id / f"{position}.jpg"
+
+
+def remove_deleted_job_files(storage_dir: Path, job_id: str) -> None:
+    """Delete everything stored for a job whose rows are gone: its uploads and its previews."""
+    remove_job_files(storage_dir, job_id)
+    shutil.rmtree(preview_path(storage_dir, job_id, 0).parent, ignore_errors=True)
+
+
 @contextmanager
 def kept_if_committed(*paths: Path):
     """Remove these stored files unless the block that records them in the database succeeds."""

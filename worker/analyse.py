@@ -10,9 +10,13 @@ from whoru.db.rows import ImageOutcome
 from whoru.db.schema import Image
 from whoru.faces.images import ImageError, decode_image
 from whoru.faces.pipeline import FacePipeline
+from whoru.logs import get_logger
+from whoru.previews import save_preview
 from whoru.settings import Settings
 from whoru.stages import Stages
-from whoru.storage import ImageSource, open_upload, zip_limits
+from whoru.storage import ImageSource, open_upload, preview_path, zip_limits
+
+log = get_logger("worker")
 
 
 def analyse_images(images: list[Image], pipeline: FacePipeline, settings: Settings, stages: Stages) -> list[ImageOutcome]:
@@ -49,11 +53,22 @@ def _detect_one(image: Image, source: ImageSource, pipeline: FacePipeline, setti
         outcome.error_code, outcome.error_message = error.code, str(error)
         return outcome, [], []
     outcome.height, outcome.width = rgb.shape[:2]
+    if settings.previews:
+        with stages("preview"):
+            _preview(image, rgb, settings)
     with stages("detect"):
         detections = pipeline.detector.detect(rgb)
     with stages("align"):
         crops = pipeline.align(rgb, detections)
     return outcome, detections, crops
+
+
+def _preview(image: Image, rgb, settings: Settings) -> None:
+    """Store the image's preview; a preview that cannot be written costs the picture, not the results."""
+    try:
+        save_preview(rgb, preview_path(settings.storage_dir, image.job_id, image.position))
+    except OSError as error:
+        log.warning("job=%s image=%d preview not stored: %s", image.job_id, image.position, error)
 
 
 def _read(source: ImageSource, entry: int | None) -> bytes:

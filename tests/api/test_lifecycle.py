@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, update
 
 from tests.utils.jobs import PHOTOS, all_results, keyed_client, post_files, wait_job
 from whoru.db.schema import Job
-from whoru.storage import job_dir
+from whoru.storage import job_dir, preview_path
 
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
 
@@ -59,6 +59,8 @@ def test_purge_removes_only_old_ended_jobs(client, stack):
     assert result.returncode == 0, result.stderr
     assert client.get(f"/v1/jobs/{old}").status_code == 404
     assert client.get(f"/v1/jobs/{fresh}").status_code == 200
+    storage = Path(stack.env["WHORU_STORAGE_DIR"])
+    assert not preview_path(storage, old, 0).exists() and preview_path(storage, fresh, 0).exists()
 
 
 def test_idempotency_key_replays_the_same_job(app, stack, client):

@@ -28,7 +28,8 @@ def check(client):
 def test_every_route_is_documented(app, client):
     documented = client.get("/v1/openapi.json").get_json()["paths"]
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in ("static", "api-docs.openapi_json"):
+        # The web page and its files are not part of the API.
+        if rule.endpoint in ("static", "api-docs.openapi_json") or rule.endpoint.startswith("web."):
             continue
         path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
         methods = rule.methods - {"HEAD", "OPTIONS"}
@@ -48,6 +49,11 @@ def test_the_answers_of_a_whole_job_match_the_document(client, check):
     assert results["images"][0]["faces"] and results["next_page_token"]
     check(client.get(f"/v1/jobs/{job_id}/results?page_size=1&page_token={results['next_page_token']}"))
     check(client.get(f"/v1/jobs/{job_id}/results?page_size=0"))
+    check(client.get(f"/v1/jobs/{job_id}/results?status=failed&gender=male&age_bin=21-40&ethnicity=white"))
+    check(client.get(f"/v1/jobs/{job_id}/results?gender=robot"))
+    check(client.get(f"/v1/jobs/{job_id}/summary"))
+    check(client.get(f"/v1/jobs/{job_id}/images/0/preview"))
+    check(client.get(f"/v1/jobs/{job_id}/images/99/preview"))
     check(client.get(f"/v1/jobs/{job_id}"))
     check(client.get("/v1/jobs?page_size=2"))
     one = check(post_files(client, [("b.jpg", PHOTO)])).get_json()

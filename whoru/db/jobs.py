@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from whoru.db.schema import Image, Job
+from whoru.db.schema import Face, Image, Job
 from whoru.lifecycle import ImageStatus
 
 
@@ -43,11 +43,31 @@ def list_jobs(session: Session, owner: int, limit: int, before: tuple | None) ->
     return list(session.scalars(query))
 
 
-def images_page(session: Session, job_id: str, after: int, limit: int) -> list[Image]:
-    """Return up to limit images with their faces, in submission order after a position."""
+@dataclass(frozen=True)
+class ImageFilter:
+    """Which images a page shows: a status, and faces that match every face field given."""
+
+    status: str | None = None
+    gender: str | None = None
+    age_bin: str | None = None
+    ethnicity: str | None = None
+
+    def conditions(self) -> list:
+        """Return the SQL conditions on Image that this filter stands for."""
+        conditions = [] if self.status is None else [Image.status == self.status]
+        on_face = [getattr(Face, name) == value for name, value in
+                   (("gender", self.gender), ("age_bin", self.age_bin), ("ethnicity", self.ethnicity)) if value is not None]
+        if on_face:
+            # One face must match them all: "a woman aged 21-40", not a woman and someone 21-40.
+            conditions.append(select(Face.id).where(Face.image_id == Image.id, *on_face).exists())
+        return conditions
+
+
+def images_page(session: Session, job_id: str, after: int, limit: int, only: ImageFilter = ImageFilter()) -> list[Image]:
+    """Return up to limit images with their faces, in submission order after a position, that pass a filter."""
     query = (
         select(Image)
-        .where(Image.job_id == job_id, Image.position > after)
+        .where(Image.job_id == job_id, Image.position > after, *only.conditions())
         .order_by(Image.position)
         .limit(limit)
         .options(selectinload(Image.faces))

@@ -1,0 +1,23 @@
+"""A job's summary for charts: faces by age, gender and ethnicity, and images by status."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from api import schemas
+from api.auth import owned_job
+from api.database import get_session
+from api.jobs import JOB_ID
+from whoru.db.summary import job_summary
+
+bp = Blueprint("summary", __name__, url_prefix="/v1/jobs", description="A job's totals")
+
+
+@bp.get("/<job_id>/summary")
+@bp.response(200, schemas.Summary, description="Counts so far (a running job's grow)")
+@bp.alt_response(404, schema=schemas.Error, description="No such job")
+@bp.doc(parameters=[JOB_ID])
+def summary(job_id: str):
+    """Return a job's counts by image status, age bin, age decade, gender and ethnicity."""
+    owned_job(job_id)
+    return job_summary(get_session(), job_id)
