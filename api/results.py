@@ -7,10 +7,11 @@ from flask_smorest import Blueprint
 
 from api import schemas
 from api.auth import owned_job, owner_id
+from api.filters import FILTERS, image_filter
 from api.database import get_session, new_session
 from api.jobs import JOB_ID
 from api.paging import PAGING, decode_token, encode_token, page_size
-from whoru.db.jobs import ImageFilter, images_page
+from whoru.db.jobs import images_page
 from whoru.results import image_json
 from whoru.results_csv import csv_chunks
 
@@ -19,19 +20,18 @@ CSV_PAGE = 500
 
 
 @bp.get("/<job_id>/results")
-@bp.arguments(schemas.ResultFilters, location="query", as_kwargs=True)
 @bp.response(200, schemas.ResultsPage, description="A page of images in submission order")
-@bp.alt_response(400, schema=schemas.Error, description="Bad page_size or page_token")
+@bp.alt_response(400, schema=schemas.Error, description="Bad page_size, page_token or filter value")
 @bp.alt_response(404, schema=schemas.Error, description="No such job")
-@bp.alt_response(422, schema=schemas.Error, description="A filter value that is not one of its choices")
-@bp.doc(parameters=[JOB_ID, *PAGING])
-def page(job_id: str, **filters: str):
+@bp.doc(parameters=[JOB_ID, *PAGING, *FILTERS])
+def page(job_id: str):
     """Return one page of images, in submission order, with their faces; filters narrow it."""
     settings = current_app.config["SETTINGS"]
     size = page_size(settings)
+    only = image_filter()
     session = get_session()
     owned_job(job_id)
-    images = images_page(session, job_id, _after(job_id, request.args.get("page_token")), size + 1, ImageFilter(**filters))
+    images = images_page(session, job_id, _after(job_id, request.args.get("page_token")), size + 1, only)
     token = _token(job_id, images[size - 1].position) if len(images) > size else None
     return {"images": [image_json(image) for image in images[:size]], "next_page_token": token}
 

@@ -3,7 +3,7 @@ flask-smorest, write the OpenAPI document, so the two cannot drift apart."""
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
 from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
 from whoru.lifecycle import ClosedBy, ImageStatus, JobStatus
@@ -128,18 +128,6 @@ class ImageResult(Schema):
 class ResultsPage(Schema):
     images = fields.List(fields.Nested(ImageResult), required=True)
     next_page_token = fields.String(allow_none=True, required=True)
-
-
-class ResultFilters(Schema):
-    """Query parameters that narrow a results page; the face fields must all hold for one face."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    status = fields.String(validate=_choice(ImageStatus), metadata={"description": "only images in this status"})
-    gender = fields.String(validate=_choice(GENDERS), metadata={"description": "only images with a face of this gender"})
-    age_bin = fields.String(validate=_choice(AGE_BIN_NAMES), metadata={"description": "only images with a face in this age bin"})
-    ethnicity = fields.String(validate=_choice(ETHNICITIES), metadata={"description": "only images with a face of this ethnicity"})
 
 
 class LabelCount(Schema):

@@ -1,0 +1,50 @@
+// The jobs list, newest first, refreshed while any job on it is still running.
+
+import { ENDED, api } from "./api.js";
+import { byId, el } from "./dom.js";
+
+const REFRESH_MS = 2000;
+let timer = null;
+let nextToken = null;
+
+/** Wire the "more" button. */
+export function initJobs() {
+  byId("jobs-more").addEventListener("click", () => load(nextToken, true));
+}
+
+/** Show the first page of jobs and keep it fresh while the list is on screen. */
+export function showJobs() {
+  load(null, false);
+}
+
+/** Stop refreshing (the list left the screen). */
+export function hideJobs() {
+  clearTimeout(timer);
+}
+
+/** Load a page of jobs, appending it or replacing the list. */
+async function load(token, append) {
+  clearTimeout(timer);
+  const query = `?page_size=50${token ? `&page_token=${encodeURIComponent(token)}` : ""}`;
+  const page = await api(`/v1/jobs${query}`);
+  const body = byId("jobs-body");
+  const rows = page.jobs.map(jobRow);
+  append ? body.append(...rows) : body.replaceChildren(...rows);
+  nextToken = page.next_page_token;
+  byId("jobs-more").hidden = !nextToken;
+  byId("jobs-empty").hidden = body.children.length > 0;
+  if (!append && page.jobs.some((job) => !ENDED.includes(job.status))) timer = setTimeout(() => load(null, false), REFRESH_MS);
+}
+
+/** Return the table row of a job. */
+function jobRow(job) {
+  const { images_total: total, images_done: done, images_failed: failed, faces } = job.counts;
+  const progress = el("progress", { max: Math.max(total, 1), value: done + failed, "aria-label": "images processed" });
+  const created = el("a", { href: `#/jobs/${job.id}`, text: new Date(job.created_at).toLocaleString() });
+  return el("tr", { "data-job": job.id },
+    el("td", {}, created),
+    el("td", {}, el("span", { class: `badge ${job.status}`, text: job.open ? `${job.status} (open)` : job.status })),
+    el("td", {}, progress, el("span", { class: "muted", text: ` ${done + failed}/${total}` })),
+    el("td", { text: failed ? `${total} (${failed} failed)` : String(total) }),
+    el("td", { text: String(faces) }));
+}
