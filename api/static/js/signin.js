@@ -3,7 +3,7 @@
 import { ApiError, clearKey, getKey, request, setKey } from "./api.js";
 import { byId } from "./dom.js";
 
-const REFUSED = "This API key was refused. Check it, or make a new one with `whoru keys create NAME`.";
+const REFUSED = "This API key was refused. Check it, or make a new one with: whoru keys create NAME";
 
 /** Take a key from a `#key=...` fragment, removing it from the address bar; return the route that was asked for. */
 export function keyFromFragment() {

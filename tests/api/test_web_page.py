@@ -1,0 +1,140 @@
+"""The web page in a real Chromium against the real stack: sign-in, try it, bulk upload, jobs, job page."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+
+from tests.utils.browser import PHONE, Watched
+from tests.utils.jobs import PHOTOS, keyed_client, make_zip
+
+FACES = {name: meta["faces"] for name, meta in json.loads((PHOTOS / "faces.json").read_text()).items()}
+HOSTILE = "<img src=x onerror=alert(1)>.jpg"
+SLOW = 120_000
+
+
+@pytest.fixture()
+def key(app, stack) -> str:
+    """Return a fresh API key of its own."""
+    return keyed_client(app, stack.database_url).environ_base["HTTP_AUTHORIZATION"].split()[1]
+
+
+@pytest.fixture()
+def watched(browser):
+    """Yield a fresh page (own sessionStorage); afterwards insist it raised no script error."""
+    page = Watched(browser)
+    yield page
+    page.page.close()
+    assert page.errors == []
+
+
+def sign_in(watched: Watched, live_url: str, key: str) -> None:
+    """Open the page through a sign-in link."""
+    watched.page.goto(f"{live_url}/#key={key}")
+    watched.page.wait_for_selector("#try:not([hidden])")
+
+
+def test_a_wrong_key_is_refused_with_a_clear_message(watched, live_url, key, screenshots):
+    page = watched.page
+    page.goto(f"{live_url}/#key=not-a-key")
+    page.wait_for_selector("#signin:not([hidden])")
+    assert "refused" in page.text_content("#signin-error")
+    assert page.evaluate("sessionStorage.length") == 0
+    page.fill("#key-input", "still-wrong")
+    page.click("#signin-form button")
+    page.wait_for_function("() => document.querySelector('#signin-error').textContent.includes('refused')")
+    watched.screenshot(screenshots, "signin-refused")
+    page.fill("#key-input", key)
+    page.press("#key-input", "Enter")
+    page.wait_for_selector("#try:not([hidden])")
+
+
+def test_the_link_signs_in_and_leaves_no_key_in_the_address(watched, live_url, key):
+    page = watched.page
+    sign_in(watched, live_url, key)
+    assert key not in page.url and page.url.endswith("#/try")
+    assert page.evaluate("sessionStorage.getItem('whoru.key')") == key
+    page.click("#sign-out")
+    page.wait_for_selector("#signin:not([hidden])")
+    assert page.evaluate("sessionStorage.length") == 0
+
+
+def test_try_it_boxes_every_face_of_a_photo(watched, live_url, key, screenshots):
+    page = watched.page
+    sign_in(watched, live_url, key)
+    page.set_input_files("#try-file", str(PHOTOS / "dlib_2008_001322.jpg"))
+    page.wait_for_selector("#try-result .box", timeout=SLOW)
+    assert page.locator("#try-result .box").count() == FACES["dlib_2008_001322.jpg"] == 3
+    labels = page.locator("#try-result .box .label").all_text_contents()
+    assert all(re.search(r"age \d+.*(male|female) \d+%.*\d+%", label) for label in labels), labels
+    assert page.text_content("#try-status") == "3 faces found."
+    watched.screenshot(screenshots, "try-it")
+
+
+def upload_folder_and_zip(watched: Watched, live_url: str, key: str, tmp_path) -> str:
+    """Send the shared photos as a folder plus a zip (one member named to inject HTML); return the job page URL."""
+    page = watched.page
+    folder = tmp_path / "holiday"
+    shutil.copytree(PHOTOS, folder)
+    archive = tmp_path / "more.zip"
+    photo = (PHOTOS / "fr_obama_small.jpg").read_bytes()
+    archive.write_bytes(make_zip({"inside/obama.jpg": photo, HOSTILE: photo, "broken.jpg": b"not a jpeg"}))
+    sign_in(watched, live_url, key)
+    page.click("nav a[href='#/bulk']")
+    page.set_input_files("#bulk-folder", str(folder))
+    page.set_input_files("#bulk-files", str(archive))
+    assert page.text_content("#bulk-picked").startswith("5 files")
+    page.click("#bulk-start")
+    page.wait_for_function("() => document.querySelector('#bulk-status').textContent.startsWith('All 5 files sent')", timeout=SLOW)
+    assert page.locator("#bulk-parts li").count() == 5
+    page.click("#bulk-job-link")
+    page.wait_for_selector("#job-status.succeeded", timeout=SLOW)
+    return page.url
+
+
+def test_bulk_upload_then_the_job_page_boxes_filters_and_downloads(watched, live_url, key, tmp_path, screenshots):
+    page = watched.page
+    upload_folder_and_zip(watched, live_url, key, tmp_path)
+    faces = sum(FACES.values()) + 2
+    page.wait_for_function(f"() => document.querySelectorAll('#gallery .box').length === {faces}", timeout=SLOW)
+    assert page.text_content("[data-count=faces]") == str(faces)
+    assert page.text_content("[data-count=failed]") == "1"
+    assert "broken.jpg" in page.text_content("#job-failed") and "not_an_image" in page.text_content("#job-failed")
+    charts = page.locator("#job-charts .chart").all_text_contents()
+    assert len(charts) == 4 and all(chart.strip() for chart in charts)
+    watched.screenshot(screenshots, "job")
+
+    page.select_option("#job-filters select[name=gender]", "female")
+    page.wait_for_function("() => [...document.querySelectorAll('#gallery .card')].every(c => c.textContent.includes('female'))")
+    female = page.locator("#gallery .card").count()
+    assert 0 < female < 7
+    page.select_option("#job-filters select[name=gender]", "")
+    page.select_option("#job-filters select[name=status]", "failed")
+    page.wait_for_function("() => document.querySelectorAll('#gallery .card').length === 1")
+    assert page.text_content("#gallery .card .name") == "broken.jpg"
+
+    with page.expect_download() as download:
+        page.click("#job-csv")
+    rows = download.value.path().read_text().splitlines()
+    assert rows[0].startswith("image,face,x,y,w,h") and len(rows) == 1 + faces + 2  # a row per face, per image without one
+
+    page.set_viewport_size(PHONE)
+    page.select_option("#job-filters select[name=status]", "")
+    page.wait_for_function(f"() => document.querySelectorAll('#gallery .box').length === {faces}", timeout=SLOW)
+    watched.screenshot(screenshots, "job-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.click("nav a[href='#/jobs']")
+    page.wait_for_selector("#jobs-body tr .badge.succeeded")
+    watched.screenshot(screenshots, "jobs")
+
+
+def test_a_hostile_file_name_shows_as_text_and_runs_nothing(watched, live_url, key, tmp_path):
+    page = watched.page
+    upload_folder_and_zip(watched, live_url, key, tmp_path)
+    page.wait_for_selector(f"#gallery .card .name[title='{HOSTILE}']", timeout=SLOW)
+    assert HOSTILE in page.locator("#gallery .name").all_text_contents()
+    assert page.locator("img").count() == 0
+    assert watched.dialogs == []
