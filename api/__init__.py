@@ -13,7 +13,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from api import auth, database, errors, health, jobs, openapi, parts, previews, queue, results, summary, uploads, web
 
     settings = Settings.from_env((test_config or {}).get("environ"))
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     app = Flask(__name__)
     app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_upload_bytes, MAX_FORM_PARTS=settings.max_parts + 8)
     app.config.update({k: v for k, v in (test_config or {}).items() if k != "environ"})

@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from whoru.settings import Settings
+
 # gunicorn's default line plus the time the server spent on the request, in microseconds.
 ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)sus'
 
@@ -17,6 +19,13 @@ ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"
 @click.option("--workers", default=2, show_default=True, envvar="WHORU_API_WORKERS", help="gunicorn worker processes.")
 def api_command(host: str, port: int, workers: int) -> None:
     """Serve the API (no face work happens here)."""
+    settings = Settings.from_env()
+    # Every status poll would be an access line; they are off unless WHORU_ACCESS_LOG is true.
+    access = ["--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT] if settings.access_log else []
+    # No control socket: by default every gunicorn on a machine would share one under ~/.gunicorn.
+    # A short graceful timeout: status polls keep connections alive, which gunicorn would otherwise
+    # wait 30 s for when stopped.
     argv = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
-            "--timeout", "3600", "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT, "api:create_app()"]
+            "--timeout", "3600", "--graceful-timeout", "5", "--log-level", "warning", "--no-control-socket", *access,
+            "api:create_app()"]
     os.execv(sys.executable, argv)

@@ -10,7 +10,7 @@ import pytest
 
 from api import create_app
 from tests.utils.jobs import keyed_client
-from tests.utils.services import ROOT, Worker, create_postgres_database, drop_postgres_database, start_embedded_redis
+from tests.utils.services import ROOT, Worker, create_postgres_database, drop_postgres_database, start_embedded_redis, stop_embedded_redis
 from whoru.db.migrate import upgrade
 
 MODEL = Path(os.environ.get("WHORU_TEST_MODEL", ROOT / "models" / "default"))
@@ -33,7 +33,7 @@ def redis_url(tmp_path_factory):
         return
     server, url = start_embedded_redis(tmp_path_factory.mktemp("redis"))
     yield url
-    server.shutdown()
+    stop_embedded_redis(server)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])

@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "submit": ("whoru.client.cli", "submit", "Submit files and folders as one job."),
     "status": ("whoru.client.cli", "status", "Show a job's status."),
     "results": ("whoru.client.cli", "results", "Download a job's results."),
+    "jobs": ("whoru.client.cli", "jobs", "List your jobs."),
     "train": ("training.cli", "train_command", "Train a model on UTKFace."),
     "evaluate": ("training.cli", "evaluate_command", "Measure a model on UTKFace-named images."),
     "export": ("training.cli", "export_command", "Export a model's Keras networks to the ONNX files workers serve."),
@@ -37,12 +38,21 @@ class LazyGroup(click.Group):
         if cmd_name not in SUBCOMMANDS:
             return None
         module, attribute, _ = SUBCOMMANDS[cmd_name]
-        return getattr(importlib.import_module(module), attribute)
+        return _showing_envvars(getattr(importlib.import_module(module), attribute))
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List subcommands with their help without importing them."""
         with formatter.section("Commands"):
             formatter.write_dl([(name, SUBCOMMANDS[name][2]) for name in self.list_commands(ctx)])
+
+
+def _showing_envvars(command: click.Command) -> click.Command:
+    """Make --help name the environment variable of every option that reads one."""
+    for sub in [command, *getattr(command, "commands", {}).values()]:
+        for param in sub.params:
+            if isinstance(param, click.Option) and param.envvar:
+                param.show_envvar = True
+    return command
 
 
 @click.group(cls=LazyGroup)

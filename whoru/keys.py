@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
-
 import os
+import secrets
 from pathlib import Path
 
 from sqlalchemy import select
@@ -13,9 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from whoru.db.schema import ApiKey, utcnow
-
-# Where `whoru serve` keeps the key it makes for the local user; the CLI reads it from here.
-LOCAL_KEY_FILE = Path("var/api-key")
 
 
 def hash_key(key: str) -> str:
@@ -26,6 +22,10 @@ def hash_key(key: str) -> str:
 def create_key(session: Session, name: str) -> str:
     """Store a new key under a unique name and return the key itself (it is never stored)."""
     key = "whoru_" + secrets.token_urlsafe(32)
+    revoked = session.scalar(select(ApiKey).where(ApiKey.name == name, ApiKey.revoked_at.is_not(None)))
+    if revoked is not None:
+        # Names identify live keys; a revoked key keeps its record under a name that says so.
+        revoked.name = f"{name} (revoked #{revoked.id})"
     session.add(ApiKey(name=name, key_hash=hash_key(key)))
     try:
         session.flush()
@@ -54,7 +54,7 @@ def revoke_key(session: Session, name: str) -> None:
     record.revoked_at = record.revoked_at or utcnow()
 
 
-def ensure_local_key(session: Session, path: Path = LOCAL_KEY_FILE) -> str:
+def ensure_local_key(session: Session, path: Path) -> str:
     """Return the local key saved at path, creating it (owner-only permissions) on first use."""
     if path.exists() and find_key(session, path.read_text().strip()):
         return path.read_text().strip()

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import click
 
-from whoru.db.engine import make_engine, make_sessionmaker
+from whoru.db.cli import open_session
 from whoru.keys import create_key, list_keys, revoke_key
-from whoru.settings import Settings
 
 
 def _session():
-    """Return a session on the configured database."""
-    return make_sessionmaker(make_engine(Settings.from_env().database_url))()
+    """Return a session on the configured database, or say clearly why there is none."""
+    return open_session()
 
 
 @click.group("keys")

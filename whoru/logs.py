@@ -1,19 +1,45 @@
-"""One log line per event, with the job id when there is one."""
+"""One log line per event, in one format for every process, with the job id when there is one.
+
+`WHORU_LOG_FORMAT=text` (the default) writes `time level logger message`; `json` writes one JSON
+object a line (`time`, `level`, `logger`, `message`, and `job` when the message names one) for
+log collectors. Celery's per-task lines go below INFO.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+
+JOB_ID = re.compile(r"\bjob=([0-9a-f-]{36})")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+# Celery says "Task ... received" and "... succeeded in 0.05s" for every task, Alembic what it checks at every start.
+QUIET_BELOW_DEBUG = ("celery.app.trace", "celery.worker.strategy", "celery.worker.consumer.mingle", "alembic.runtime.migration")
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """Send whoru's log lines to stderr as `time level logger message`."""
-    logger = logging.getLogger("whoru")
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        logger.addHandler(handler)
-        logger.propagate = False
-    logger.setLevel(level.upper())
+class JsonFormatter(logging.Formatter):
+    """Format a record as one JSON object."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Return the record as a JSON line."""
+        message = record.getMessage()
+        line = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name, "message": message}
+        if match := JOB_ID.search(message):
+            line["job"] = match.group(1)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line)
+
+
+def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
+    """Send every logger's lines to stderr in one format, at the given level."""
+    root = logging.getLogger()
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in QUIET_BELOW_DEBUG:
+        logging.getLogger(name).setLevel(logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING)
 
 
 def get_logger(name: str) -> logging.Logger:

@@ -6,25 +6,28 @@ from datetime import datetime, timedelta, timezone
 
 import click
 
-from whoru.db.engine import make_engine, make_sessionmaker
+from whoru.db.cli import open_session
 from whoru.lifecycle import delete_jobs, ended_before
 from whoru.settings import Settings
 from whoru.storage import remove_deleted_job_files
 
 
 @click.command("purge")
-@click.option("--older-than", "days", type=float, required=True, envvar="WHORU_PURGE_DAYS",
-              help="Remove jobs that ended and were created more than this many days ago.")
-def purge(days: float) -> None:
+@click.option("--older-than", "days", type=click.FloatRange(min=0), required=True, envvar="WHORU_PURGE_DAYS",
+              help="Remove jobs that ended and were created more than this many days ago (0 or more).")
+@click.option("--dry-run", is_flag=True, help="List what would be removed, and remove nothing.")
+def purge(days: float, dry_run: bool) -> None:
     """Delete ended jobs older than a number of days (queued and running jobs are kept)."""
     settings = Settings.from_env()
-    engine = make_engine(settings.database_url)
     cutoff = datetime.now(timezone.utc) - timedelta(days=days)
-    with make_sessionmaker(engine)() as session:
+    with open_session() as session:
         job_ids = ended_before(session, cutoff)
-        delete_jobs(session, job_ids)
-        session.commit()
-    engine.dispose()
+        if not dry_run:
+            delete_jobs(session, job_ids)
+            session.commit()
+    verb = "would remove" if dry_run else "removed"
     for job_id in job_ids:
-        remove_deleted_job_files(settings.storage_dir, job_id)
-    click.echo(f"removed {len(job_ids)} jobs created before {cutoff.isoformat()}")
+        if not dry_run:
+            remove_deleted_job_files(settings.storage_dir, job_id)
+        click.echo(f"{verb} job {job_id}")
+    click.echo(f"{verb} {len(job_ids)} jobs that ended and were created before {cutoff.isoformat()}")

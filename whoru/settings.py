@@ -11,9 +11,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 GIB = 1024**3
 
 
-def _default_database_url() -> str:
-    """Return the SQLite file under ./var used when no database is configured."""
-    return f"sqlite:///{Path('var/whoru.db').resolve()}"
+def default_home() -> Path:
+    """Return where the embedded service keeps its data unless WHORU_HOME says otherwise."""
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "whoru"
 
 
 @dataclass(frozen=True)
@@ -21,9 +21,12 @@ class Settings:
     """Typed settings; each field is read from WHORU_<FIELD NAME IN CAPITALS>."""
 
     env: str = "development"
+    # The embedded service's one folder (database, uploads, Redis data, the local API key), so that
+    # `serve`, `keys` and the client find each other from any working directory.
+    home: Path | None = None
     database_url: str = ""
     redis_url: str = ""
-    storage_dir: Path = Path("var/storage")
+    storage_dir: Path | None = None
     model: Path = PROJECT_ROOT / "models" / "default"
     detector: Path = PROJECT_ROOT / "models" / "yunet"
     detect_max_side: int = 1024
@@ -50,11 +53,17 @@ class Settings:
     page_size: int = 100
     max_page_size: int = 1000
     log_level: str = "INFO"
+    log_format: str = "text"
+    access_log: bool = False
     keep_uploads: bool = False
     previews: bool = True
     key_max_jobs_in_flight: int = 50
     key_max_images_per_job: int = 1_000_000
     key_max_upload_bytes: int = 50 * GIB
+    # Standard Webhooks secret (`whsec_` + base64) that signs every callback; callbacks are refused without it.
+    webhook_secret: str = ""
+    webhook_max_age: int = 24 * 3600
+    webhook_allow_private: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -66,9 +75,9 @@ class Settings:
             if raw is not None and raw != "":
                 values[field.name] = _convert(field.type, raw, field.name)
         settings = cls(**values)
-        if not settings.database_url:
-            settings = _replace(settings, database_url=_default_database_url())
-        settings = _replace(settings, storage_dir=Path(settings.storage_dir).resolve())
+        home = Path(settings.home or default_home()).expanduser().resolve()
+        settings = _replace(settings, home=home, database_url=settings.database_url or f"sqlite:///{home / 'whoru.db'}",
+                            storage_dir=Path(settings.storage_dir or home / "storage").expanduser().resolve())
         settings.check()
         return settings
 
@@ -77,11 +86,20 @@ class Settings:
         if min(self.task_images, self.worker_concurrency, self.task_max_attempts, self.open_job_timeout) < 1:
             raise ValueError("WHORU_TASK_IMAGES, WHORU_WORKER_CONCURRENCY, WHORU_TASK_MAX_ATTEMPTS and "
                              "WHORU_OPEN_JOB_TIMEOUT must be >= 1")
+        if self.webhook_secret:
+            _check_webhook_secret(self.webhook_secret)
+        if self.log_format not in ("text", "json"):
+            raise ValueError("WHORU_LOG_FORMAT must be text or json")
         if self.env != "development":
             if self.database_url.startswith("sqlite"):
                 raise ValueError("WHORU_DATABASE_URL must name a server database (PostgreSQL) when WHORU_ENV is not development")
             if not self.redis_url:
                 raise ValueError("WHORU_REDIS_URL must be set when WHORU_ENV is not development")
+
+    @property
+    def local_key_file(self) -> Path:
+        """Return where `whoru serve` keeps the local user's API key, which the CLI reads."""
+        return self.home / "api-key"
 
     @property
     def close_idle_every(self) -> float:
@@ -100,11 +118,21 @@ def _convert(kind, raw: str, name: str):
         if raw.lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
             raise ValueError(f"WHORU_{name.upper()}={raw!r} is not a valid bool (use true or false)")
         return raw.lower() in ("1", "true", "yes", "on")
-    kind = {"int": int, "float": float, "str": str, "Path": Path}.get(kind if isinstance(kind, str) else kind.__name__)
+    kind = {"int": int, "float": float, "str": str, "Path": Path, "Path | None": Path}.get(kind if isinstance(kind, str) else kind.__name__)
     try:
         return kind(raw)
     except ValueError as error:
         raise ValueError(f"WHORU_{name.upper()}={raw!r} is not a valid {kind.__name__}") from error
+
+
+def _check_webhook_secret(secret: str) -> None:
+    """Refuse a webhook secret that Standard Webhooks cannot sign with."""
+    from standardwebhooks import Webhook
+
+    try:
+        Webhook(secret)
+    except Exception as error:
+        raise ValueError("WHORU_WEBHOOK_SECRET must be whsec_ followed by base64") from error
 
 
 def _replace(settings: Settings, **changes) -> Settings:

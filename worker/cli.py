@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import warnings
 from pathlib import Path
 
 import click
@@ -21,8 +22,12 @@ def worker_command(concurrency: int | None, loglevel: str, name: str, beat: bool
     """Run a worker; start as many as you like, on as many machines as you like."""
     settings = Settings.from_env()
     app = make_celery(settings)
-    argv = ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency or settings.worker_concurrency}",
+    # --quiet (before the subcommand: it is Celery's own option) leaves out the start-up banner.
+    argv = ["--quiet", "worker", f"--loglevel={loglevel}", f"--concurrency={concurrency or settings.worker_concurrency}",
             "--pool=prefork", "-n", name, "--without-gossip", "--without-mingle"]
+    # Containers run workers as an unprivileged user; where root runs one anyway (a development
+    # machine), Celery's warning about it would open every log.
+    warnings.filterwarnings("ignore", message=".*superuser privileges")
     if beat:
         # The schedule file only remembers when each entry last ran: a private temporary one will do.
         argv += ["--beat", f"--schedule={Path(tempfile.mkdtemp(prefix='whoru-beat-')) / 'schedule'}"]

@@ -54,7 +54,7 @@ def load() -> ProcessState:
     """Build this process's state from the environment."""
     global _state
     settings = Settings.from_env()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     # Several worker processes share the cores already; OpenCV's own pool (one thread per core
     # by default) or ONNX Runtime's would oversubscribe them.
     cv2.setNumThreads(settings.threads)

@@ -95,9 +95,19 @@ def test_cancel_stops_a_queued_job(client, stack):
     files = [(f"img{i}.jpg", (PHOTOS / "dlib_2008_001322.jpg").read_bytes()) for i in range(40)]
     job_id = post_files(client, files).get_json()["id"]
     canceled = client.post(f"/v1/jobs/{job_id}/cancel").get_json()
-    assert canceled["status"] == "canceled"
+    assert canceled["status"] == "canceled" and canceled["finished_at"]
     job = wait_job(client, job_id, until=("canceled",))
     assert job["counts"]["images_done"] < 40
+    again = client.post(f"/v1/jobs/{job_id}/cancel")
+    assert again.status_code == 409 and "already ended" in again.get_json()["error"]["message"]
+
+
+def test_a_finished_job_cannot_be_canceled(client):
+    job_id = post_files(client, [("a.jpg", (PHOTOS / "fr_obama_small.jpg").read_bytes())]).get_json()["id"]
+    assert wait_job(client, job_id)["status"] == "succeeded"
+    refused = client.post(f"/v1/jobs/{job_id}/cancel")
+    assert refused.status_code == 409
+    assert client.get(f"/v1/jobs/{job_id}").get_json()["status"] == "succeeded"
 
 
 def test_requests_without_images_are_refused_before_a_job_exists(client):

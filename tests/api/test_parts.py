@@ -11,7 +11,7 @@ from api import create_app
 from tests.conftest import stack_env
 from tests.utils.jobs import (PHOTOS, all_results, content_digest, keyed_client, make_zip, open_job, put_part,
                               wait_job)
-from tests.utils.services import Worker, start_embedded_redis
+from tests.utils.services import Worker, start_embedded_redis, stop_embedded_redis
 
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
 GROUP = (PHOTOS / "dlib_2008_001322.jpg").read_bytes()
@@ -138,7 +138,7 @@ def short_timeout(database_url, tmp_path):
     worker = Worker(env, tmp_path / "worker.log").start()
     yield keyed_client(create_app({"TESTING": True, "environ": env}), database_url), worker
     worker.stop(signal.SIGKILL)
-    server.shutdown()
+    stop_embedded_redis(server)
 
 
 def test_the_server_closes_an_idle_open_job(short_timeout):

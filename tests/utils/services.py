@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from whoru.bench.stack import free_port  # noqa: F401 - one helper for tests and bench
+from whoru.serve import stop_embedded_redis  # noqa: F401 - tests stop embedded Redis as serve does
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -18,11 +18,17 @@ from tests.utils.services import free_port
 
 @dataclass
 class Served:
-    """A running `whoru serve`: its URL, process and folder."""
+    """A running `whoru serve`: its URL, process, folder, and the environment a client there needs."""
 
     url: str
     process: subprocess.Popen
     folder: Path
+    env: dict[str, str]
+
+    @property
+    def key(self) -> str:
+        """Return the local API key the service made."""
+        return (self.folder / "var" / "api-key").read_text().strip()
 
 
 def wait_ready(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
@@ -49,12 +55,14 @@ def serve(tmp_path):
         folder.mkdir()
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("WHORU_")}
+        env.update(WHORU_HOME=str(folder / "var"))
+        client_env = dict(env)
         env.update(WHORU_MODEL=str(MODEL), WHORU_WORKER_CONCURRENCY="1", **settings)
         log = (folder / "serve.log").open("wb")
         process = subprocess.Popen([sys.executable, "-m", "whoru", "serve", "--port", str(port)], cwd=folder, env=env,
                                    stdout=log, stderr=subprocess.STDOUT)
         started.append(process)
-        served = Served(f"http://127.0.0.1:{port}", process, folder)
+        served = Served(f"http://127.0.0.1:{port}", process, folder, client_env)
         wait_ready(served.url, process)
         return served
 

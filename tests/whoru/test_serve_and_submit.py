@@ -20,12 +20,11 @@ TRUTH = json.loads((PHOTOS / "faces.json").read_text())
 @pytest.fixture()
 def served(serve):
     """Run `whoru serve` with only embedded defaults in an empty folder."""
-    running = serve()
-    return running.url, running.process, running.folder
+    return serve()
 
 
 def test_submit_waits_and_writes_csv_and_json_then_serve_stops_cleanly(served, tmp_path):
-    url, process, folder = served
+    url, process, folder = served.url, served.process, served.folder
     assert (folder / "var" / "whoru.db").exists()
     assert (folder / "var" / "api-key").read_text().startswith("whoru_")
     children = psutil.Process(process.pid).children(recursive=True)
@@ -33,7 +32,7 @@ def test_submit_waits_and_writes_csv_and_json_then_serve_stops_cleanly(served, t
     out_csv, out_json = tmp_path / "out.csv", tmp_path / "out.json"
     result = subprocess.run([sys.executable, "-m", "whoru", "submit", str(PHOTOS), "--server", url, "--wait",
                              "--csv", str(out_csv), "--json", str(out_json)], capture_output=True, text=True, timeout=300,
-                            cwd=folder)
+                            cwd=folder, env=served.env)
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(out_csv.open()))
     per_image = {name: sum(1 for r in rows if r["image"] == name and r["face"] != "") for name in TRUTH}

@@ -6,14 +6,22 @@ from pathlib import Path
 
 import pytest
 
-from whoru.settings import Settings
+from whoru.settings import Settings, default_home
 
 
 def test_defaults_are_local_and_safe():
     settings = Settings.from_env({})
-    assert settings.database_url.startswith("sqlite:///") and settings.database_url.endswith("var/whoru.db")
+    assert settings.home == default_home() and default_home().name == "whoru"
+    assert settings.database_url == f"sqlite:///{settings.home / 'whoru.db'}"
+    assert settings.storage_dir == settings.home / "storage" and settings.local_key_file == settings.home / "api-key"
     assert settings.redis_url == "" and settings.broker_url == "redis://127.0.0.1:6379/0"
     assert settings.model.name == "default" and (settings.model / "card.json").exists()
+
+
+def test_one_home_holds_the_embedded_service(tmp_path):
+    settings = Settings.from_env({"WHORU_HOME": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path / 'whoru.db'}" and settings.storage_dir == tmp_path / "storage"
+    assert settings.local_key_file == tmp_path / "api-key"
 
 
 def test_values_are_read_and_typed():

@@ -20,10 +20,10 @@ PHOTO_FILES = sorted(PHOTOS.glob("*.jpg"))
 MAX_REQUEST = 1_200_000
 
 
-def submit(*args: str, cwd, **popen) -> subprocess.Popen:
-    """Start `whoru submit` with arguments."""
-    return subprocess.Popen([sys.executable, "-m", "whoru", "submit", *args], cwd=cwd, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
+def submit(*args: str, served) -> subprocess.Popen:
+    """Start `whoru submit` with arguments, as a user of that service would."""
+    return subprocess.Popen([sys.executable, "-m", "whoru", "submit", *args], cwd=served.folder, env=served.env,
+                            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def make_folder(folder, copies: int):
@@ -54,11 +54,11 @@ def test_a_folder_larger_than_one_request_goes_as_several_parts(small_server, tm
     assert sum(p.stat().st_size for p in folder.rglob("*.jpg")) > 2 * MAX_REQUEST
     out = tmp_path / "out.csv"
     run = submit(str(folder), "--server", small_server.url, "--part-mb", "1", "--wait", "--quiet", "--csv", str(out),
-                 cwd=small_server.folder)
+                 served=small_server)
     _, err = run.communicate(timeout=600)
     assert run.returncode == 0, err
     job_id = err.split("job ", 1)[1].split()[0]
-    key = (small_server.folder / "var" / "api-key").read_text().strip()
+    key = small_server.key
     parts = api(small_server.url, f"/v1/jobs/{job_id}/parts", key)["parts"]
     assert len(parts) >= 3 and all(part["bytes"] <= MAX_REQUEST for part in parts)
     rows = list(csv.DictReader(out.open()))
@@ -67,13 +67,13 @@ def test_a_folder_larger_than_one_request_goes_as_several_parts(small_server, tm
 
 def test_a_killed_submit_resumes_without_sending_parts_again(small_server, tmp_path):
     folder = make_folder(tmp_path / "photos", 180)
-    key = (small_server.folder / "var" / "api-key").read_text().strip()
-    first = submit(str(folder), "--server", small_server.url, "--part-mb", "1", "--quiet", cwd=small_server.folder)
+    key = small_server.key
+    first = submit(str(folder), "--server", small_server.url, "--part-mb", "1", "--quiet", served=small_server)
     job_id = _job_id_from(first)
     had = _kill_after_parts(first, small_server.url, job_id, key, 2)
     assert api(small_server.url, f"/v1/jobs/{job_id}", key)["open"] is True
     second = submit(str(folder), "--server", small_server.url, "--part-mb", "1", "--quiet", "--resume", job_id,
-                    "--wait", cwd=small_server.folder)
+                    "--wait", served=small_server)
     _, err = second.communicate(timeout=600)
     assert second.returncode == 0, err
     parts = api(small_server.url, f"/v1/jobs/{job_id}/parts", key)["parts"]
@@ -87,12 +87,12 @@ def test_a_killed_submit_resumes_without_sending_parts_again(small_server, tmp_p
 
 def test_a_changed_folder_is_reported_on_resume(small_server, tmp_path):
     folder = make_folder(tmp_path / "photos", 180)
-    key = (small_server.folder / "var" / "api-key").read_text().strip()
-    first = submit(str(folder), "--server", small_server.url, "--part-mb", "1", "--quiet", cwd=small_server.folder)
+    key = small_server.key
+    first = submit(str(folder), "--server", small_server.url, "--part-mb", "1", "--quiet", served=small_server)
     job_id = _job_id_from(first)
     _kill_after_parts(first, small_server.url, job_id, key, 2)
     shutil.copyfile(PHOTO_FILES[0], folder / "set0" / "000-a-new-photo.jpg")
-    again = submit(str(folder), "--server", small_server.url, "--part-mb", "1", "--resume", job_id, cwd=small_server.folder)
+    again = submit(str(folder), "--server", small_server.url, "--part-mb", "1", "--resume", job_id, served=small_server)
     _, err = again.communicate(timeout=300)
     assert again.returncode != 0 and "the files changed since the first run" in err
 
@@ -103,7 +103,7 @@ def test_a_zip_named_on_the_command_line_is_sent_as_it_is(serve, tmp_path):
     (tmp_path / "notes.txt").write_text("not a photo")
     out = tmp_path / "out.json"
     run = submit(archive, str(tmp_path / "notes.txt"), "--server", served.url.removeprefix("http://"), "--wait",
-                 "--quiet", "--json", str(out), cwd=served.folder)
+                 "--quiet", "--json", str(out), served=served)
     _, err = run.communicate(timeout=300)
     assert run.returncode == 0, err
     assert "notes.txt: not an image or a zip archive" in err and "0 images, 1 zip archives; 1 files skipped" in err
@@ -119,12 +119,12 @@ def test_two_folders_keep_their_names_and_clashing_files_are_refused(serve, tmp_
         shutil.copyfile(photo, tmp_path / name / "img.jpg")
     out = tmp_path / "out.csv"
     run = submit(str(tmp_path / "dA"), str(tmp_path / "dB"), "--server", served.url, "--csv", str(out), "--quiet",
-                 cwd=served.folder)
+                 served=served)
     _, err = run.communicate(timeout=300)
     assert run.returncode == 0, err
     assert {row["image"] for row in csv.DictReader(out.open())} == {"dA/img.jpg", "dB/img.jpg"}
     clash = submit(str(tmp_path / "dA" / "img.jpg"), str(tmp_path / "dB" / "img.jpg"), "--server", served.url,
-                   cwd=served.folder)
+                   served=served)
     _, err = clash.communicate(timeout=60)
     assert clash.returncode != 0 and "'img.jpg'" in err and "job " not in err
 

@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, func, select, update
 from api import create_app
 from tests.conftest import stack_env
 from tests.utils.jobs import PHOTOS, all_results, keyed_client, make_zip, open_job, post_files, put_part, wait_job
-from tests.utils.services import ROOT, Worker, free_port, start_embedded_redis
+from tests.utils.services import ROOT, Worker, free_port, start_embedded_redis, stop_embedded_redis
 from whoru.db.schema import Face, Image, Job
 
 PHOTO = (PHOTOS / "dlib_2008_001322.jpg").read_bytes()
@@ -30,7 +30,7 @@ def own_redis_url(tmp_path):
     """Yield a Redis of this test's own, so the session's shared worker never takes its tasks."""
     server, url = start_embedded_redis(tmp_path)
     yield url
-    server.shutdown()
+    stop_embedded_redis(server)
 
 
 @pytest.fixture()

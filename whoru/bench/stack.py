@@ -14,7 +14,7 @@ import requests
 from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.db.migrate import upgrade
 from whoru.keys import create_key
-from whoru.serve import spawn, start_broker, stop_all
+from whoru.serve import spawn, start_broker, stop_all, stop_embedded_redis
 from whoru.settings import Settings
 
 
@@ -31,7 +31,8 @@ class BenchStack:
     def __init__(self, folder: Path, workers: int, extra_env: dict[str, str]):
         self.folder, self.workers = folder, workers
         folder.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **extra_env, "WHORU_STORAGE_DIR": str(folder / "storage")}
+        env = {**os.environ, **extra_env, "WHORU_HOME": str(folder), "WHORU_STORAGE_DIR": str(folder / "storage"),
+               "WHORU_ACCESS_LOG": "true"}
         env.setdefault("WHORU_DATABASE_URL", f"sqlite:///{folder / 'bench.db'}")
         self.env = env
         self.port = free_port()
@@ -41,7 +42,7 @@ class BenchStack:
     def __enter__(self) -> "BenchStack":
         """Start everything and wait until the API is ready and every worker process has its model."""
         settings = Settings.from_env(self.env)
-        self.redis, broker_env = start_broker(settings, self.folder / "redis")
+        self.redis, broker_env = start_broker(settings)
         self.env = {**self.env, **{k: v for k, v in broker_env.items() if k == "WHORU_REDIS_URL"}}
         upgrade(self.env["WHORU_DATABASE_URL"])
         self.http = requests.Session()
@@ -54,9 +55,8 @@ class BenchStack:
 
     def __exit__(self, *_exc) -> None:
         """Stop the processes and the embedded Redis."""
-        stop_all([self.api, self.worker])
-        if self.redis is not None:
-            self.redis.shutdown()
+        stop_all({"api": self.api, "worker": self.worker})
+        stop_embedded_redis(self.redis)
 
     def _wait_ready(self, timeout: float = 300) -> None:
         """Wait for /readyz and for every worker process's 'ready' line."""

@@ -13,13 +13,13 @@ import click
 from whoru.client import http
 from whoru.client.packing import Scan, duplicates, scan
 from whoru.client.upload import Uploader
-from whoru.keys import LOCAL_KEY_FILE
+from whoru.settings import Settings
 
 SERVER = click.option("--server", default="http://127.0.0.1:8000", show_default=True, envvar="WHORU_SERVER",
                       help="Base URL of the whoru API (http:// is assumed when no scheme is given).")
 CSV_OUT = click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the results CSV here.")
 KEY = click.option("--api-key", envvar="WHORU_API_KEY",
-                   help="API key (default: the key `whoru serve` saved in ./var/api-key).")
+                   help="API key (default: the key `whoru serve` saved in WHORU_HOME, ~/.local/share/whoru/api-key).")
 JSON_OUT = click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
                         help="Write {job, images} with every result here.")
 SHOWN_SKIPPED = 10
@@ -45,7 +45,7 @@ def submit(paths, server, wait, csv_out, json_out, part_mb, resume_id, quiet, ap
     _check_outputs(csv_out, json_out)
     found = scan(list(paths))
     _report(found)
-    client = http.Client(server, api_key or local_key())
+    client = _client(server, api_key)
     uploader = Uploader(client, found.items, part_mb * 1024 * 1024, not quiet)
     with tempfile.TemporaryDirectory(prefix="whoru-submit-") as folder:
         job = _call(uploader.start, resume_id)
@@ -62,12 +62,23 @@ def submit(paths, server, wait, csv_out, json_out, part_mb, resume_id, quiet, ap
 
 @click.command("status")
 @click.argument("job_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole job as JSON.")
 @SERVER
 @KEY
-def status(job_id: str, server: str, api_key: str | None) -> None:
-    """Print a job's status as JSON."""
-    client = http.Client(server, api_key or local_key())
-    click.echo(json.dumps(_call(client.job, job_id, True), indent=2))
+def status(job_id: str, as_json: bool, server: str, api_key: str | None) -> None:
+    """Print a job's status: one line, or JSON with --json."""
+    job = _call(_client(server, api_key).job, job_id, True)
+    click.echo(json.dumps(job, indent=2) if as_json else job_line(job))
+
+
+@click.command("jobs")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000), help="How many jobs, newest first.")
+@SERVER
+@KEY
+def jobs(limit: int, server: str, api_key: str | None) -> None:
+    """List your jobs, newest first, one line each."""
+    for job in _call(_client(server, api_key).jobs, limit):
+        click.echo(job_line(job))
 
 
 @click.command("results")
@@ -75,20 +86,44 @@ def status(job_id: str, server: str, api_key: str | None) -> None:
 @SERVER
 @CSV_OUT
 @JSON_OUT
+@click.option("--partial", is_flag=True, help="Write the results of a job that has not ended (pending images included).")
 @KEY
-def results(job_id: str, server: str, csv_out: Path | None, json_out: Path | None, api_key: str | None) -> None:
+def results(job_id: str, server: str, csv_out: Path | None, json_out: Path | None, partial: bool,
+            api_key: str | None) -> None:
     """Download a job's results as CSV and/or JSON (CSV to stdout when neither is given)."""
     _check_outputs(csv_out, json_out)
-    client = http.Client(server, api_key or local_key())
+    client = _client(server, api_key)
+    job = _call(client.job, job_id, True)
+    if job["status"] not in http.FINAL and not partial:
+        raise click.ClickException(f"job {job_id} is {job['status']} ({_progress(job)}): its results are not final; "
+                                   "wait with `whoru submit --wait`, or pass --partial for what there is so far")
     if csv_out is None and json_out is None:
         csv_out = Path("/dev/stdout")
     _download(client, job_id, csv_out, json_out)
 
 
-def local_key() -> str | None:
-    """Return the key `whoru serve` saved under ./var, if there is one."""
-    path = LOCAL_KEY_FILE
-    return path.read_text().strip() if path.exists() else None
+def job_line(job: dict) -> str:
+    """Return one human line about a job."""
+    flag = ", open" if job.get("open") else ""
+    return f"{job['id']}  {job['status']}{flag}  {_progress(job)}  created {job['created_at'][:19].replace('T', ' ')}"
+
+
+def _progress(job: dict) -> str:
+    """Return a job's counts in words."""
+    counts = job["counts"]
+    return (f"{counts['images_done'] + counts['images_failed']}/{counts['images_total']} images, "
+            f"{counts['images_failed']} failed, {counts['faces']} faces")
+
+
+def _client(server: str, api_key: str | None) -> http.Client:
+    """Return a client with the key given, or the one `whoru serve` saved; say where it looked if there is none."""
+    if api_key:
+        return http.Client(server, api_key)
+    path = Settings.from_env().local_key_file
+    if not path.exists():
+        raise click.ClickException(f"no API key: none given with --api-key or WHORU_API_KEY, and none at {path}, "
+                                   "where `whoru serve` keeps one (set WHORU_HOME if the service uses another folder)")
+    return http.Client(server, path.read_text().strip())
 
 
 def _check_outputs(*outputs: Path | None) -> None:

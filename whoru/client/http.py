@@ -90,6 +90,11 @@ class Client:
         session = self.first if first else self.http
         return _check(session.get(f"{self.server}/v1/jobs/{job_id}", timeout=60)).json()
 
+    def jobs(self, limit: int) -> list[dict]:
+        """Return up to limit jobs, newest first."""
+        response = self.first.get(f"{self.server}/v1/jobs", params={"page_size": limit}, timeout=60)
+        return _check(response).json()["jobs"]
+
     def wait(self, job_id: str, on_update=None, interval: float = 1.0) -> dict:
         """Poll until the job ends, calling on_update with each answer; return the final job."""
         while True:
