@@ -9,6 +9,8 @@ from datetime import datetime
 
 from flask import abort, current_app, request, url_for
 from flask_smorest import Blueprint
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import IntegrityError
 
 from api import queue, schemas
@@ -20,6 +22,7 @@ from api.paging import PAGING, decode_token, encode_token, page_size
 from api.parts import append_part
 from api.uploads import store_parts
 from whoru import lifecycle
+from whoru.callback_urls import CallbackRefused, check_callback_url
 from whoru.db.jobs import counts, list_jobs
 from whoru.db.schema import Job
 from whoru.logs import get_logger
@@ -32,7 +35,8 @@ JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "
 CREATE_BODY = {"required": True, "content": {
     "application/json": {"schema": {"$ref": "#/components/schemas/JobOptions"}},
     "multipart/form-data": {"schema": {"type": "object", "properties": {
-        "file": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}}
+        "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
+        "callback_url": {"type": "string", "format": "uri", "description": schemas.CALLBACK}}}}}}
 
 
 @bp.post("")
@@ -52,16 +56,18 @@ def create():
     if request.is_json:
         return _open(session)
     limit_upload_bytes(session, owner_id(), settings, request.content_length or 0)
+    callback = _callback_url(request.form.get("callback_url"))
     job_id = str(uuid.uuid4())
     folder = job_dir(settings.storage_dir, job_id)
     with kept_if_committed(folder):
         uploads = store_parts(request.files.getlist("file"), folder, settings)
-        digest = request_digest([(upload.filename, upload.sha256) for upload, _ in uploads])
+        digest = request_digest([(upload.filename, upload.sha256) for upload, _ in uploads]
+                                + ([("callback_url", callback)] if callback else []))
         earlier = _earlier(session, digest)
         if earlier is not None:
             remove_job_files(settings.storage_dir, job_id)
             return _answer(session, earlier, 200)
-        job = _new_job(session, job_id, digest)
+        job = _new_job(session, job_id, digest, callback)
         positions = [append_part(session, job, upload, images) for upload, images in uploads]
         lifecycle.close(session, job_id)
         _commit_new(session)
@@ -73,16 +79,33 @@ def create():
 def _open(session):
     """Create an open job with no images from a JSON body of options."""
     options = request.get_json(silent=True)
-    if not isinstance(options, dict) or options.get("open") is not True or set(options) - {"open"}:
-        abort(400, description='send {"open": true} to open a job (and no unknown options)')
+    if not isinstance(options, dict) or options.get("open") is not True or set(options) - {"open", "callback_url"}:
+        abort(400, description='send {"open": true} to open a job (and no options but callback_url)')
+    callback = _callback_url(options.get("callback_url"))
     digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()
     earlier = _earlier(session, digest)
     if earlier is not None:
         return _answer(session, earlier, 200)
-    job = _new_job(session, str(uuid.uuid4()), digest)
+    job = _new_job(session, str(uuid.uuid4()), digest, callback)
     _commit_new(session)
     log.info("job=%s opened", job.id)
     return _answer(session, job, 201)
+
+
+def _callback_url(url) -> str | None:
+    """Return a callback URL the workers may call (or None); 400 for any other."""
+    settings = current_app.config["SETTINGS"]
+    if url is None:
+        return None
+    if not isinstance(url, str):
+        abort(400, description="callback_url must be a string")
+    if not settings.webhook_secret:
+        abort(400, description="this server signs no webhooks (WHORU_WEBHOOK_SECRET is not set); send no callback_url")
+    try:
+        check_callback_url(url, settings.webhook_allow_private)
+    except CallbackRefused as error:
+        abort(400, description=str(error))
+    return url
 
 
 def _earlier(session, digest: str) -> Job | None:
@@ -91,10 +114,10 @@ def _earlier(session, digest: str) -> Job | None:
     return earlier_job(session, owner_id(), key, digest) if key else None
 
 
-def _new_job(session, job_id: str, digest: str) -> Job:
+def _new_job(session, job_id: str, digest: str, callback_url: str | None) -> Job:
     """Add an open job for this key, served by the model the API's settings name."""
     key = request.headers.get("Idempotency-Key")
-    return lifecycle.open_job(session, job_id, owner_id(), _model_card(), key, digest if key else None)
+    return lifecycle.open_job(session, job_id, owner_id(), _model_card(), key, digest if key else None, callback_url)
 
 
 def _commit_new(session) -> None:
@@ -199,10 +222,20 @@ def remove(job_id: str):
 
 
 def _after_end(job_id: str, status) -> None:
-    """Remove a job's uploads once it has ended, unless settings keep them."""
+    """Remove a job's uploads once it has ended, unless settings keep them, and queue its webhook."""
     settings = current_app.config["SETTINGS"]
     if status is not None and not settings.keep_uploads:
         remove_job_files(settings.storage_dir, job_id)
+    if status is not None and get_session().get(Job, job_id).callback_url:
+        _queue_webhook(job_id)
+
+
+def _queue_webhook(job_id: str) -> None:
+    """Queue an ended job's webhook; if the queue is unreachable, the next worker to start queues it."""
+    try:
+        queue.queue_webhook(job_id)
+    except (BrokerError, RedisConnectionError, ConnectionError) as error:
+        log.warning("job=%s webhook not queued yet: %s", job_id, error)
 
 
 def _model_card() -> tuple[str, str]:

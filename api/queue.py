@@ -24,6 +24,11 @@ def queue_images(job_id: str, positions: range, per_task: int) -> None:
         client().send_task("whoru.images.process", args=[job_id, first, min(first + per_task, positions.stop) - 1])
 
 
+def queue_webhook(job_id: str) -> None:
+    """Queue the delivery of an ended job's webhook."""
+    client().send_task("whoru.webhooks.deliver", args=[job_id])
+
+
 def ping_broker() -> None:
     """Raise if the broker cannot be reached."""
     with client().connection_for_write() as connection:

@@ -6,9 +6,11 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
-from whoru.lifecycle import ClosedBy, ImageStatus, JobStatus
+from whoru.lifecycle import ClosedBy, ImageStatus, JobStatus, WebhookStatus
 
 NULLABLE_TIME = {"allow_none": True, "metadata": {"format": "date-time"}}
+CALLBACK = ("http(s) URL POSTed the job, signed as Standard Webhooks says, when it ends; "
+            "it must resolve to public addresses")
 
 
 def _choice(values) -> validate.OneOf:
@@ -39,6 +41,15 @@ class ModelRef(Schema):
     version = fields.String(required=True)
 
 
+class Webhook(Schema):
+    """Where the delivery of a job's webhook stands."""
+
+    status = fields.String(required=True, validate=_choice(WebhookStatus))
+    attempts = fields.Integer(required=True)
+    last_status = fields.Integer(allow_none=True, required=True, metadata={"description": "HTTP status of the last attempt"})
+    last_error = fields.String(allow_none=True, required=True)
+
+
 class Job(Schema):
     """A job: while `open`, it takes parts; it ends once closed with no image pending."""
 
@@ -54,12 +65,15 @@ class Job(Schema):
     counts = fields.Nested(Counts, required=True)
     model = fields.Nested(ModelRef, required=True)
     links = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    callback_url = fields.String(allow_none=True, metadata={"format": "uri", "description": "called when the job ends"})
+    webhook = fields.Nested(Webhook, allow_none=True, metadata={"description": "null without a callback_url"})
 
 
 class JobOptions(Schema):
     """The JSON body that opens a job."""
 
     open = fields.Boolean(required=True, validate=validate.Equal(True))
+    callback_url = fields.String(metadata={"format": "uri", "description": CALLBACK})
 
 
 class JobList(Schema):

@@ -38,6 +38,14 @@ class ImageStatus(StrEnum):
     FAILED = "failed"
 
 
+class WebhookStatus(StrEnum):
+    """Where the delivery of a job's webhook stands: pending until its callback URL answers 2xx."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
 class ClosedBy(StrEnum):
     """Who closed a job."""
 
@@ -58,10 +66,12 @@ class PartRefused(Exception):
 
 
 def open_job(session: Session, job_id: str, owner: int | None, model: tuple[str, str],
-             idempotency_key: str | None = None, request_sha256: str | None = None) -> Job:
-    """Add a new open, queued job with no images."""
+             idempotency_key: str | None = None, request_sha256: str | None = None,
+             callback_url: str | None = None) -> Job:
+    """Add a new open, queued job with no images (and a webhook pending when it has a callback URL)."""
     job = Job(id=job_id, status=JobStatus.QUEUED, open=True, model_name=model[0], model_version=model[1],
-              api_key_id=owner, idempotency_key=idempotency_key, request_sha256=request_sha256, images_total=0)
+              api_key_id=owner, idempotency_key=idempotency_key, request_sha256=request_sha256, images_total=0,
+              callback_url=callback_url, webhook_status=WebhookStatus.PENDING if callback_url else None)
     session.add(job)
     return job
 

@@ -35,9 +35,19 @@ def job_json(job: Job, counts: Counts) -> dict:
             "faces": counts.faces,
         },
         "model": {"name": job.model_name, "version": job.model_version},
+        "callback_url": job.callback_url,
+        "webhook": _webhook(job),
         "links": {"self": f"/v1/jobs/{job.id}", "parts": f"/v1/jobs/{job.id}/parts", "results": f"/v1/jobs/{job.id}/results",
                   "csv": f"/v1/jobs/{job.id}/results.csv"},
     }
+
+
+def _webhook(job: Job) -> dict | None:
+    """Return where the delivery of a job's webhook stands, if it has a callback URL."""
+    if job.callback_url is None:
+        return None
+    return {"status": job.webhook_status, "attempts": job.webhook_attempts, "last_status": job.webhook_last_status,
+            "last_error": job.webhook_last_error}
 
 
 def image_json(image: Image) -> dict:

@@ -64,6 +64,10 @@ class Settings:
     webhook_secret: str = ""
     webhook_max_age: int = 24 * 3600
     webhook_allow_private: bool = False
+    # Standard Webhooks secret (`whsec_` + base64) that signs every callback; callbacks are refused without it.
+    webhook_secret: str = ""
+    webhook_max_age: int = 24 * 3600
+    webhook_allow_private: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -90,6 +94,8 @@ class Settings:
             _check_webhook_secret(self.webhook_secret)
         if self.log_format not in ("text", "json"):
             raise ValueError("WHORU_LOG_FORMAT must be text or json")
+        if self.webhook_secret:
+            _check_webhook_secret(self.webhook_secret)
         if self.env != "development":
             if self.database_url.startswith("sqlite"):
                 raise ValueError("WHORU_DATABASE_URL must name a server database (PostgreSQL) when WHORU_ENV is not development")
@@ -123,6 +129,16 @@ def _convert(kind, raw: str, name: str):
         return kind(raw)
     except ValueError as error:
         raise ValueError(f"WHORU_{name.upper()}={raw!r} is not a valid {kind.__name__}") from error
+
+
+def _check_webhook_secret(secret: str) -> None:
+    """Refuse a webhook secret that Standard Webhooks cannot sign with."""
+    from standardwebhooks import Webhook
+
+    try:
+        Webhook(secret)
+    except Exception as error:
+        raise ValueError("WHORU_WEBHOOK_SECRET must be whsec_ followed by base64") from error
 
 
 def _check_webhook_secret(secret: str) -> None:

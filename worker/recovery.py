@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery.signals import worker_ready
 from whoru.db.engine import make_engine, make_sessionmaker
+from whoru.db.webhooks import undelivered
 from whoru.lifecycle import unfinished
 from whoru.logs import get_logger
 from whoru.settings import Settings
@@ -13,13 +14,17 @@ log = get_logger("worker")
 
 @worker_ready.connect
 def _resume_unfinished(sender=None, **_kwargs) -> None:
-    """Queue the start task again for queued and running jobs; tasks skip finished images."""
+    """Queue the start task again for queued and running jobs (tasks skip finished images), and undelivered webhooks."""
     engine = make_engine(Settings.from_env().database_url)
     try:
         with make_sessionmaker(engine)() as session:
-            job_ids = unfinished(session)
+            job_ids, webhooks = unfinished(session), undelivered(session)
     finally:
         engine.dispose()
     for job_id in job_ids:
         sender.app.send_task("whoru.jobs.start", args=[job_id])
         log.info("job=%s resumed after worker start", job_id)
+    # A webhook the API could not queue (Redis down as the job ended) is queued here; one queued
+    # twice is harmless: the task does nothing once it is delivered.
+    for job_id in webhooks:
+        sender.app.send_task("whoru.webhooks.deliver", args=[job_id])

@@ -20,6 +20,7 @@ from whoru.stages import Stages
 from whoru.storage import remove_job_files
 from worker import state
 from worker.analyse import analyse_images
+from worker.webhooks import deliver_webhook
 
 log = get_logger("worker")
 # Database outages and lost races are retried with backoff; the task is idempotent.
@@ -35,7 +36,7 @@ def start_job(job_id: str) -> None:
         positions = pending_positions(session, job_id)
         status = None if positions else finish_if_complete(session, job_id)
         session.commit()
-    _remove_uploads_if_ended(job_id, status)
+    _after_end(job_id, status)
     size = process.settings.task_images
     for i in range(0, len(positions), size):
         chunk = positions[i : i + size]
@@ -51,7 +52,7 @@ def close_idle_jobs() -> None:
         closed = close_idle(session, utcnow() - timedelta(seconds=process.settings.open_job_timeout))
         session.commit()
     for job_id, status in closed:
-        _remove_uploads_if_ended(job_id, status)
+        _after_end(job_id, status)
         log.info("job=%s closed by the server after %d s without a part status=%s", job_id,
                  process.settings.open_job_timeout, status or "running")
 
@@ -72,17 +73,21 @@ def process_images(job_id: str, first: int, last: int) -> None:
         with stages("db_write"):
             status = finish_if_complete(session, job_id)
             session.commit()
-    _remove_uploads_if_ended(job_id, status)
+    _after_end(job_id, status)
     faces = sum(len(o.faces) for o in outcomes)
     log.info("job=%s task=%d-%d images=%d faces=%d ms=%.0f stages=%s%s", job_id, first, last, len(outcomes), faces,
              (time.perf_counter() - started) * 1000, stages.json(), f" job_status={status}" if status else "")
 
 
-def _remove_uploads_if_ended(job_id: str, status) -> None:
-    """Delete a job's stored uploads once it has ended, unless settings keep them."""
+def _after_end(job_id: str, status) -> None:
+    """Once a job has ended, delete its stored uploads (unless settings keep them) and queue its webhook."""
     settings = state.get().settings
-    if status is not None and not settings.keep_uploads:
+    if status is None:
+        return
+    if not settings.keep_uploads:
         remove_job_files(settings.storage_dir, job_id)
+    # The task does nothing for a job without a callback URL; asking here would cost a query as well.
+    deliver_webhook.delay(job_id)
 
 
 def _pending(session, job_id: str, first: int, last: int) -> list[Image]:

@@ -7,7 +7,9 @@ from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIResponse
 from openapi_core.testing import MockRequest
 
-from tests.utils.jobs import PHOTOS, make_zip, open_job, post_files, put_part, wait_job
+from api import create_app
+from tests.utils.jobs import PHOTOS, keyed_client, make_zip, open_job, post_files, put_part, wait_job
+from tests.utils.receiver import SECRET
 
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
 
@@ -65,3 +67,13 @@ def test_the_answers_of_a_whole_job_match_the_document(client, check):
     check(client.get("/readyz"))
     other = open_job(client)
     assert check(client.post(f"/v1/jobs/{other['id']}/close")).get_json()["status"] == "failed"
+
+
+def test_a_job_with_a_callback_matches_the_document(stack, check):
+    environ = {**stack.env, "WHORU_WEBHOOK_SECRET": SECRET, "WHORU_WEBHOOK_ALLOW_PRIVATE": "true"}
+    hooked = keyed_client(create_app({"TESTING": True, "environ": environ}), stack.database_url)
+    job = check(hooked.post("/v1/jobs", json={"open": True, "callback_url": "http://127.0.0.1:9/hook"})).get_json()
+    assert job["webhook"] == {"status": "pending", "attempts": 0, "last_status": None, "last_error": None}
+    check(hooked.get(f"/v1/jobs/{job['id']}"))
+    check(hooked.post("/v1/jobs", json={"open": True, "callback_url": "ftp://example.com/"}))
+    check(hooked.delete(f"/v1/jobs/{job['id']}"))

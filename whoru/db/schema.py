@@ -64,6 +64,12 @@ class Job(Base):
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"), index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     request_sha256: Mapped[str | None] = mapped_column(String(64))
+    # Called back when the job ends; the delivery's state changes only through whoru.db.webhooks.
+    callback_url: Mapped[str | None] = mapped_column(Text)
+    webhook_status: Mapped[str | None] = mapped_column(String(16), index=True)
+    webhook_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    webhook_last_status: Mapped[int | None] = mapped_column(Integer)
+    webhook_last_error: Mapped[str | None] = mapped_column(Text)
 
     uploads: Mapped[list[Upload]] = relationship(back_populates="job", order_by="Upload.position")
 

@@ -1,0 +1,48 @@
+"""A job's callback_url is checked when the job is created: 400 for anything the workers must not call."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from api import create_app
+from tests.utils.jobs import PHOTOS, keyed_client
+from tests.utils.receiver import SECRET
+
+PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
+
+
+@pytest.fixture()
+def signing(stack):
+    """Return a client of an API that signs webhooks and keeps the rule against private addresses."""
+    app = create_app({"TESTING": True, "environ": {**stack.env, "WHORU_WEBHOOK_SECRET": SECRET}})
+    return keyed_client(app, stack.database_url)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/hook", "http://169.254.169.254/latest/meta-data/",
+                                 "http://10.0.0.7/", "http://[::1]/", "http://localhost/"])
+def test_a_private_callback_is_refused(signing, url):
+    response = signing.post("/v1/jobs", json={"open": True, "callback_url": url})
+    assert response.status_code == 400 and "non-public" in response.get_json()["error"]["message"]
+
+
+def test_a_private_callback_in_a_form_is_refused_and_nothing_is_kept(signing):
+    data = {"file": [(io.BytesIO(PHOTO), "a.jpg")], "callback_url": "http://127.0.0.1/hook"}
+    response = signing.post("/v1/jobs", data=data, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert signing.get("/v1/jobs").get_json()["jobs"] == []
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/", 7, "not a url"])
+def test_a_callback_that_is_not_http_is_refused(signing, url):
+    assert signing.post("/v1/jobs", json={"open": True, "callback_url": url}).status_code == 400
+
+
+def test_unknown_options_are_still_refused(signing):
+    assert signing.post("/v1/jobs", json={"open": True, "colour": "red"}).status_code == 400
+
+
+def test_a_callback_needs_a_signing_secret(client):
+    response = client.post("/v1/jobs", json={"open": True, "callback_url": "https://example.com/hook"})
+    assert response.status_code == 400 and "WHORU_WEBHOOK_SECRET" in response.get_json()["error"]["message"]

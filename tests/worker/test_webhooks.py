@@ -1,0 +1,82 @@
+"""Webhooks through the real API, Redis and worker to a real receiver on loopback."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+
+import pytest
+from standardwebhooks import Webhook
+
+from api import create_app
+from tests.conftest import stack_env
+from tests.utils.jobs import PHOTOS, keyed_client, wait_job
+from tests.utils.receiver import SECRET, Receiver
+from tests.utils.services import Worker, start_embedded_redis
+
+PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def hooked(database_url, tmp_path_factory):
+    """Yield a client of an API and a worker of their own that sign webhooks and may call loopback."""
+    folder = tmp_path_factory.mktemp("webhooks")
+    server, redis_url = start_embedded_redis(folder)
+    env = stack_env(database_url, redis_url, folder / "storage", WHORU_WEBHOOK_SECRET=SECRET,
+                    WHORU_WEBHOOK_ALLOW_PRIVATE="true")
+    worker = Worker(env, folder / "worker.log").start()
+    yield keyed_client(create_app({"TESTING": True, "environ": env}), database_url)
+    worker.stop()
+    server.shutdown()
+
+
+def wait_webhook(client, job_id: str, timeout: float = 60) -> dict:
+    """Poll a job until its webhook is no longer pending; return the job."""
+    deadline = time.monotonic() + timeout
+    while (job := client.get(f"/v1/jobs/{job_id}").get_json())["webhook"]["status"] == "pending":
+        assert time.monotonic() < deadline, job
+        time.sleep(0.2)
+    return job
+
+
+def test_a_job_that_succeeds_is_delivered_once_signed(hooked):
+    with Receiver() as receiver:
+        data = {"file": [(io.BytesIO(PHOTO), "a.jpg")], "callback_url": receiver.url}
+        job = hooked.post("/v1/jobs", data=data, content_type="multipart/form-data").get_json()
+        assert job["callback_url"] == receiver.url and job["webhook"]["status"] == "pending"
+        assert wait_job(hooked, job["id"])["status"] == "succeeded"
+        (request,) = receiver.wait_for(1)
+        body = Webhook(SECRET).verify(request.body, request.headers)
+        assert body["id"] == job["id"] and body["status"] == "succeeded" and body["counts"]["faces"] == 1
+        assert request.headers["webhook-id"] == f"msg_{job['id']}" and "webhook" not in body
+        assert wait_webhook(hooked, job["id"])["webhook"] == {"status": "delivered", "attempts": 1, "last_status": 200,
+                                                              "last_error": None}
+        time.sleep(2)
+        assert len(receiver.requests) == 1
+
+
+def test_a_failing_receiver_is_retried_with_the_same_id(hooked):
+    with Receiver(statuses=[500, 500]) as receiver:
+        job = hooked.post("/v1/jobs", json={"open": True, "callback_url": receiver.url}).get_json()
+        assert hooked.post(f"/v1/jobs/{job['id']}/close").get_json()["status"] == "failed"
+        requests = receiver.wait_for(3)
+        assert {r.headers["webhook-id"] for r in requests} == {f"msg_{job['id']}"}
+        assert all(Webhook(SECRET).verify(r.body, r.headers)["status"] == "failed" for r in requests)
+        assert len({r.body for r in requests}) == 1
+        assert wait_webhook(hooked, job["id"])["webhook"] == {"status": "delivered", "attempts": 3, "last_status": 200,
+                                                              "last_error": None}
+
+
+def test_a_canceled_job_is_delivered(hooked):
+    with Receiver() as receiver:
+        job = hooked.post("/v1/jobs", json={"open": True, "callback_url": receiver.url}).get_json()
+        hooked.post(f"/v1/jobs/{job['id']}/cancel")
+        (request,) = receiver.wait_for(1)
+        assert json.loads(request.body)["status"] == "canceled"
+        assert Webhook(SECRET).verify(request.body, request.headers)["id"] == job["id"]
+
+
+def test_a_job_without_a_callback_has_no_webhook(hooked):
+    job = hooked.post("/v1/jobs", json={"open": True}).get_json()
+    assert job["callback_url"] is None and job["webhook"] is None
