@@ -74,8 +74,24 @@ def test_try_it_boxes_every_face_of_a_photo(watched, live_url, key, screenshots)
     watched.screenshot(screenshots, "try-it")
 
 
-def upload_folder_and_zip(watched: Watched, live_url: str, key: str, tmp_path) -> str:
-    """Send the shared photos as a folder plus a zip (one member named to inject HTML); return the job page URL."""
+def fail_once(page, pattern: str) -> list[str]:
+    """Answer the first request matching a URL pattern with a 503 and let the rest through; return what was seen."""
+    seen = []
+
+    def handle(route):
+        seen.append(route.request.method)
+        if len(seen) == 1:
+            route.fulfill(status=503, json={"error": {"code": "unavailable", "message": "try again"}})
+        else:
+            route.continue_()
+
+    page.route(pattern, handle)
+    return seen
+
+
+def upload_folder_and_zip(watched: Watched, live_url: str, key: str, tmp_path, screenshots=None) -> str:
+    """Send the shared photos as a folder plus a zip (one member named to inject HTML), the second part failing
+    once; return the job page URL."""
     page = watched.page
     folder = tmp_path / "holiday"
     shutil.copytree(PHOTOS, folder)
@@ -87,9 +103,13 @@ def upload_folder_and_zip(watched: Watched, live_url: str, key: str, tmp_path) -
     page.set_input_files("#bulk-folder", str(folder))
     page.set_input_files("#bulk-files", str(archive))
     assert page.text_content("#bulk-picked").startswith("5 files")
+    retried = fail_once(page, "**/parts/1")
     page.click("#bulk-start")
     page.wait_for_function("() => document.querySelector('#bulk-status').textContent.startsWith('All 5 files sent')", timeout=SLOW)
     assert page.locator("#bulk-parts li").count() == 5
+    assert retried == ["PUT", "PUT"] and page.locator("#bulk-parts .state").all_text_contents() == ["stored"] * 5
+    if screenshots:
+        watched.screenshot(screenshots, "bulk")
     page.click("#bulk-job-link")
     page.wait_for_selector("#job-status.succeeded", timeout=SLOW)
     return page.url
@@ -97,7 +117,7 @@ def upload_folder_and_zip(watched: Watched, live_url: str, key: str, tmp_path) -
 
 def test_bulk_upload_then_the_job_page_boxes_filters_and_downloads(watched, live_url, key, tmp_path, screenshots):
     page = watched.page
-    upload_folder_and_zip(watched, live_url, key, tmp_path)
+    upload_folder_and_zip(watched, live_url, key, tmp_path, screenshots)
     faces = sum(FACES.values()) + 2
     page.wait_for_function(f"() => document.querySelectorAll('#gallery .box').length === {faces}", timeout=SLOW)
     assert page.text_content("[data-count=faces]") == str(faces)
