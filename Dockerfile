@@ -1,4 +1,5 @@
-# One image for the api, worker, migrate and flower services of docker-compose.yml.
+# The serving image of the api, worker, migrate and flower services of docker-compose.yml:
+# no TensorFlow (training runs elsewhere, `pip install 'whoru[train]'`), run as an unprivileged user.
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./
@@ -8,5 +9,8 @@ COPY worker worker
 COPY training training
 COPY migrations migrations
 COPY models models
-RUN pip install --no-cache-dir -e '.[deploy]'
-ENV WHORU_ENV=production
+RUN pip install --no-cache-dir '.[deploy]' \
+    && useradd --system --uid 10001 --home-dir /data whoru \
+    && mkdir -p /data/storage && chown -R whoru:whoru /data
+USER whoru
+ENV WHORU_ENV=production WHORU_HOME=/data

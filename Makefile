@@ -1,24 +1,34 @@
 # `make run` and `make test` work on a fresh machine with only Python 3.11.
+# `run` installs what serving needs (no TensorFlow); `test` adds training and the test tools.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+SERVE_STAMP := $(VENV)/.installed-serve
+TEST_STAMP := $(VENV)/.installed-test
+PIP := $(BIN)/python -m pip install --progress-bar on --disable-pip-version-check
 
 .PHONY: install run test clean
 
-install: $(STAMP)
+install: $(SERVE_STAMP)
 
-$(STAMP): pyproject.toml
+$(VENV):
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+
+$(SERVE_STAMP): pyproject.toml | $(VENV)
+	@echo "installing whoru for serving into $(VENV) (about 1 minute the first time)"
+	$(PIP) -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(VENV)
+	@echo "installing whoru with training and test tools into $(VENV) (a few minutes the first time)"
+	$(PIP) -e '.[train,test]'
+	touch $@ $(SERVE_STAMP)
 
 run: install
 	$(BIN)/whoru serve
 
-test: install
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) .pytest_cache

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
 import click
 
 from whoru.runtime import configure_tensorflow
+
+
+def _require_training_extra() -> None:
+    """Say how to install TensorFlow and the other training tools when they are missing."""
+    missing = [name for name in ("tensorflow", "tf2onnx", "matplotlib") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise click.ClickException(f"this command needs the training extra ({', '.join(missing)} missing): "
+                                   "pip install 'whoru[train]', or `make test` in a clone")
 
 DATA = click.option("--data", required=True, type=click.Path(exists=True, path_type=Path), envvar="WHORU_TRAIN_DATA",
                     help="UTKFace folder or .tar/.tar.gz/.zip archive.")
@@ -32,6 +41,7 @@ CACHE = click.option("--cache-dir", default=".cache/whoru", show_default=True, t
 def train_command(data: Path, arch: str, out: Path, epochs: int, resume: bool, fit_on: str, seed: int,
                   cache_dir: Path) -> None:
     """Train an architecture and write models/NAME with its card, split and test metrics."""
+    _require_training_extra()
     configure_tensorflow()
     from training.train import train
 
@@ -51,6 +61,7 @@ def train_command(data: Path, arch: str, out: Path, epochs: int, resume: bool, f
 @CACHE
 def evaluate_command(model_dir, data, mode, json_out, report, update_card, cache_dir) -> None:
     """Measure a model on every image of a dataset it did not train or validate on."""
+    _require_training_extra()
     configure_tensorflow()
     from training.card import record_metrics
     from training.evaluate import evaluate
@@ -72,6 +83,7 @@ def evaluate_command(model_dir, data, mode, json_out, report, update_card, cache
               envvar="WHORU_MODEL", help="Model directory whose Keras files to export.")
 def export_command(model_dir: Path) -> None:
     """Export a model directory's Keras networks to the ONNX files the worker serves."""
+    _require_training_extra()
     configure_tensorflow()
     from training.export import export_onnx
 

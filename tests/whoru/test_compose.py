@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import fields
 from pathlib import Path
 
@@ -51,10 +52,40 @@ def test_every_setting_named_is_a_real_setting():
                 assert variable in known, (name, variable)
 
 
-def test_the_image_installs_flower_and_gunicorn():
+def test_the_image_serves_without_the_training_stack_as_a_plain_user():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert ".[deploy]" in dockerfile
-    pyproject = (ROOT / "pyproject.toml").read_text()
-    assert "flower" in pyproject and "gunicorn" in pyproject
+    assert "'.[deploy]'" in dockerfile and "train" not in dockerfile.split("RUN", 1)[1].split("\n")[0]
+    assert "\nUSER whoru\n" in dockerfile
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    serving = " ".join(project["dependencies"])
+    assert "tensorflow" not in serving and "gunicorn" in serving
+    assert any(d.startswith("tensorflow") for d in project["optional-dependencies"]["train"])
+    assert any(d.startswith("flower") for d in project["optional-dependencies"]["deploy"])
     for service in ("api", "worker", "migrate", "flower"):
         assert COMPOSE["services"][service]["build"] == "."
+        assert COMPOSE["services"][service]["user"] == "10001:10001"
+
+
+def test_workers_have_a_health_check_and_services_restart():
+    services = COMPOSE["services"]
+    assert "celery_from_env().control.inspect" in " ".join(services["worker"]["healthcheck"]["test"])
+    for name in ("api", "worker", "flower", "postgres", "redis"):
+        assert services[name]["restart"] == "unless-stopped", name
+    assert services["migrate"]["restart"] == "no"
+
+
+def test_flower_asks_for_a_password_and_listens_on_loopback():
+    flower = COMPOSE["services"]["flower"]
+    assert any(word.startswith("--basic-auth=${FLOWER_USER:?") for word in flower["command"])
+    assert flower["ports"] == ["127.0.0.1:5555:5555"]
+
+
+def test_the_database_password_never_goes_into_a_url():
+    environment = COMPOSE["x-whoru"]["environment"]
+    assert "POSTGRES_PASSWORD" not in environment["WHORU_DATABASE_URL"]
+    assert environment["PGPASSWORD"].startswith("${POSTGRES_PASSWORD:?")
+
+
+def test_the_build_context_leaves_out_local_state():
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv/", "var/", ".git/", ".cache/"} <= set(ignored)
