@@ -13,11 +13,11 @@ from sqlalchemy.orm import selectinload
 
 from whoru.db.jobs import pending_positions
 from whoru.db.rows import ImageOutcome, save_outcomes
-from whoru.db.schema import Image, utcnow
+from whoru.db.schema import Image, Job, utcnow
 from whoru.lifecycle import ImageStatus, close_idle, finish_if_complete, is_running, mark_running
 from whoru.logs import get_logger
 from whoru.stages import Stages
-from whoru.storage import remove_job_files
+from whoru.storage import remove_deleted_job_files, remove_job_files
 from worker import state
 from worker.analyse import analyse_images
 from worker.webhooks import deliver_webhook
@@ -73,6 +73,10 @@ def process_images(job_id: str, first: int, last: int) -> None:
         with stages("db_write"):
             status = finish_if_complete(session, job_id)
             session.commit()
+        deleted = session.scalar(select(Job.id).where(Job.id == job_id)) is None
+    if deleted:
+        # Deleted while this task ran: the API removed the job's files before these previews were written.
+        remove_deleted_job_files(process.settings.storage_dir, job_id)
     _after_end(job_id, status)
     faces = sum(len(o.faces) for o in outcomes)
     log.info("job=%s task=%d-%d images=%d faces=%d ms=%.0f stages=%s%s", job_id, first, last, len(outcomes), faces,

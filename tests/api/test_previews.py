@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,14 @@ def test_previews_can_be_turned_off(previews_off):
     assert all_results(client, job_id)[0]["faces"]
     assert client.get(f"/v1/jobs/{job_id}/images/0/preview").status_code == 404
     assert not (storage / "previews").exists()
+
+
+def test_a_job_deleted_while_running_leaves_no_previews(client, stack):
+    job_id = post_files(client, [(f"p{i}.jpg", PHOTO) for i in range(12)]).get_json()["id"]
+    folder = preview_path(Path(stack.env["WHORU_STORAGE_DIR"]), job_id, 0).parent
+    while not folder.exists():
+        time.sleep(0.05)
+    assert client.delete(f"/v1/jobs/{job_id}").status_code == 204
+    # A task caught mid-way may write previews after the delete; it removes them once it finds the job gone.
+    time.sleep(3)
+    assert not folder.exists()
