@@ -10,7 +10,8 @@ from whoru.db.schema import Image
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HEADER = (
-    "image", "face", "x", "y", "w", "h", "detection_score", "age", "age_bin", "gender", "gender_probability",
+    "image", "face", "x", "y", "w", "h", "detection_score", "age", "age_bin", "age_low", "age_high", "gender",
+    "gender_probability",
     "ethnicity", "p_white", "p_black", "p_asian", "p_indian", "p_others", "status", "error", "model_version",
 )
 
@@ -25,12 +26,12 @@ def image_rows(image: Image, model_version: str) -> Iterator[list]:
     error = inert(f"{image.error_code}: {image.error_message}") if image.error_code else ""
     name = inert(image.name)
     if not image.faces:
-        yield [name] + [""] * 16 + [image.status, error, model_version]
+        yield [name] + [""] * (len(HEADER) - 4) + [image.status, error, model_version]
         return
     for face in image.faces:
         yield [
             name, face.index, face.x, face.y, face.w, face.h, face.detection_score, face.age, face.age_bin,
-            face.gender, face.gender_probability, face.ethnicity, *face.ethnicity_probabilities,
+            face.age_low, face.age_high, face.gender, face.gender_probability, face.ethnicity, *face.ethnicity_probabilities,
             image.status, error, model_version,
         ]
 

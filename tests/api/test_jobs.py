@@ -69,7 +69,7 @@ def test_csv_has_a_row_per_face_and_per_faceless_image(client):
     response = client.get(f"/v1/jobs/{job_id}/results.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert list(rows[0]) == ["image", "face", "x", "y", "w", "h", "detection_score", "age", "age_bin", "gender",
+    assert list(rows[0]) == ["image", "face", "x", "y", "w", "h", "detection_score", "age", "age_bin", "age_low", "age_high", "gender",
                              "gender_probability", "ethnicity", "p_white", "p_black", "p_asian", "p_indian", "p_others",
                              "status", "error", "model_version"]
     face_rows = [r for r in rows if r["face"] != ""]
