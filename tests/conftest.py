@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from api import create_app
+from tests.utils.browser import chromium
 from tests.utils.jobs import keyed_client
 from tests.utils.services import ROOT, Worker, create_postgres_database, drop_postgres_database, start_embedded_redis, stop_embedded_redis
 from whoru.db.migrate import upgrade
@@ -88,3 +89,16 @@ def app(stack):
 def client(app, stack):
     """Return a test client of the API with an API key of its own."""
     return keyed_client(app, stack.database_url)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Yield one headless Chromium for every browser test: Playwright's sync API runs one per process."""
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory):
+    """Return the folder where browser tests leave a screenshot of each page."""
+    return tmp_path_factory.mktemp("screenshots")

@@ -1,4 +1,4 @@
-"""Fixtures for the web page: a real HTTP server of the API on the session stack, and a real browser."""
+"""Fixtures for the web page: a real HTTP server of the API on the session stack."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from tests.utils.browser import chromium
 
 
 @pytest.fixture(scope="session")
@@ -19,16 +18,3 @@ def live_url(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """Yield one headless Chromium for every browser test (skipped where it is missing)."""
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture(scope="session")
-def screenshots(tmp_path_factory):
-    """Return the folder where browser tests leave a screenshot of each page."""
-    return tmp_path_factory.mktemp("screenshots")

@@ -62,6 +62,36 @@ def test_the_link_signs_in_and_leaves_no_key_in_the_address(watched, live_url, k
     assert page.evaluate("sessionStorage.length") == 0
 
 
+def tab_to(page, selector: str, presses: int = 30) -> None:
+    """Press Tab until the element matching a selector has the focus."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate("(selector) => document.activeElement.matches(selector)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_the_page_works_from_the_keyboard(watched, live_url, key):
+    page = watched.page
+    page.goto(f"{live_url}/")
+    page.wait_for_selector("#signin:not([hidden])")
+    tab_to(page, "#key-input")
+    page.keyboard.type(key)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#try:not([hidden])")
+    tab_to(page, "#try-file")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(str(PHOTOS / "fr_obama_small.jpg"))
+    page.wait_for_selector("#try-result .box", timeout=SLOW)
+    tab_to(page, "nav a[href='#/jobs']")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#jobs-body tr")
+    tab_to(page, "#jobs-body a")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#job-status.succeeded")
+
+
 def test_try_it_boxes_every_face_of_a_photo(watched, live_url, key, screenshots):
     page = watched.page
     sign_in(watched, live_url, key)

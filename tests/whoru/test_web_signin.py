@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 
-from tests.utils.browser import Watched, chromium
+from tests.utils.browser import Watched
 from tests.utils.jobs import PHOTOS
 
 LINK = re.compile(r"sign in to the web page: (http://\S+/#key=\S+)")
@@ -20,16 +20,15 @@ def printed_link(served, timeout: float = 30) -> str:
     return match.group(1)
 
 
-def test_the_printed_link_signs_in_and_try_it_boxes_the_face(serve):
-    with chromium() as browser:
-        served = serve()
-        link = printed_link(served)
-        watched = Watched(browser)
-        page = watched.page
-        page.goto(link)
-        page.wait_for_selector("#try:not([hidden])")
-        assert "key=" not in page.url
-        page.set_input_files("#try-file", str(PHOTOS / "fr_obama_small.jpg"))
-        page.wait_for_selector("#try-result .box", timeout=120_000)
-        assert page.locator("#try-result .box").count() == 1
-        assert watched.errors == []
+def test_the_printed_link_signs_in_and_try_it_boxes_the_face(browser, serve):
+    link = printed_link(serve())
+    watched = Watched(browser)
+    page = watched.page
+    page.goto(link)
+    page.wait_for_selector("#try:not([hidden])")
+    assert "key=" not in page.url
+    page.set_input_files("#try-file", str(PHOTOS / "fr_obama_small.jpg"))
+    page.wait_for_selector("#try-result .box", timeout=120_000)
+    assert page.locator("#try-result .box").count() == 1
+    assert watched.errors == []
+    page.close()

@@ -8,7 +8,7 @@ const ATTEMPTS = 4;
 // Rows of finished parts kept on screen: a 50,000-file upload must not grow the page without end.
 const KEPT_ROWS = 20;
 
-const upload = { files: [], jobId: null, next: 0, sentBytes: 0 };
+const upload = { files: [], jobId: null, next: 0, sentBytes: 0, busy: false };
 
 /** Wire the pickers, the drop zone and the buttons. */
 export function initBulk() {
@@ -27,6 +27,10 @@ export function initBulk() {
 
 /** Add files to the upload, keeping only images and zips and skipping hidden files. */
 function pick(files) {
+  if (upload.busy) {
+    byId("bulk-picked").textContent = "An upload is going on: add files once it is done.";
+    return;
+  }
   if (upload.jobId) clear();
   const wanted = files.filter((file) => SENDABLE.test(file.name) && !file.name.startsWith("."));
   upload.files.push(...wanted);
@@ -73,8 +77,18 @@ async function start() {
   }
 }
 
-/** Send the parts from the next one not yet stored, then close the job; stop (with a Retry button) if one keeps failing. */
+/** Send what is left of the upload, refusing new files meanwhile. */
 async function send() {
+  upload.busy = true;
+  try {
+    await sendAll();
+  } finally {
+    upload.busy = false;
+  }
+}
+
+/** Send the parts from the next one not yet stored, then close the job; stop (with a Retry button) if one keeps failing. */
+async function sendAll() {
   byId("bulk-retry").hidden = true;
   while (upload.next < upload.files.length) {
     const file = upload.files[upload.next];
@@ -143,8 +157,9 @@ function overall(inFlight) {
   status(`${upload.next} of ${upload.files.length} files sent (${megabytes(upload.sentBytes + inFlight)} of ${megabytes(total)})`);
 }
 
-/** Forget the picked files and the last upload. */
+/** Forget the picked files and the last upload (not while one is going on). */
 function clear() {
+  if (upload.busy) return;
   Object.assign(upload, { files: [], jobId: null, next: 0, sentBytes: 0 });
   byId("bulk-picked").textContent = "";
   byId("bulk-start").disabled = true;

@@ -44,9 +44,10 @@ export async function showJob(id) {
   }
 }
 
-/** Stop following the job (the page left the screen). */
+/** Stop following the job (the page left the screen); answers still on their way are then ignored. */
 export function hideJob() {
   clearTimeout(view.timer);
+  view.id = null;
 }
 
 /** Reload status, counts and charts; reload the images while the job runs and once when it ends. */

@@ -9,12 +9,15 @@ let nextToken = null;
 
 /** Wire the "more" button. */
 export function initJobs() {
-  byId("jobs-more").addEventListener("click", () => load(nextToken, true));
+  byId("jobs-more").addEventListener("click", () => load(nextToken, true).catch(() => {}));
 }
 
 /** Show the first page of jobs and keep it fresh while the list is on screen. */
 export function showJobs() {
-  load(null, false);
+  load(null, false).catch((error) => {
+    byId("jobs-empty").textContent = `The jobs could not be listed: ${error.message}`;
+    byId("jobs-empty").hidden = false;
+  });
 }
 
 /** Stop refreshing (the list left the screen). */
@@ -32,8 +35,9 @@ async function load(token, append) {
   append ? body.append(...rows) : body.replaceChildren(...rows);
   nextToken = page.next_page_token;
   byId("jobs-more").hidden = !nextToken;
+  byId("jobs-empty").textContent = "No jobs yet.";
   byId("jobs-empty").hidden = body.children.length > 0;
-  if (!append && page.jobs.some((job) => !ENDED.includes(job.status))) timer = setTimeout(() => load(null, false), REFRESH_MS);
+  if (!append && page.jobs.some((job) => !ENDED.includes(job.status))) timer = setTimeout(showJobs, REFRESH_MS);
 }
 
 /** Return the table row of a job. */
