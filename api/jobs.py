@@ -26,6 +26,7 @@ from whoru.callback_urls import CallbackRefused, check_callback_url
 from whoru.db.jobs import counts, list_jobs
 from whoru.db.schema import Job
 from whoru.logs import get_logger
+from whoru.models import served_models
 from whoru.results import job_json
 from whoru.storage import job_dir, kept_if_committed, remove_deleted_job_files, remove_job_files
 
@@ -36,7 +37,8 @@ CREATE_BODY = {"required": True, "content": {
     "application/json": {"schema": {"$ref": "#/components/schemas/JobOptions"}},
     "multipart/form-data": {"schema": {"type": "object", "properties": {
         "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
-        "callback_url": {"type": "string", "format": "uri", "description": schemas.CALLBACK}}}}}}
+        "callback_url": {"type": "string", "format": "uri", "description": schemas.CALLBACK},
+        "model": {"type": "string", "description": schemas.MODEL}}}}}}
 
 
 @bp.post("")
@@ -57,17 +59,18 @@ def create():
         return _open(session)
     limit_upload_bytes(session, owner_id(), settings, request.content_length or 0)
     callback = _callback_url(request.form.get("callback_url"))
+    model = _model(request.form.get("model"))
     job_id = str(uuid.uuid4())
     folder = job_dir(settings.storage_dir, job_id)
     with kept_if_committed(folder):
         uploads = store_parts(request.files.getlist("file"), folder, settings)
         digest = request_digest([(upload.filename, upload.sha256) for upload, _ in uploads]
-                                + ([("callback_url", callback)] if callback else []))
+                                + ([("callback_url", callback)] if callback else []) + [("model", model[0])])
         earlier = _earlier(session, digest)
         if earlier is not None:
             remove_job_files(settings.storage_dir, job_id)
             return _answer(session, earlier, 200)
-        job = _new_job(session, job_id, digest, callback)
+        job = _new_job(session, job_id, digest, callback, model)
         positions = [append_part(session, job, upload, images) for upload, images in uploads]
         lifecycle.close(session, job_id)
         _commit_new(session)
@@ -79,16 +82,17 @@ def create():
 def _open(session):
     """Create an open job with no images from a JSON body of options."""
     options = request.get_json(silent=True)
-    if not isinstance(options, dict) or options.get("open") is not True or set(options) - {"open", "callback_url"}:
-        abort(400, description='send {"open": true} to open a job (and no options but callback_url)')
+    if not isinstance(options, dict) or options.get("open") is not True or set(options) - {"open", "callback_url", "model"}:
+        abort(400, description='send {"open": true} to open a job (and no options but model and callback_url)')
     callback = _callback_url(options.get("callback_url"))
+    model = _model(options.get("model"))
     digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()
     earlier = _earlier(session, digest)
     if earlier is not None:
         return _answer(session, earlier, 200)
-    job = _new_job(session, str(uuid.uuid4()), digest, callback)
+    job = _new_job(session, str(uuid.uuid4()), digest, callback, model)
     _commit_new(session)
-    log.info("job=%s opened", job.id)
+    log.info("job=%s opened model=%s", job.id, model[0])
     return _answer(session, job, 201)
 
 
@@ -114,10 +118,10 @@ def _earlier(session, digest: str) -> Job | None:
     return earlier_job(session, owner_id(), key, digest) if key else None
 
 
-def _new_job(session, job_id: str, digest: str, callback_url: str | None) -> Job:
-    """Add an open job for this key, served by the model the API's settings name."""
+def _new_job(session, job_id: str, digest: str, callback_url: str | None, model: tuple[str, str]) -> Job:
+    """Add an open job for this key, served by the model it chose."""
     key = request.headers.get("Idempotency-Key")
-    return lifecycle.open_job(session, job_id, owner_id(), _model_card(), key, digest if key else None, callback_url)
+    return lifecycle.open_job(session, job_id, owner_id(), model, key, digest if key else None, callback_url)
 
 
 def _commit_new(session) -> None:
@@ -191,8 +195,9 @@ def close(job_id: str):
 
 
 @bp.post("/<job_id>/cancel")
-@bp.response(200, schemas.Job, description="The job")
+@bp.response(200, schemas.Job, description="The job, canceled")
 @bp.alt_response(404, schema=schemas.Error, description="No such job")
+@bp.alt_response(409, schema=schemas.Error, description="The job has already ended")
 @bp.doc(parameters=[JOB_ID])
 def cancel(job_id: str):
     """Stop a queued or running job, open or not; images not yet processed stay pending."""
@@ -200,7 +205,9 @@ def cancel(job_id: str):
     job = owned_job(job_id)
     canceled = lifecycle.cancel(session, job_id)
     session.commit()
-    _after_end(job_id, lifecycle.JobStatus.CANCELED if canceled else None)
+    if not canceled:
+        abort(409, description=f"job {job_id} has already ended; there is nothing to cancel")
+    _after_end(job_id, lifecycle.JobStatus.CANCELED)
     session.refresh(job)
     log.info("job=%s cancel requested status=%s", job_id, job.status)
     return job_json(job, counts(session, job_id))
@@ -238,12 +245,16 @@ def _queue_webhook(job_id: str) -> None:
         log.warning("job=%s webhook not queued yet: %s", job_id, error)
 
 
-def _model_card() -> tuple[str, str]:
-    """Return the served model's name and version from its card (read once per app)."""
-    if "MODEL_CARD" not in current_app.config:
-        card = json.loads((current_app.config["SETTINGS"].model / "card.json").read_text())
-        current_app.config["MODEL_CARD"] = (card["name"], card["version"])
-    return current_app.config["MODEL_CARD"]
+def _model(requested) -> tuple[str, str]:
+    """Return the name and version of the model a job asks for (the default if none); 400 for another."""
+    if "MODELS" not in current_app.config:
+        current_app.config["MODELS"] = served_models(current_app.config["SETTINGS"])
+    models = current_app.config["MODELS"]
+    if requested is None:
+        requested = next(iter(models))
+    if requested not in models:
+        abort(400, description=f"unknown model {requested!r}; this server serves {', '.join(models)}")
+    return models[requested].name, models[requested].version
 
 
 def _encode_cursor(job: Job) -> str:

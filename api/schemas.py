@@ -11,6 +11,7 @@ from whoru.lifecycle import ClosedBy, ImageStatus, JobStatus, WebhookStatus
 NULLABLE_TIME = {"allow_none": True, "metadata": {"format": "date-time"}}
 CALLBACK = ("http(s) URL POSTed the job, signed as Standard Webhooks says, when it ends; "
             "it must resolve to public addresses")
+MODEL = "the model to run (`default` when not given; `fast` is the quicker, less accurate one)"
 
 
 def _choice(values) -> validate.OneOf:
@@ -74,6 +75,7 @@ class JobOptions(Schema):
 
     open = fields.Boolean(required=True, validate=validate.Equal(True))
     callback_url = fields.String(metadata={"format": "uri", "description": CALLBACK})
+    model = fields.String(metadata={"description": MODEL})
 
 
 class JobList(Schema):

@@ -1,4 +1,4 @@
-"""What each worker process loads once, after the fork: settings, database, detector and model."""
+"""What each worker process loads once, after the fork: settings, database, the detector and every served model."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from celery.signals import beat_embedded_init, worker_process_init
 from sqlalchemy.orm import Session, sessionmaker
 
 from whoru.db.engine import make_engine, make_sessionmaker
+from whoru.faces.detector import FaceDetector
+from whoru.faces.model import FaceModel
 from whoru.faces.pipeline import FacePipeline
 from whoru.logs import configure_logging, get_logger
+from whoru.models import served_models
 from whoru.settings import Settings
 
 log = get_logger("worker")
@@ -23,7 +26,12 @@ class ProcessState:
 
     settings: Settings
     sessions: sessionmaker[Session]
-    pipeline: FacePipeline
+    # One pipeline per served model, by name, sharing one detector; the default first.
+    pipelines: dict[str, FacePipeline]
+
+    def pipeline(self, model_name: str) -> FacePipeline | None:
+        """Return the pipeline of a model this process serves, or None."""
+        return self.pipelines.get(model_name)
 
 
 _state: ProcessState | None = None
@@ -58,10 +66,13 @@ def load() -> ProcessState:
     # Several worker processes share the cores already; OpenCV's own pool (one thread per core
     # by default) or ONNX Runtime's would oversubscribe them.
     cv2.setNumThreads(settings.threads)
-    pipeline = FacePipeline.load(settings.model, settings.detector, settings.detect_max_side, settings.detect_score,
-                                 settings.threads)
-    _state = ProcessState(settings, make_sessionmaker(make_engine(settings.database_url)), pipeline)
-    log.info("worker process ready model=%s version=%s", pipeline.model.name, pipeline.model.version)
+    detector = FaceDetector(settings.detector, settings.detect_score, settings.detect_max_side, settings.threads)
+    pipelines = {name: FacePipeline(detector, FaceModel(served.directory, settings.threads))
+                 for name, served in served_models(settings).items()}
+    _state = ProcessState(settings, make_sessionmaker(make_engine(settings.database_url)), pipelines)
+    default = next(iter(pipelines.values())).model
+    log.info("worker process ready model=%s version=%s models=%s", default.name, default.version,
+             ",".join(f"{p.model.name}:{p.model.version}" for p in pipelines.values()))
     return _state
 
 

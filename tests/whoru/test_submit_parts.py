@@ -103,11 +103,12 @@ def test_a_zip_named_on_the_command_line_is_sent_as_it_is(serve, tmp_path):
     (tmp_path / "notes.txt").write_text("not a photo")
     out = tmp_path / "out.json"
     run = submit(archive, str(tmp_path / "notes.txt"), "--server", served.url.removeprefix("http://"), "--wait",
-                 "--quiet", "--json", str(out), served=served)
+                 "--quiet", "--json", str(out), "--model", "fast", served=served)
     _, err = run.communicate(timeout=300)
     assert run.returncode == 0, err
     assert "notes.txt: not an image or a zip archive" in err and "0 images, 1 zip archives; 1 files skipped" in err
     document = json.loads(out.read_text())
+    assert document["job"]["model"]["name"] == "fast"
     assert sorted(image["name"] for image in document["images"]) == sorted(
         f"set{i % 3}/{i:03d}-{PHOTO_FILES[i % len(PHOTO_FILES)].name}" for i in range(4))
 

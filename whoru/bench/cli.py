@@ -14,7 +14,8 @@ from whoru.bench.workload import build_zip
 from whoru.settings import PROJECT_ROOT
 
 # The original project's serving: one task per image, three separate seed CNNs, one face at a time.
-NAIVE_ENV = {"WHORU_TASK_IMAGES": "1", "WHORU_MODEL": str(PROJECT_ROOT / "models" / "seed-baseline"), "WHORU_CLASSIFY_BATCH": "1"}
+NAIVE_ENV = {"WHORU_TASK_IMAGES": "1", "WHORU_MODEL": str(PROJECT_ROOT / "models" / "seed-baseline"), "WHORU_MODELS": "",
+             "WHORU_CLASSIFY_BATCH": "1"}
 
 
 @click.command("bench")

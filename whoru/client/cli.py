@@ -35,9 +35,10 @@ SHOWN_SKIPPED = 10
               help="Largest part of packed images to upload at once, in MB (zip archives go as they are).")
 @click.option("--resume", "resume_id", metavar="JOB", envvar="WHORU_RESUME_JOB",
               help="Continue an interrupted submission of the same paths into this job.")
+@click.option("--model", envvar="WHORU_SUBMIT_MODEL", help="Model to run, e.g. fast (default: the server's default model).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @KEY
-def submit(paths, server, wait, csv_out, json_out, part_mb, resume_id, quiet, api_key) -> None:
+def submit(paths, server, wait, csv_out, json_out, part_mb, resume_id, model, quiet, api_key) -> None:
     """Submit images, folders (recursively) and zip archives as one job, part by part.
 
     Exit 0 only if the job succeeded (or, without --wait, once every part is sent).
@@ -48,7 +49,7 @@ def submit(paths, server, wait, csv_out, json_out, part_mb, resume_id, quiet, ap
     client = _client(server, api_key)
     uploader = Uploader(client, found.items, part_mb * 1024 * 1024, not quiet)
     with tempfile.TemporaryDirectory(prefix="whoru-submit-") as folder:
-        job = _call(uploader.start, resume_id)
+        job = _call(uploader.start, resume_id, model)
         click.echo(f"job {job['id']} open", err=True)
         try:
             job = _call(uploader.send_all, Path(folder), wait or bool(csv_out or json_out))

@@ -62,10 +62,11 @@ class Client:
         """Return a client of the same server and key with connections of its own (for another thread)."""
         return Client(self.server, self.key)
 
-    def open_job(self) -> dict:
-        """Open a job that will receive parts; return it."""
+    def open_job(self, model: str | None = None) -> dict:
+        """Open a job that will receive parts (run by a model the server serves, or its default); return it."""
         headers = {"Idempotency-Key": f"submit-{uuid.uuid4()}"}
-        return _check(self.first.post(f"{self.server}/v1/jobs", json={"open": True}, headers=headers, timeout=60)).json()
+        options = {"open": True, **({"model": model} if model else {})}
+        return _check(self.first.post(f"{self.server}/v1/jobs", json=options, headers=headers, timeout=60)).json()
 
     def put_part(self, job_id: str, n: int, path: Path, sha256: str, name: str, progress=None) -> dict:
         """PUT one part from disk with its Content-Digest, streamed; return the server's record of it."""
