@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from tests.utils.browser import PHONE, Watched
-from tests.utils.jobs import PHOTOS, keyed_client, make_zip
+from tests.utils.jobs import PHOTOS, keyed_client, make_zip, post_files
 
 FACES = {name: meta["faces"] for name, meta in json.loads((PHOTOS / "faces.json").read_text()).items()}
 HOSTILE = "<img src=x onerror=alert(1)>.jpg"
@@ -17,9 +17,16 @@ SLOW = 120_000
 
 
 @pytest.fixture()
-def key(app, stack) -> str:
+def owner(app, stack):
+    """Return a test client with a fresh API key of its own, and that key."""
+    client = keyed_client(app, stack.database_url)
+    return client, client.environ_base["HTTP_AUTHORIZATION"].split()[1]
+
+
+@pytest.fixture()
+def key(owner) -> str:
     """Return a fresh API key of its own."""
-    return keyed_client(app, stack.database_url).environ_base["HTTP_AUTHORIZATION"].split()[1]
+    return owner[1]
 
 
 @pytest.fixture()
@@ -188,3 +195,22 @@ def test_a_hostile_file_name_shows_as_text_and_runs_nothing(watched, live_url, k
     assert HOSTILE in page.locator("#gallery .name").all_text_contents()
     assert page.locator("img").count() == 0
     assert watched.dialogs == []
+
+
+def test_cancel_then_delete_from_the_job_page(watched, live_url, owner):
+    client, key = owner
+    photo = (PHOTOS / "dlib_2008_001322.jpg").read_bytes()
+    job_id = post_files(client, [(f"p{i}.jpg", photo) for i in range(40)]).get_json()["id"]
+    page = watched.page
+    sign_in(watched, live_url, key)
+    page.goto(f"{live_url}/#/jobs/{job_id}")
+    page.wait_for_selector("#job-cancel:not([hidden])")
+    page.click("#job-cancel")
+    page.wait_for_selector("#job-status.canceled", timeout=SLOW)
+    assert page.is_hidden("#job-cancel")
+    page.click("#job-delete")
+    assert len(watched.dialogs) == 1 and client.get(f"/v1/jobs/{job_id}").status_code == 200  # dismissed: kept
+    watched.accept_dialogs = True
+    page.click("#job-delete")
+    page.wait_for_selector("#jobs:not([hidden])")
+    assert client.get(f"/v1/jobs/{job_id}").status_code == 404

@@ -35,13 +35,14 @@ class Watched:
         self.page = browser.new_page(viewport=viewport, accept_downloads=True)
         self.errors: list[str] = []
         self.dialogs: list[str] = []
+        self.accept_dialogs = False
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.on("dialog", self._dialog)
 
     def _dialog(self, dialog) -> None:
-        """Record and dismiss a dialog (alert, confirm)."""
+        """Record a dialog (alert, confirm) and answer it as the test said."""
         self.dialogs.append(dialog.message)
-        dialog.dismiss()
+        dialog.accept() if self.accept_dialogs else dialog.dismiss()
 
     def screenshot(self, folder: Path, name: str) -> Path:
         """Save a full-page screenshot as a test artifact and return its path."""
