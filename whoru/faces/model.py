@@ -76,10 +76,10 @@ class FaceModel:
         temperature = self.card.get("inference", {}).get("age_range_temperature", 1.0)
         if self.card["format"] == "stacked":
             distribution, female, ethnicity = self._head(outputs)  # type: ignore[misc]
-            return _from_distribution(distribution, distribution @ np.arange(distribution.shape[1]), female, ethnicity, 1.0)
+            return from_distribution(distribution, distribution @ np.arange(distribution.shape[1]), female, ethnicity, temperature)
         if self.card["format"] == "multitask":
             out = outputs["model"]
-            return _from_distribution(out["age_distribution"], out["age"][:, 0], out["gender"][:, 0], out["ethnicity"], temperature)
+            return from_distribution(out["age_distribution"], out["age"][:, 0], out["gender"][:, 0], out["ethnicity"], temperature)
         return _from_seed(outputs)
 
     def outputs(self, inputs: dict[str, np.ndarray], batch_size: int = 256) -> dict:
@@ -143,7 +143,7 @@ def _mean_of_halves(out):
     return (out[:half] + out[half:]) / 2
 
 
-def _from_distribution(distribution, age, female, ethnicity, temperature: float) -> Predictions:
+def from_distribution(distribution, age, female, ethnicity, temperature: float) -> Predictions:
     """Build predictions from an age distribution over 0..116 years, its expected age and the other heads."""
     bins = distribution @ age_bin_matrix()
     low, high = age_range(distribution, temperature)

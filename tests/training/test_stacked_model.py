@@ -1,0 +1,86 @@
+"""The served models load from their directories alone and give each face an age range."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.utils.jobs import PHOTOS
+from whoru.faces.head import StackedHead, softmax
+from whoru.faces.images import decode_image
+from whoru.faces.model import FaceModel, age_range
+from whoru.faces.pipeline import FacePipeline
+from whoru.runtime import configure_tensorflow
+from whoru.settings import PROJECT_ROOT
+
+MODELS = PROJECT_ROOT / "models"
+
+
+@pytest.fixture(scope="module")
+def default_pipeline() -> FacePipeline:
+    """Load the served default model with the detector, as a worker does."""
+    return FacePipeline.load(MODELS / "default", MODELS / "yunet")
+
+
+def test_default_is_a_stack_of_networks_each_on_its_own_crop(default_pipeline):
+    model = default_pipeline.model
+    assert model.card["format"] == "stacked" and model.spec is None
+    assert {name: spec.size for name, spec in model.inputs.items()} == {"cnn": 96, "age": 64, "gender": 32, "faceres": 224}
+    assert {spec.template for spec in model.inputs.values()} == {"utkface", "dlib5", "loose"}
+
+
+def test_default_gives_every_face_an_age_range_around_its_age(default_pipeline):
+    faces = [face for name in ("dlib_2008_001009.jpg", "dlib_2008_001322.jpg", "fr_obama_small.jpg")
+             for face in default_pipeline.analyse([decode_image((PHOTOS / name).read_bytes())])[0]]
+    assert len(faces) == 6
+    for face in faces:
+        assert face.age_low is not None and face.age_high is not None
+        assert face.age_low <= face.age <= face.age_high + 0.5
+        assert 0 <= face.age_low < face.age_high <= 116
+        assert abs(sum(face.ethnicity_probabilities) - 1) < 1e-4 and 0.5 <= face.gender_probability <= 1
+
+
+def test_fast_is_the_former_default_network():
+    fast = json.loads((MODELS / "fast" / "card.json").read_text())
+    assert fast["name"] == "fast" and fast["onnx_files"] == {"model": "model.onnx"}
+    assert "2026.11.29-default" in fast["model_details"]["description"]
+
+
+def test_a_model_rejects_inputs_it_does_not_declare():
+    model = FaceModel(MODELS / "fast")
+    with pytest.raises(ValueError, match="expected inputs"):
+        model.predict({"age": np.zeros((1, 64, 64, 3), np.uint8)})
+
+
+def test_age_range_holds_the_central_80_percent():
+    years = np.arange(117)
+    point = np.eye(117)[[35]]
+    wide = np.exp(-0.5 * ((years - 40) / 8.0) ** 2)[None, :]
+    wide /= wide.sum()
+    low, high = age_range(np.concatenate([point, wide]))
+    assert (low[0], high[0]) == (35, 35)
+    # A Gaussian's 10th and 90th percentiles sit 1.28 sigma either side of its mean.
+    assert abs(low[1] - (40 - 1.28 * 8)) <= 1 and abs(high[1] - (40 + 1.28 * 8)) <= 1
+    wider_low, wider_high = age_range(wide, temperature=2.0)
+    assert wider_low[0] < low[1] and wider_high[0] > high[1]
+
+
+def test_numpy_head_computes_what_the_keras_head_computes():
+    configure_tensorflow()
+    import keras
+
+    from training.stack_head import head_arrays, make_head
+
+    keras.utils.set_random_seed(3)
+    net = make_head(20, 16, 0.3)
+    x = np.random.default_rng(0).normal(size=(8, 20)).astype(np.float32)
+    mean, std = x.mean(0), x.std(0) + 1e-6
+    expected = net.predict_on_batch((x - mean) / std)
+    head = StackedHead.__new__(StackedHead)
+    head.weights, head.features, head.blend_with = head_arrays(net, mean, std), [], None
+    age, gender, ethnicity = head.logits(x)
+    np.testing.assert_allclose(softmax(age), expected["age"], atol=1e-5)
+    np.testing.assert_allclose(1 / (1 + np.exp(-gender)), expected["gender"][:, 0], atol=1e-5)
+    np.testing.assert_allclose(softmax(ethnicity), expected["ethnicity"], atol=1e-5)

@@ -1,0 +1,151 @@
+"""Build the stacked `default` model: pretrained networks' features, an MLP head, a blend with our CNN.
+
+Every fitted part is chosen on faces its inputs never trained on. The pretrained networks never
+saw UTKFace. The MLP head is fitted on the training split, its epoch count chosen on validation.
+Our CNN in the fitting stack is the default recipe trained on the training split only, so the
+per-task weights that blend the head with the CNN, and the age range temperature, are fitted on
+the validation split, where neither has been fitted. Then, as the CNN itself was, the head is
+refitted on train+val for the chosen number of epochs and the served stack takes the CNN refitted
+on train+val (`models/fast`), keeping the blend weights. The test split stays untouched until
+`whoru evaluate`.
+
+    python -m training.stack --data UTKFace.tar --fit-cnn CNN_TRAIN_ONLY.onnx --serve-cnn models/fast/model.onnx
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from whoru.faces.head import StackedHead, feature_matrix, log_softmax
+from whoru.faces.model import age_range
+from whoru.settings import PROJECT_ROOT
+from training.blend import fit_logistic_blend, fit_softmax_blend
+from training.split import split
+from training.stack_card import write_stacked_card
+from training.stack_features import assemble, network_outputs
+from training.stack_head import HEAD, fit_head, refit_head, targets
+from training.utkface import read_dataset
+
+FEATURES = [{"network": "age", "output": "layer_1_flatten"}, {"network": "age", "output": "probabilities", "log": True},
+            {"network": "gender", "output": "layer_3_relu"}, {"network": "gender", "output": "probabilities", "log": True},
+            {"network": "faceres", "output": "pooled"}, {"network": "faceres", "output": "embedding"},
+            {"network": "faceres", "output": "age", "log": True}, {"network": "faceres", "output": "gender"}]
+TEMPERATURES = np.round(np.arange(0.5, 1.51, 0.05), 2)
+COVERAGE = 0.8
+
+
+def nested(flat: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    """Turn {"role/output": array} into {role: {output: array}}, the shape `FaceModel.outputs` returns."""
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for key, value in flat.items():
+        role, name = key.split("/", 1)
+        out.setdefault(role, {})[name] = value
+    return out
+
+
+def labels_of(faces) -> dict[str, np.ndarray]:
+    """Return the age, gender and ethnicity arrays of a list of faces."""
+    return {k: np.array([getattr(f, k) for f in faces]) for k in ("age", "gender", "ethnicity")}
+
+
+def fit_blend(head_logits: tuple, cnn: dict, y: dict) -> dict[str, np.ndarray]:
+    """Fit the per-task blend of the head's and the CNN's log-probabilities on one set of faces."""
+    age, gender, ethnicity = head_logits
+    p_female = np.clip(cnn["gender"][:, 0], 1e-6, 1 - 1e-6)
+    blend_age, _ = fit_softmax_blend([log_softmax(age), np.log(cnn["age_distribution"] + 1e-6)], y["age"], bias=False)
+    blend_gender = fit_logistic_blend([gender, np.log(p_female / (1 - p_female))], y["gender"])
+    blend_eth, eth_bias = fit_softmax_blend([log_softmax(ethnicity), np.log(cnn["ethnicity"] + 1e-6)], y["ethnicity"], bias=True)
+    return {"blend_age": blend_age, "blend_gender": blend_gender, "blend_eth": blend_eth, "blend_eth_bias": eth_bias}
+
+
+def head_of(arrays: dict[str, np.ndarray]) -> StackedHead:
+    """Return a head over fitted arrays, blended with the CNN when the arrays hold blend weights."""
+    head = StackedHead.__new__(StackedHead)
+    head.weights, head.features = arrays, FEATURES
+    head.blend_with = "cnn" if "blend_age" in arrays else None
+    return head
+
+
+def cross_validated(head: dict, x: np.ndarray, outputs: dict, y: dict, seed: int = 0) -> tuple:
+    """Return the blended predictions for every face, each from blend weights fitted on the other half."""
+    halves = np.array_split(np.random.default_rng(seed).permutation(len(x)), 2)
+    logits = head_of(head).logits(x)
+    predicted = [np.zeros((len(x), 117)), np.zeros(len(x)), np.zeros((len(x), 5))]
+    for fit_rows, eval_rows in (halves, halves[::-1]):
+        blend = fit_blend(tuple(l[fit_rows] for l in logits), _rows(outputs["cnn"], fit_rows), _rows(y, fit_rows))
+        for target, value in zip(predicted, head_of({**head, **blend})(_rows(outputs, eval_rows))):
+            target[eval_rows] = value
+    return tuple(predicted)
+
+
+def range_temperature(distribution: np.ndarray, ages: np.ndarray) -> float:
+    """Return the temperature whose 80% age range holds closest to 80% of the given true ages."""
+    def coverage(t: float) -> float:
+        low, high = age_range(distribution, t)
+        return float(np.mean((low <= ages) & (ages <= high)))
+
+    return float(min(TEMPERATURES, key=lambda t: abs(coverage(t) - COVERAGE)))
+
+
+def build(data: Path, fit_cnn: Path, serve_cnn: Path, out: Path, cache_dir: Path) -> dict:
+    """Fit the head and blend with the train-only CNN, refit the head on train+val, write `out`; return the record."""
+    started = time.time()
+    reading = read_dataset(data)
+    manifest = split(reading.faces)
+    fitting = cache_dir / "stack-fitting"
+    assemble(fitting, fit_cnn, PROJECT_ROOT)
+    outputs = nested(network_outputs(fitting, data, reading.faces, reading.sha256, cache_dir))
+    extracted = time.time() - started
+    index = {face.name: i for i, face in enumerate(reading.faces)}
+    rows = {part: np.array([index[n] for n in names]) for part, names in manifest.items()}
+    y = {part: labels_of([reading.faces[i] for i in r]) for part, r in rows.items()}
+    x = feature_matrix(outputs, FEATURES)
+    head, epochs = fit_head(x[rows["train"]], _targets(y["train"]), x[rows["val"]], _targets(y["val"]))
+    val_outputs = _rows(outputs, rows["val"])
+    validation = cross_validated(head, x[rows["val"]], val_outputs, y["val"])
+    blend = fit_blend(head_of(head).logits(x[rows["val"]]), val_outputs["cnn"], y["val"])
+    temperature = range_temperature(validation[0], y["val"]["age"])
+    fitted = np.concatenate([rows["train"], rows["val"]])
+    refitted = refit_head(x[fitted], _targets({k: np.concatenate([y["train"][k], y["val"][k]]) for k in y["train"]}), epochs)
+    assemble(out, serve_cnn, PROJECT_ROOT)
+    np.savez(out / "head.npz", **refitted, **blend)
+    manifest_document = {"data_sha256": reading.sha256, "skipped": reading.skipped, **manifest}
+    (out / "split.json").write_text(json.dumps(manifest_document, indent=1) + "\n")
+    record = {"seconds_extracting": round(extracted), "seconds_total": round(time.time() - started), "head_epochs": epochs,
+              "blend": {k: np.round(v, 4).tolist() for k, v in blend.items()}, "age_range_temperature": temperature,
+              "validation": {"distribution": validation, "labels": y["val"]}, "data_sha256": reading.sha256,
+              "sizes": {p: len(n) for p, n in manifest.items()}, "skipped": len(reading.skipped)}
+    write_stacked_card(out, record, FEATURES, HEAD)
+    return record
+
+
+def _targets(y: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Return the head's training targets for one part's labels."""
+    return targets(y["age"], y["gender"], y["ethnicity"])
+
+
+def _rows(tree: dict, rows: np.ndarray) -> dict:
+    """Return the given rows of every array in a nested dict."""
+    return {k: _rows(v, rows) if isinstance(v, dict) else v[rows] for k, v in tree.items()}
+
+
+def main() -> None:
+    """Build models/default (or --out) from the imported networks and two exports of our CNN."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="UTKFace folder or archive")
+    parser.add_argument("--fit-cnn", type=Path, required=True, help="ONNX export of the multitask CNN trained on the training split only")
+    parser.add_argument("--serve-cnn", type=Path, required=True, help="ONNX export of the same recipe refitted on train+val")
+    parser.add_argument("--out", type=Path, default=Path("models/default"))
+    parser.add_argument("--cache-dir", type=Path, default=Path(".cache/whoru"))
+    args = parser.parse_args()
+    record = build(args.data, args.fit_cnn, args.serve_cnn, args.out, args.cache_dir)
+    print(json.dumps({k: v for k, v in record.items() if k != "validation"}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
