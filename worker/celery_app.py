@@ -9,7 +9,7 @@ from whoru.settings import Settings
 
 def make_celery(settings: Settings) -> Celery:
     """Return a Celery app whose tasks survive worker crashes and are never lost on Redis."""
-    app = Celery("whoru", broker=settings.broker_url, include=["worker.tasks", "worker.recovery", "worker.webhooks"])
+    app = Celery("whoru", broker=settings.broker_url, include=["worker.tasks", "worker.recovery", "worker.webhooks", "worker.metrics"])
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from whoru.metrics_dir import use_multiprocess_dir
 from whoru.settings import Settings
 from worker.celery_app import make_celery
 
@@ -21,6 +22,8 @@ from worker.celery_app import make_celery
 def worker_command(concurrency: int | None, loglevel: str, name: str, beat: bool) -> None:
     """Run a worker; start as many as you like, on as many machines as you like."""
     settings = Settings.from_env()
+    if settings.metrics_port:
+        use_multiprocess_dir()
     app = make_celery(settings)
     # --quiet (before the subcommand: it is Celery's own option) leaves out the start-up banner.
     argv = ["--quiet", "worker", f"--loglevel={loglevel}", f"--concurrency={concurrency or settings.worker_concurrency}",

@@ -20,6 +20,7 @@ from whoru.stages import Stages
 from whoru.storage import remove_deleted_job_files, remove_job_files
 from worker import state
 from worker.analyse import analyse_images
+from worker.metrics import observe_images
 from worker.webhooks import deliver_webhook
 
 log = get_logger("worker")
@@ -78,6 +79,7 @@ def process_images(job_id: str, first: int, last: int) -> None:
         # Deleted while this task ran: the API removed the job's files before these previews were written.
         remove_deleted_job_files(process.settings.storage_dir, job_id)
     _after_end(job_id, status)
+    observe_images(outcomes, stages)
     faces = sum(len(o.faces) for o in outcomes)
     log.info("job=%s task=%d-%d images=%d faces=%d ms=%.0f stages=%s%s", job_id, first, last, len(outcomes), faces,
              (time.perf_counter() - started) * 1000, stages.json(), f" job_status={status}" if status else "")
