@@ -8,6 +8,7 @@ written, so a killed task runs again at the next start; nothing is lost either w
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -125,9 +126,16 @@ def stop_embedded_redis(server) -> None:
 
 
 def spawn(arguments: list[str], env: dict, log=None) -> subprocess.Popen:
-    """Start a `whoru` subcommand as a child process in a session of its own."""
+    """Start a `whoru` subcommand as a child process in a session of its own, stopped if this process dies."""
     return subprocess.Popen([sys.executable, "-m", "whoru", *arguments], env=env, stdout=log, stderr=log,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_stop_with_parent)
+
+
+def _stop_with_parent() -> None:
+    """Ask Linux to send this child SIGTERM when its parent dies, even by SIGKILL (elsewhere, nothing)."""
+    if sys.platform == "linux":
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _supervise(children: dict[str, subprocess.Popen]) -> None:

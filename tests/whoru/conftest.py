@@ -69,4 +69,8 @@ def serve(tmp_path):
     yield start
     for process in started:
         if process.poll() is None:
-            process.kill()
+            process.terminate()
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()

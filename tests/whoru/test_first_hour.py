@@ -12,6 +12,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.utils.jobs import PHOTOS
@@ -108,3 +109,14 @@ def test_ctrl_c_after_a_job_stops_quickly_without_false_alarms(serve, tmp_path):
 def test_client_commands_without_a_key_say_where_they_looked(command, tmp_path):
     result = whoru(command, "0" * 8, env=clean_env(tmp_path / "empty"), cwd=tmp_path)
     assert result.returncode != 0 and "no API key" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_killed_serve_takes_the_api_and_the_worker_with_it(serve):
+    served = serve()
+    children = [child for child in psutil.Process(served.process.pid).children()
+                if {"gunicorn", "worker"} & set(child.cmdline())]
+    assert len(children) == 2
+    served.process.kill()
+    served.process.wait()
+    gone, alive = psutil.wait_procs(children, timeout=20)
+    assert not alive, [child.cmdline() for child in alive]
