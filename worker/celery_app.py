@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from celery import Celery
+from celery.signals import setup_logging
 
+from whoru.logs import configure_logging
 from whoru.settings import Settings
+
+
+@setup_logging.connect
+def _one_log_format(**_kwargs) -> None:
+    """Log the worker's lines in whoru's format instead of Celery's own (a receiver here replaces Celery's setup)."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format)
 
 
 def make_celery(settings: Settings) -> Celery:

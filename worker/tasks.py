@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from whoru.db.jobs import pending_positions
 from whoru.db.rows import ImageOutcome, save_outcomes
 from whoru.db.schema import Image, Job, utcnow
+from whoru.faces.pipeline import FacePipeline
 from whoru.lifecycle import ImageStatus, close_idle, finish_if_complete, is_running, mark_running
 from whoru.logs import get_logger
 from whoru.stages import Stages
@@ -66,11 +67,12 @@ def process_images(job_id: str, first: int, last: int) -> None:
     with process.sessions() as session:
         if not mark_running(session, job_id):
             return
+        pipeline = _pipeline_of(session, job_id)
         session.commit()
         images = _pending(session, job_id, first, last)
         # Attempts above zero mean an earlier run of this task died: go one image at a time.
         retried = any(image.attempts > 0 for image in images)
-        outcomes = (_isolated if retried else _batch)(session, job_id, images, stages)
+        outcomes = (_isolated if retried else _batch)(session, job_id, images, pipeline, stages)
         with stages("db_write"):
             status = finish_if_complete(session, job_id)
             session.commit()
@@ -96,6 +98,21 @@ def _after_end(job_id: str, status) -> None:
     deliver_webhook.delay(job_id)
 
 
+def _pipeline_of(session, job_id: str) -> FacePipeline:
+    """Return the pipeline of the job's model, and record the version this worker serves of it.
+
+    A deployment whose workers do not all serve the model the API accepted is misconfigured;
+    the task fails loudly (Celery keeps the error) and its images stay pending, never mislabelled.
+    """
+    name = session.scalar(select(Job.model_name).where(Job.id == job_id))
+    pipeline = state.get().pipeline(name)
+    if pipeline is None:
+        raise LookupError(f"job={job_id} asks for model {name!r}, which this worker does not serve (WHORU_MODELS)")
+    session.execute(update(Job).where(Job.id == job_id, Job.model_version != pipeline.model.version)
+                    .values(model_version=pipeline.model.version))
+    return pipeline
+
+
 def _pending(session, job_id: str, first: int, last: int) -> list[Image]:
     """Return the pending images in a range of positions, with their uploads."""
     query = (
@@ -113,12 +130,12 @@ def _count_attempt(session, images: list[Image]) -> None:
     session.commit()
 
 
-def _batch(session, job_id: str, images: list[Image], stages: Stages) -> list[ImageOutcome]:
+def _batch(session, job_id: str, images: list[Image], pipeline: FacePipeline, stages: Stages) -> list[ImageOutcome]:
     """Analyse all images together and write them in one transaction."""
     process = state.get()
     with stages("db_write"):
         _count_attempt(session, images)
-    outcomes = analyse_images(images, process.pipeline, process.settings, stages)
+    outcomes = analyse_images(images, pipeline, process.settings, stages)
     with stages("db_write"):
         save_outcomes(session, _unless_canceled(session, job_id, outcomes))
         session.commit()
@@ -136,7 +153,7 @@ def _unless_canceled(session, job_id: str, outcomes: list[ImageOutcome]) -> list
     return [outcome for outcome in outcomes if outcome.error_code is None]
 
 
-def _isolated(session, job_id: str, images: list[Image], stages: Stages) -> list[ImageOutcome]:
+def _isolated(session, job_id: str, images: list[Image], pipeline: FacePipeline, stages: Stages) -> list[ImageOutcome]:
     """After a crash, run images one at a time so one poison image cannot sink its neighbours."""
     process = state.get()
     outcomes = []
@@ -147,7 +164,7 @@ def _isolated(session, job_id: str, images: list[Image], stages: Stages) -> list
             outcome = ImageOutcome(image.id, error_code="worker_crashed",
                                    error_message=f"processing this image stopped its worker {image.attempts - 1} times")
         else:
-            outcome = analyse_images([image], process.pipeline, process.settings, stages)[0]
+            outcome = analyse_images([image], pipeline, process.settings, stages)[0]
         save_outcomes(session, _unless_canceled(session, job_id, [outcome]))
         session.commit()
         outcomes.append(outcome)
