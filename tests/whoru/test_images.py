@@ -41,6 +41,16 @@ def test_animated_gif_uses_first_frame():
     assert tuple(decode_image(data)[0, 0]) == (255, 0, 0)
 
 
+def test_heic_photos_decode_upright():
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = encode(PHOTO, "HEIF", exif=exif.tobytes(), quality=90)
+    rgb = decode_image(data)
+    assert rgb.shape[:2] == (PHOTO.width, PHOTO.height)
+    upright = np.asarray(PHOTO.transpose(Image.Transpose.ROTATE_270), dtype=np.float32)
+    assert np.abs(rgb.astype(np.float32) - upright).mean() < 8
+
+
 def test_exif_orientation_is_applied():
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 degrees clockwise when displayed
