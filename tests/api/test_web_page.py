@@ -127,8 +127,8 @@ def fail_once(page, pattern: str) -> list[str]:
 
 
 def upload_folder_and_zip(watched: Watched, live_url: str, key: str, tmp_path, screenshots=None) -> str:
-    """Send the shared photos as a folder plus a zip (one member named to inject HTML), the second part failing
-    once; return the job page URL."""
+    """Send the shared photos as a folder (packed into one zip part) plus a zip (one member named to inject
+    HTML), the second part failing once; return the job page URL."""
     page = watched.page
     folder = tmp_path / "holiday"
     shutil.copytree(PHOTOS, folder)
@@ -142,9 +142,9 @@ def upload_folder_and_zip(watched: Watched, live_url: str, key: str, tmp_path, s
     assert page.text_content("#bulk-picked").startswith("5 files")
     retried = fail_once(page, "**/parts/1")
     page.click("#bulk-start")
-    page.wait_for_function("() => document.querySelector('#bulk-status').textContent.startsWith('All 5 files sent')", timeout=SLOW)
-    assert page.locator("#bulk-parts li").count() == 5
-    assert retried == ["PUT", "PUT"] and page.locator("#bulk-parts .state").all_text_contents() == ["stored"] * 5
+    page.wait_for_function("() => document.querySelector('#bulk-status').textContent.startsWith('All 5 files sent in 2 parts')", timeout=SLOW)
+    assert page.locator("#bulk-parts .name").all_text_contents() == ["4 photos from holiday/dlib_2008_001009.jpg", "more.zip"]
+    assert retried == ["PUT", "PUT"] and page.locator("#bulk-parts .state").all_text_contents() == ["stored"] * 2
     if screenshots:
         watched.screenshot(screenshots, "bulk")
     page.click("#bulk-job-link")

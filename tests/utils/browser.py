@@ -38,6 +38,8 @@ class Watched:
         self.accept_dialogs = False
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.on("dialog", self._dialog)
+        # A page behind another gets no user activation from key presses, and so opens no file chooser.
+        self.page.bring_to_front()
 
     def _dialog(self, dialog) -> None:
         """Record a dialog (alert, confirm) and answer it as the test said."""
