@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
@@ -124,6 +125,21 @@ def fail_once(page, pattern: str) -> list[str]:
 
     page.route(pattern, handle)
     return seen
+
+
+def test_a_photo_dropped_on_try_it_comes_back_boxed(watched, live_url, key):
+    page = watched.page
+    sign_in(watched, live_url, key)
+    photo = base64.b64encode((PHOTOS / "dlib_2008_001009.jpg").read_bytes()).decode()
+    dropped = page.evaluate_handle("""(photo) => {
+        const data = new DataTransfer();
+        const bytes = Uint8Array.from(atob(photo), (c) => c.charCodeAt(0));
+        data.items.add(new File([bytes], "dropped.jpg", { type: "image/jpeg" }));
+        return data;
+    }""", photo)
+    page.dispatch_event("#try-drop", "drop", {"dataTransfer": dropped})
+    page.wait_for_selector("#try-result .box", timeout=SLOW)
+    assert page.locator("#try-result .box").count() == FACES["dlib_2008_001009.jpg"]
 
 
 def upload_folder_and_zip(watched: Watched, live_url: str, key: str, tmp_path, screenshots=None) -> str:
