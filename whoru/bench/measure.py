@@ -18,13 +18,14 @@ _STATUS_LINE = r'"GET /v1/jobs/{job} HTTP/[0-9.]+" 200 .* (?P<us>\d+)us$'
 _STAGES = re.compile(r"job=(?P<job>\S+) task=\S+ images=(?P<images>\d+) faces=\d+ ms=\S+ stages=(?P<stages>\{[^}]*\})")
 
 
-def run_job(stack: BenchStack, workload: Path, pollers: int, poll_interval: float = 1.0) -> dict:
-    """Submit the workload, wait for the job, and return every figure measured."""
+def run_job(stack: BenchStack, workload: Path, pollers: int, poll_interval: float = 1.0, model: str | None = None) -> dict:
+    """Submit the workload (for the named model, else the default), wait for the job, and return every figure measured."""
     memory = _MemorySampler(stack)
     memory.start()
     submitted = datetime.now(timezone.utc)
     with workload.open("rb") as file:
-        response = stack.http.post(f"{stack.url}/v1/jobs", files={"file": (workload.name, file, "application/zip")}, timeout=3600)
+        response = stack.http.post(f"{stack.url}/v1/jobs", files={"file": (workload.name, file, "application/zip")},
+                                 data={"model": model} if model else None, timeout=3600)
     response.raise_for_status()
     job_id = response.json()["id"]
     latencies: list[float] = []
