@@ -28,7 +28,7 @@ from whoru.db.schema import Job
 from whoru.logs import get_logger
 from whoru.models import served_models
 from whoru.results import job_json
-from whoru.storage import job_dir, kept_if_committed, remove_deleted_job_files, remove_job_files
+from whoru.stores import job_prefix, open_store, remove_deleted_job_files, remove_job_files
 
 bp = Blueprint("jobs", __name__, url_prefix="/v1/jobs", description="Jobs: create, follow, close, cancel, delete")
 log = get_logger("api")
@@ -60,15 +60,14 @@ def create():
     limit_upload_bytes(session, owner_id(), settings, request.content_length or 0)
     callback = _callback_url(request.form.get("callback_url"))
     model = _model(request.form.get("model"))
-    job_id = str(uuid.uuid4())
-    folder = job_dir(settings.storage_dir, job_id)
-    with kept_if_committed(folder):
-        uploads = store_parts(request.files.getlist("file"), folder, settings)
+    job_id, store = str(uuid.uuid4()), open_store(settings)
+    with store.kept_if_committed(job_prefix(job_id)):
+        uploads = store_parts(request.files.getlist("file"), job_id, store, settings)
         digest = request_digest([(upload.filename, upload.sha256) for upload, _ in uploads]
                                 + ([("callback_url", callback)] if callback else []) + [("model", model[0])])
         earlier = _earlier(session, digest)
         if earlier is not None:
-            remove_job_files(settings.storage_dir, job_id)
+            remove_job_files(store, job_id)
             return _answer(session, earlier, 200)
         job = _new_job(session, job_id, digest, callback, model)
         positions = [append_part(session, job, upload, images) for upload, images in uploads]
@@ -149,7 +148,7 @@ def _queue_or_forget(session, job: Job, positions: list[range]) -> None:
     except Exception:
         lifecycle.delete_jobs(session, [job.id])
         session.commit()
-        remove_job_files(current_app.config["SETTINGS"].storage_dir, job.id)
+        remove_job_files(open_store(current_app.config["SETTINGS"]), job.id)
         log.warning("job=%s removed: the task queue was unreachable", job.id)
         raise
 
@@ -223,7 +222,7 @@ def remove(job_id: str):
     owned_job(job_id)
     lifecycle.delete_jobs(session, [job_id])
     session.commit()
-    remove_deleted_job_files(current_app.config["SETTINGS"].storage_dir, job_id)
+    remove_deleted_job_files(open_store(current_app.config["SETTINGS"]), job_id)
     log.info("job=%s deleted", job_id)
     return ""
 
@@ -232,7 +231,7 @@ def _after_end(job_id: str, status) -> None:
     """Remove a job's uploads once it has ended, unless settings keep them, and queue its webhook."""
     settings = current_app.config["SETTINGS"]
     if status is not None and not settings.keep_uploads:
-        remove_job_files(settings.storage_dir, job_id)
+        remove_job_files(open_store(settings), job_id)
     if status is not None and get_session().get(Job, job_id).callback_url:
         _queue_webhook(job_id)
 

@@ -4,7 +4,6 @@ queued at once; `GET /v1/jobs/{id}/parts` lists what the server has, which is wh
 from __future__ import annotations
 
 import base64
-import os
 import re
 
 from flask import abort, current_app, request, url_for
@@ -17,11 +16,12 @@ from api import queue, schemas
 from api.auth import owned_job, owner_id
 from api.database import get_session
 from api.limits import limit_images, limit_upload_bytes
-from api.uploads import describe, display_name, part_path, spool_body
+from api.uploads import describe, display_name, spool_body
 from whoru.db.schema import Job, Upload
 from whoru.lifecycle import PartRefused, add_part
 from whoru.logs import get_logger
-from whoru.storage import job_dir, kept_if_committed
+from whoru.storage import kept_if_committed
+from whoru.stores import open_store, part_key
 
 bp = Blueprint("parts", __name__, url_prefix="/v1/jobs", description="Fill an open job part by part")
 log = get_logger("api")
@@ -53,17 +53,17 @@ def put_part(job_id: str, n: int):
     if existing is None:
         _refuse_unless_open(job)
         limit_upload_bytes(session, owner_id(), settings, request.content_length or 0)
-    spooled, sha256 = spool_body(request.stream, settings.storage_dir / "incoming")
+    store = open_store(settings)
+    spooled, sha256 = spool_body(request.stream, store.incoming)
     with kept_if_committed(spooled):
         if sha256 != claimed:
             abort(400, description=f"the body's SHA-256 is {sha256}, not the {claimed} its Content-Digest says; nothing was kept")
         if existing is not None:
             spooled.unlink()
             return _replay(existing, sha256)
-        path = part_path(job_dir(settings.storage_dir, job_id), n)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(spooled, path)
-    upload, positions = _commit(session, job, path, n, sha256)
+        upload, images = describe(spooled, store.location(part_key(job_id, n)), _part_name(n), n, sha256, settings)
+        store.put_file(upload.path, spooled)
+    positions = _commit(session, job, upload, images)
     _queue_or_forget(session, upload, positions)
     log.info("job=%s part=%d stored bytes=%d images=%d", job_id, n, upload.bytes, upload.image_count)
     return part_json(upload), 201, {"Location": url_for("parts.list_parts", job_id=job_id)}
@@ -97,19 +97,20 @@ def append_part(session, job: Job, upload: Upload, images: list[dict]) -> range:
         abort(409, description=str(refused))
 
 
-def _commit(session, job: Job, path, n: int, sha256: str) -> tuple[Upload, range]:
-    """Describe a stored part, append it and commit; its file goes if the commit does not happen."""
-    settings = current_app.config["SETTINGS"]
-    name = _part_name(n)
-    with kept_if_committed(path):
-        upload, images = describe(path, name, n, sha256, settings)
+def _commit(session, job: Job, upload: Upload, images: list[dict]) -> range:
+    """Append a stored part and commit; its object goes if the commit does not happen."""
+    store = open_store(current_app.config["SETTINGS"])
+    try:
         positions = append_part(session, job, upload, images)
-        try:
-            session.commit()
-        except IntegrityError:
-            session.rollback()
-            abort(409, description=f"part {n} is being stored by another request; GET the job's parts, then retry")
-    return upload, positions
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        store.delete(upload.path)
+        abort(409, description=f"part {upload.position} is being stored by another request; GET the job's parts, then retry")
+    except BaseException:
+        store.delete(upload.path)
+        raise
+    return positions
 
 
 def _queue_or_forget(session, upload: Upload, positions: range) -> None:
@@ -120,7 +121,7 @@ def _queue_or_forget(session, upload: Upload, positions: range) -> None:
         session.delete(upload)
         session.execute(update(Job).where(Job.id == upload.job_id).values(images_total=Job.images_total - upload.image_count))
         session.commit()
-        os.unlink(upload.path)
+        open_store(current_app.config["SETTINGS"]).delete(upload.path)
         log.warning("job=%s part=%d removed: the task queue was unreachable", upload.job_id, upload.position)
         raise
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
 from flask import abort, current_app, send_file
 from flask_smorest import Blueprint
 
 from api import schemas
 from api.auth import owned_job
 from api.jobs import JOB_ID
-from whoru.storage import preview_path
+from whoru.stores import open_store, preview_key
 
 bp = Blueprint("previews", __name__, url_prefix="/v1/jobs", description="Image previews")
 POSITION = {"name": "position", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
@@ -21,11 +23,11 @@ POSITION = {"name": "position", "in": "path", "required": True, "schema": {"type
 def preview(job_id: str, position: int):
     """Return the preview of the image at a position of a job."""
     owned_job(job_id)
-    path = preview_path(current_app.config["SETTINGS"].storage_dir, job_id, position)
-    if not path.is_file():
+    data = open_store(current_app.config["SETTINGS"]).read(preview_key(job_id, position))
+    if data is None:
         abort(404, description=f"no preview of image {position}")
     # Private: the answer depends on the key; a browser may still keep it for the page's life.
-    response = send_file(path, mimetype="image/jpeg", max_age=3600)
+    response = send_file(io.BytesIO(data), mimetype="image/jpeg", max_age=3600)
     response.cache_control.public = False
     response.cache_control.private = True
     return response

@@ -1,10 +1,11 @@
-"""Stream uploaded parts (multipart files or a PUT body) to the storage folder and list the images each holds."""
+"""Spool uploaded parts (multipart files or a PUT body) to a local folder, list the images each holds, and hand them to the store."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import tempfile
+import uuid
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -16,30 +17,32 @@ from whoru.db.schema import Upload
 from whoru.lifecycle import ImageStatus
 from whoru.settings import Settings
 from whoru.storage import UploadError, file_sha256, is_image_name, kept_if_committed, zip_entries, zip_limits
+from whoru.stores import Store, open_store, part_key
 
 
 class StoringRequest(Request):
-    """A request whose file parts are written to disk under the storage folder as they arrive."""
+    """A request whose file parts are written to disk in the store's spool folder as they arrive."""
 
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
-        """Return a temporary file beside the job folders, so keeping it is a rename."""
-        incoming = current_app.config["SETTINGS"].storage_dir / "incoming"
+        """Return a temporary file in the spool folder (beside a folder store's objects: keeping it is a rename)."""
+        incoming = open_store(current_app.config["SETTINGS"]).incoming
         incoming.mkdir(parents=True, exist_ok=True)
         return tempfile.NamedTemporaryFile("wb+", dir=incoming, prefix="part-", delete=True)
 
 
-def store_parts(parts: list[FileStorage], folder: Path, settings: Settings) -> list[tuple[Upload, list[dict]]]:
-    """Keep every part of a multipart request in a job folder; return the parts with their images."""
+def store_parts(parts: list[FileStorage], job_id: str, store: Store, settings: Settings) -> list[tuple[Upload, list[dict]]]:
+    """Keep every part of a multipart request in the store; return the parts with their images."""
     if not parts:
         raise UploadError(400, "no_file", "send one or more images or zip archives as multipart 'file' parts")
     if len(parts) > settings.max_parts:
         raise UploadError(413, "too_many_parts", f"at most {settings.max_parts} file parts per request")
-    folder.mkdir(parents=True, exist_ok=True)
     uploads = []
     for n, part in enumerate(parts):
-        path = part_path(folder, n)
-        _keep(part, path)
-        uploads.append(describe(path, display_name(part.filename, n), n, file_sha256(path), settings))
+        path = _spool(part, store.incoming)
+        location = store.location(part_key(job_id, n))
+        with kept_if_committed(path):
+            uploads.append(describe(path, location, display_name(part.filename, n), n, file_sha256(path), settings))
+            store.put_file(location, path)
     if not any(image["error_code"] is None for _, images in uploads for image in images):
         raise UploadError(400, "no_images", "nothing in the request could be an image")
     return uploads
@@ -57,38 +60,36 @@ def spool_body(stream, incoming: Path) -> tuple[Path, str]:
     return Path(file.name), digest.hexdigest()
 
 
-def part_path(folder: Path, n: int) -> Path:
-    """Return where part n of a job is stored."""
-    return folder / f"{n:05d}.bin"
-
-
-def describe(path: Path, filename: str, n: int, sha256: str, settings: Settings) -> tuple[Upload, list[dict]]:
-    """Return the Upload row of a stored part and the images it holds (a zip's entries, or itself)."""
+def describe(path: Path, location: str, filename: str, n: int, sha256: str, settings: Settings) -> tuple[Upload, list[dict]]:
+    """Return the Upload row of a spooled part, to be stored at location, and the images it holds (a zip's entries, or itself)."""
     if zipfile.is_zipfile(path):
         entries = zip_entries(path, zip_limits(settings))
         images = [{"entry": e.index, "name": e.member, "error_code": e.error_code, "error_message": e.error_message,
                    "status": ImageStatus.FAILED if e.error_code else ImageStatus.PENDING} for e in entries]
-        return _upload(n, filename, path, "zip", sha256), images
+        return _upload(n, filename, path, location, "zip", sha256), images
     error = None if _could_be_image(path, filename) else ("unsupported_type", "neither an image nor a zip archive")
     image = {"entry": None, "name": filename, "error_code": error and error[0], "error_message": error and error[1],
              "status": ImageStatus.FAILED if error else ImageStatus.PENDING}
-    return _upload(n, filename, path, "image", sha256), [image]
+    return _upload(n, filename, path, location, "image", sha256), [image]
 
 
-def _upload(n: int, filename: str, path: Path, kind: str, sha256: str) -> Upload:
-    """Return the Upload row of a stored part, with its size for the per-key byte quota."""
-    return Upload(position=n, filename=filename, path=str(path), kind=kind, bytes=path.stat().st_size, sha256=sha256)
+def _upload(n: int, filename: str, path: Path, location: str, kind: str, sha256: str) -> Upload:
+    """Return the Upload row of a part, with its size for the per-key byte quota."""
+    return Upload(position=n, filename=filename, path=location, kind=kind, bytes=path.stat().st_size, sha256=sha256)
 
 
-def _keep(part: FileStorage, path: Path) -> None:
-    """Link the already-spooled temporary file into place, or copy it if it is in memory."""
+def _spool(part: FileStorage, incoming: Path) -> Path:
+    """Return a spooled file of our own holding the part: a link to Werkzeug's (which it deletes), or a copy."""
+    path = incoming / f"part-{uuid.uuid4().hex}"
     stream = part.stream
     name = getattr(stream, "name", None)
     if isinstance(name, str) and os.path.exists(name):
         stream.flush()
         os.link(name, path)
     else:
+        incoming.mkdir(parents=True, exist_ok=True)
         part.save(path)
+    return path
 
 
 def _could_be_image(path: Path, filename: str) -> bool:

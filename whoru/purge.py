@@ -9,7 +9,7 @@ import click
 from whoru.db.cli import open_session
 from whoru.lifecycle import delete_jobs, ended_before
 from whoru.settings import Settings
-from whoru.storage import remove_deleted_job_files
+from whoru.stores import open_store, remove_deleted_job_files
 
 
 @click.command("purge")
@@ -28,6 +28,6 @@ def purge(days: float, dry_run: bool) -> None:
     verb = "would remove" if dry_run else "removed"
     for job_id in job_ids:
         if not dry_run:
-            remove_deleted_job_files(settings.storage_dir, job_id)
+            remove_deleted_job_files(open_store(settings), job_id)
         click.echo(f"{verb} job {job_id}")
     click.echo(f"{verb} {len(job_ids)} jobs that ended and were created before {cutoff.isoformat()}")

@@ -27,6 +27,9 @@ class Settings:
     database_url: str = ""
     redis_url: str = ""
     storage_dir: Path | None = None
+    # file:///path or s3://bucket/prefix; unset, uploads and previews go to WHORU_STORAGE_DIR.
+    storage_url: str = ""
+    s3_endpoint_url: str = ""
     model: Path = PROJECT_ROOT / "models" / "default"
     # More models workers load and jobs may choose, by the name of their folder beside WHORU_MODEL.
     models: str = "fast"
@@ -94,6 +97,8 @@ class Settings:
                              "WHORU_OPEN_JOB_TIMEOUT must be >= 1")
         if self.webhook_secret:
             _check_webhook_secret(self.webhook_secret)
+        if self.storage_url and not self.storage_url.startswith(("file:///", "s3://")):
+            raise ValueError("WHORU_STORAGE_URL must be file:///path or s3://bucket/prefix")
         if self.log_format not in ("text", "json"):
             raise ValueError("WHORU_LOG_FORMAT must be text or json")
         if self.env != "development":

@@ -1,4 +1,4 @@
-"""Where uploads live on disk, which zip entries are safe images, and reading their bytes."""
+"""Which zip entries are safe images, and reading their bytes from a stored upload."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
+from whoru.stores import Store
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".heic", ".heif"})
 ARCHIVE_EXTENSIONS = frozenset({".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar"})
@@ -59,28 +61,6 @@ def file_sha256(path: Path) -> str:
         while chunk := file.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def job_dir(storage_dir: Path, job_id: str) -> Path:
-    """Return the folder holding one job's uploads."""
-    return storage_dir / "jobs" / job_id
-
-
-def remove_job_files(storage_dir: Path, job_id: str) -> None:
-    """Delete a job's stored uploads (its results stay in the database)."""
-    shutil.rmtree(job_dir(storage_dir, job_id), ignore_errors=True)
-
-
-def preview_path(storage_dir: Path, job_id: str, position: int) -> Path:
-    """Return where the preview of a job's image at a position lives."""
-    # Outside job_dir: uploads go when a job ends, previews stay as long as its results.
-    return storage_dir / "previews" / job_id / f"{position}.jpg"
-
-
-def remove_deleted_job_files(storage_dir: Path, job_id: str) -> None:
-    """Delete everything stored for a job whose rows are gone: its uploads and its previews."""
-    remove_job_files(storage_dir, job_id)
-    shutil.rmtree(preview_path(storage_dir, job_id, 0).parent, ignore_errors=True)
 
 
 @contextmanager
@@ -139,13 +119,13 @@ def _check_entry(index: int, info: zipfile.ZipInfo, limits: ZipLimits) -> Entry:
 class ImageSource:
     """Reads the bytes of images from one stored upload (a single image or a zip)."""
 
-    def __init__(self, path: Path, limits: ZipLimits, archive: zipfile.ZipFile | None):
-        self.path, self.limits, self._archive = path, limits, archive
+    def __init__(self, store: Store, key: str, limits: ZipLimits, archive: zipfile.ZipFile | None):
+        self.store, self.key, self.limits, self._archive = store, key, limits, archive
 
     def read(self, entry: int | None) -> bytes:
         """Return an image's bytes (a zip entry by its index), enforcing size and compression limits."""
         if entry is None:
-            return _read_capped(self.path.open("rb"), self.limits.max_entry_bytes)
+            return _read_capped(self.store.open(self.key), self.limits.max_entry_bytes)
         info = self._archive.infolist()[entry]  # type: ignore[union-attr]
         cap = min(self.limits.max_entry_bytes, max(info.compress_size, 1) * self.limits.max_ratio)
         return _read_capped(self._archive.open(info), cap)  # type: ignore[union-attr]
@@ -161,10 +141,10 @@ def _read_capped(stream, cap: int) -> bytes:
 
 
 @contextmanager
-def open_upload(path: Path, kind: str, limits: ZipLimits):
-    """Yield an ImageSource for a stored upload, keeping a zip open across many reads."""
+def open_upload(store: Store, key: str, kind: str, limits: ZipLimits):
+    """Yield an ImageSource for a stored upload, keeping a zip open (its central directory read once) across many reads."""
     if kind != "zip":
-        yield ImageSource(path, limits, None)
+        yield ImageSource(store, key, limits, None)
         return
-    with zipfile.ZipFile(path) as archive:
-        yield ImageSource(path, limits, archive)
+    with store.open(key) as file, zipfile.ZipFile(file) as archive:
+        yield ImageSource(store, key, limits, archive)

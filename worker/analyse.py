@@ -4,31 +4,31 @@ from __future__ import annotations
 
 import zipfile
 from collections import defaultdict
-from pathlib import Path
 
 from whoru.db.rows import ImageOutcome
 from whoru.db.schema import Image
 from whoru.faces.images import ImageError, decode_image
 from whoru.faces.pipeline import FacePipeline
 from whoru.logs import get_logger
-from whoru.previews import save_preview
+from whoru.previews import preview_jpeg
 from whoru.settings import Settings
 from whoru.stages import Stages
-from whoru.storage import ImageSource, open_upload, preview_path, zip_limits
+from whoru.storage import ImageSource, open_upload, zip_limits
+from whoru.stores import open_store, preview_key
 
 log = get_logger("worker")
 
 
 def analyse_images(images: list[Image], pipeline: FacePipeline, settings: Settings, stages: Stages) -> list[ImageOutcome]:
     """Return an outcome per image, classifying every face of the batch in one model call."""
-    limits = zip_limits(settings)
+    limits, store = zip_limits(settings), open_store(settings)
     by_upload: dict[int, list[Image]] = defaultdict(list)
     for image in images:
         by_upload[image.upload_id].append(image)
     found: dict[int, tuple[ImageOutcome, list, list]] = {}
     for group in by_upload.values():
         upload = group[0].upload
-        with open_upload(Path(upload.path), upload.kind, limits) as source:
+        with open_upload(store, upload.path, upload.kind, limits) as source:
             for image in group:
                 found[image.id] = _detect_one(image, source, pipeline, settings, stages)
     detections = [d for _, ds, _ in found.values() for d in ds]
@@ -66,8 +66,8 @@ def _detect_one(image: Image, source: ImageSource, pipeline: FacePipeline, setti
 def _preview(image: Image, rgb, settings: Settings) -> None:
     """Store the image's preview; a preview that cannot be written costs the picture, not the results."""
     try:
-        save_preview(rgb, preview_path(settings.storage_dir, image.job_id, image.position))
-    except OSError as error:
+        open_store(settings).put_bytes(preview_key(image.job_id, image.position), preview_jpeg(rgb))
+    except Exception as error:  # noqa: BLE001 - a full disk or an unreachable bucket alike
         log.warning("job=%s image=%d preview not stored: %s", image.job_id, image.position, error)
 
 

@@ -18,7 +18,7 @@ from whoru.faces.pipeline import FacePipeline
 from whoru.lifecycle import ImageStatus, close_idle, finish_if_complete, is_running, mark_running
 from whoru.logs import get_logger
 from whoru.stages import Stages
-from whoru.storage import remove_deleted_job_files, remove_job_files
+from whoru.stores import open_store, remove_deleted_job_files, remove_job_files
 from worker import state
 from worker.analyse import analyse_images
 from worker.metrics import observe_images
@@ -79,7 +79,7 @@ def process_images(job_id: str, first: int, last: int) -> None:
         deleted = session.scalar(select(Job.id).where(Job.id == job_id)) is None
     if deleted:
         # Deleted while this task ran: the API removed the job's files before these previews were written.
-        remove_deleted_job_files(process.settings.storage_dir, job_id)
+        remove_deleted_job_files(open_store(process.settings), job_id)
     _after_end(job_id, status)
     observe_images(outcomes, stages)
     faces = sum(len(o.faces) for o in outcomes)
@@ -93,7 +93,7 @@ def _after_end(job_id: str, status) -> None:
     if status is None:
         return
     if not settings.keep_uploads:
-        remove_job_files(settings.storage_dir, job_id)
+        remove_job_files(open_store(settings), job_id)
     # The task does nothing for a job without a callback URL; asking here would cost a query as well.
     deliver_webhook.delay(job_id)
 

@@ -12,14 +12,14 @@ from sqlalchemy import create_engine, update
 
 from tests.utils.jobs import PHOTOS, all_results, keyed_client, post_files, wait_job
 from whoru.db.schema import Job
-from whoru.storage import job_dir, preview_path
+from whoru.stores import job_prefix, preview_key
 
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
 
 
 def test_uploads_are_deleted_when_the_job_ends(client, stack):
     job_id = post_files(client, [("a.jpg", PHOTO)]).get_json()["id"]
-    folder = job_dir(Path(stack.env["WHORU_STORAGE_DIR"]), job_id)
+    folder = Path(stack.env["WHORU_STORAGE_DIR"]) / job_prefix(job_id)
     wait_job(client, job_id)
     assert not folder.exists()
     assert all_results(client, job_id)[0]["status"] == "done"
@@ -60,7 +60,7 @@ def test_purge_removes_only_old_ended_jobs(client, stack):
     assert client.get(f"/v1/jobs/{old}").status_code == 404
     assert client.get(f"/v1/jobs/{fresh}").status_code == 200
     storage = Path(stack.env["WHORU_STORAGE_DIR"])
-    assert not preview_path(storage, old, 0).exists() and preview_path(storage, fresh, 0).exists()
+    assert not (storage / preview_key(old, 0)).exists() and (storage / preview_key(fresh, 0)).exists()
 
 
 def test_idempotency_key_replays_the_same_job(app, stack, client):

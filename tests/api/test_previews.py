@@ -14,7 +14,7 @@ from api import create_app
 from tests.conftest import stack_env
 from tests.utils.jobs import PHOTOS, all_results, keyed_client, make_zip, post_files, wait_job
 from tests.utils.services import Worker, start_embedded_redis
-from whoru.storage import preview_path
+from whoru.stores import preview_key
 
 PHOTO = (PHOTOS / "dlib_2008_001322.jpg").read_bytes()
 
@@ -54,7 +54,7 @@ def test_a_preview_is_for_its_owner_only(client, app, stack):
 def test_previews_are_deleted_with_the_job(client, stack):
     job_id = post_files(client, [("a.jpg", PHOTO)]).get_json()["id"]
     wait_job(client, job_id)
-    path = preview_path(Path(stack.env["WHORU_STORAGE_DIR"]), job_id, 0)
+    path = Path(stack.env["WHORU_STORAGE_DIR"]) / preview_key(job_id, 0)
     assert path.is_file()
     assert client.delete(f"/v1/jobs/{job_id}").status_code == 204
     assert not path.parent.exists()
@@ -82,7 +82,7 @@ def test_previews_can_be_turned_off(previews_off):
 
 def test_a_job_deleted_while_running_leaves_no_previews(client, stack):
     job_id = post_files(client, [(f"p{i}.jpg", PHOTO) for i in range(12)]).get_json()["id"]
-    folder = preview_path(Path(stack.env["WHORU_STORAGE_DIR"]), job_id, 0).parent
+    folder = (Path(stack.env["WHORU_STORAGE_DIR"]) / preview_key(job_id, 0)).parent
     while not folder.exists():
         time.sleep(0.05)
     assert client.delete(f"/v1/jobs/{job_id}").status_code == 204

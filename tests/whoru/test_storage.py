@@ -8,6 +8,7 @@ import zipfile
 import pytest
 
 from whoru.storage import UploadError, ZipLimits, open_upload, zip_entries
+from whoru.stores import FileStore
 
 LIMITS = ZipLimits(max_entries=100, max_total_bytes=10_000_000, max_ratio=50, max_entry_bytes=5_000_000)
 
@@ -71,7 +72,7 @@ def test_too_many_entries_and_not_a_zip(tmp_path):
 
 def test_compression_ratio_is_enforced_on_bytes_read(tmp_path):
     path = write_zip(tmp_path / "bomb.zip", [("bomb.jpg", b"\0" * 2_000_000), ("ok.jpg", b"abc")])
-    with open_upload(path, "zip", LIMITS) as source:
+    with open_upload(FileStore(tmp_path), path.name, "zip", LIMITS) as source:
         with pytest.raises(ValueError, match="expands"):
             source.read(0)
         assert source.read(1) == b"abc"
@@ -84,5 +85,5 @@ def test_two_members_of_one_name_are_two_entries(tmp_path):
         archive.writestr("img.jpg", b"second")
     entries = zip_entries(path, LIMITS)
     assert [(e.index, e.member) for e in entries] == [(0, "img.jpg"), (1, "img.jpg")]
-    with open_upload(path, "zip", LIMITS) as source:
+    with open_upload(FileStore(tmp_path), path.name, "zip", LIMITS) as source:
         assert [source.read(e.index) for e in entries] == [b"first", b"second"]

@@ -1,0 +1,93 @@
+"""Both stores behave alike: put, open (seekable), read, delete; S3 against moto's real server."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+
+import pytest
+
+from tests.utils.s3 import AWS_ENV, keys, s3_client, start_moto_server
+from whoru.settings import Settings
+from whoru.storage import ZipLimits, open_upload
+from whoru.stores import open_store
+
+LIMITS = ZipLimits(max_entries=100, max_total_bytes=10**9, max_ratio=200, max_entry_bytes=10**8)
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory):
+    """Yield the URL of a moto S3 server with a bucket `photos`."""
+    process, url = start_moto_server(tmp_path_factory.mktemp("moto") / "moto.log")
+    s3_client(url).create_bucket(Bucket="photos")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in AWS_ENV.items():
+            patch.setenv(name, value)
+        yield url
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture(params=["file", "s3"])
+def store(request, tmp_path):
+    """Return a folder store and an S3 store (each on a fresh prefix)."""
+    if request.param == "file":
+        return open_store(Settings.from_env({"WHORU_STORAGE_DIR": str(tmp_path / "storage")}))
+    endpoint = request.getfixturevalue("endpoint")
+    return open_store(Settings.from_env({"WHORU_STORAGE_URL": f"s3://photos/{tmp_path.name}",
+                                         "WHORU_S3_ENDPOINT_URL": endpoint, "WHORU_STORAGE_DIR": str(tmp_path / "scratch")}))
+
+
+def spooled(store, data: bytes):
+    """Return a local file in the store's spool folder holding data."""
+    store.incoming.mkdir(parents=True, exist_ok=True)
+    path = store.incoming / "part-test"
+    path.write_bytes(data)
+    return path
+
+
+def test_put_open_read_delete(store):
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    path = spooled(store, data)
+    store.put_file("jobs/j/00000.bin", path)
+    assert not path.exists()
+    with store.open("jobs/j/00000.bin") as file:
+        file.seek(1024 * 1024 + 5)
+        assert file.read(10) == data[1024 * 1024 + 5 : 1024 * 1024 + 15]
+        file.seek(-7, io.SEEK_END)
+        assert file.read() == data[-7:]
+    store.put_bytes("previews/j/0.jpg", b"jpeg")
+    assert store.read("previews/j/0.jpg") == b"jpeg" and store.read("previews/j/1.jpg") is None
+    store.delete_prefix("jobs/j/")
+    with pytest.raises(FileNotFoundError):
+        store.open("jobs/j/00000.bin")
+    store.delete("previews/j/0.jpg")
+    assert store.read("previews/j/0.jpg") is None
+
+
+def test_zip_members_are_read_through_the_store(store):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a.jpg", b"first" * 1000)
+        archive.writestr("b/c.jpg", os.urandom(2 * 1024 * 1024))
+    store.put_file("jobs/z/00000.bin", spooled(store, buffer.getvalue()))
+    with zipfile.ZipFile(buffer) as archive:
+        expected = [archive.read(info) for info in archive.infolist()]
+    with open_upload(store, "jobs/z/00000.bin", "zip", LIMITS) as source:
+        assert [source.read(1), source.read(0)] == [expected[1], expected[0]]
+
+
+def test_a_large_part_goes_up_in_parts_under_the_prefix(store, tmp_path):
+    if not hasattr(store, "bucket"):
+        pytest.skip("multipart uploads are an S3 matter")
+    data = os.urandom(40 * 1024 * 1024)
+    store.put_file("jobs/big/00000.bin", spooled(store, data))
+    assert keys(store.client.meta.endpoint_url, "photos", f"{tmp_path.name}/jobs/big/") == [f"{tmp_path.name}/jobs/big/00000.bin"]
+    head = store.client.head_object(Bucket="photos", Key=f"{tmp_path.name}/jobs/big/00000.bin")
+    assert head["ContentLength"] == len(data) and head["ETag"].strip('"').endswith("-3")
+
+
+def test_a_storage_url_of_another_kind_is_refused():
+    with pytest.raises(ValueError, match="WHORU_STORAGE_URL"):
+        Settings.from_env({"WHORU_STORAGE_URL": "ftp://example.com/photos"})
