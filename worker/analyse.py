@@ -7,7 +7,8 @@ from collections import defaultdict
 
 from whoru.db.rows import ImageOutcome
 from whoru.db.schema import Image
-from whoru.faces.images import ImageError, decode_image
+from whoru.faces.images import ImageError
+from whoru.faces.photo import Photo
 from whoru.faces.pipeline import FacePipeline
 from whoru.logs import get_logger
 from whoru.previews import preview_jpeg
@@ -48,19 +49,28 @@ def _detect_one(image: Image, source: ImageSource, pipeline: FacePipeline, setti
         with stages("read"):
             data = _read(source, image.entry)
         with stages("decode"):
-            rgb = decode_image(data, settings.max_image_pixels)
+            photo = Photo.decode(data, settings.detect_max_side, settings.max_image_pixels)
     except ImageError as error:
-        outcome.error_code, outcome.error_message = error.code, str(error)
-        return outcome, [], []
-    outcome.height, outcome.width = rgb.shape[:2]
+        return _failed(outcome, error)
+    outcome.width, outcome.height = photo.size
     if settings.previews:
         with stages("preview"):
-            _preview(image, rgb, settings)
+            _preview(image, photo.rgb, settings)
     with stages("detect"):
-        detections = pipeline.detector.detect(rgb)
-    with stages("align"):
-        crops = pipeline.align(rgb, detections)
-    return outcome, detections, crops
+        found = pipeline.detector.detect(photo.rgb)
+    try:
+        with stages("align"):
+            crops = pipeline.align_photo(photo, found)
+    except ImageError as error:
+        # A small face needs the full decode, which can fail where the reduced one did not.
+        return _failed(outcome, error)
+    return outcome, [photo.to_full(face) for face in found], crops
+
+
+def _failed(outcome: ImageOutcome, error: ImageError) -> tuple[ImageOutcome, list, list]:
+    """Return an outcome that carries the image's error and no faces."""
+    outcome.error_code, outcome.error_message = error.code, str(error)
+    return outcome, [], []
 
 
 def _preview(image: Image, rgb, settings: Settings) -> None:

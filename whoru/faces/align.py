@@ -65,11 +65,7 @@ class InputSpec:
 
 def face_input(rgb: np.ndarray, landmarks: np.ndarray, spec: InputSpec) -> np.ndarray:
     """Align, crop and resize one face of an RGB uint8 image to a network's input."""
-    points, inset = TEMPLATES[spec.template]
-    target = (points * (spec.size - inset)).astype(np.float32)
-    matrix, _ = cv2.estimateAffinePartial2D(landmarks.astype(np.float32), target)
-    if matrix is None:
-        raise ValueError("landmarks are degenerate; cannot align the face")
+    matrix = _alignment(landmarks, spec)
     oversample = int(np.clip(np.ceil(1.0 / _scale_of(matrix)), 1, 4))
     # Warping straight to a small size aliases large faces; warp larger, then area-average.
     big = cv2.warpAffine(rgb, matrix * oversample, (spec.size * oversample,) * 2, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -77,6 +73,21 @@ def face_input(rgb: np.ndarray, landmarks: np.ndarray, spec: InputSpec) -> np.nd
     if spec.color == "gray":
         return cv2.cvtColor(face, cv2.COLOR_RGB2GRAY)[:, :, None]
     return face
+
+
+def source_pixels_per_output(landmarks: np.ndarray, spec: InputSpec) -> float:
+    """Return how many image pixels one pixel of the face's crop spans (below 1, the crop is upsampled)."""
+    return 1.0 / _scale_of(_alignment(landmarks, spec))
+
+
+def _alignment(landmarks: np.ndarray, spec: InputSpec) -> np.ndarray:
+    """Return the similarity taking a face's landmarks to where the spec's template puts them."""
+    points, inset = TEMPLATES[spec.template]
+    target = (points * (spec.size - inset)).astype(np.float32)
+    matrix, _ = cv2.estimateAffinePartial2D(landmarks.astype(np.float32), target)
+    if matrix is None:
+        raise ValueError("landmarks are degenerate; cannot align the face")
+    return matrix
 
 
 def _scale_of(matrix: np.ndarray) -> float:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -25,6 +27,15 @@ class ImageError(ValueError):
 
 def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Return the first frame of an image as upright RGB uint8, EXIF orientation applied."""
+    with opened(data, max_pixels) as image:
+        # In place: without an orientation to undo, exif_transpose would otherwise copy the frame.
+        ImageOps.exif_transpose(image, in_place=True)
+        return np.asarray(to_rgb(image))
+
+
+@contextmanager
+def opened(data: bytes, max_pixels: int = MAX_PIXELS) -> Iterator[Image.Image]:
+    """Open an image at its first frame; any failure inside the block becomes an ImageError."""
     if not data:
         raise ImageError("empty_file", "the file is empty")
     Image.MAX_IMAGE_PIXELS = max_pixels
@@ -34,8 +45,7 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 image.seek(0)
-                upright = ImageOps.exif_transpose(image)
-                return np.asarray(_to_rgb(upright))
+                yield image
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ImageError("too_many_pixels", f"image has more than {max_pixels} pixels") from error
     except UnidentifiedImageError as error:
@@ -44,8 +54,8 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
         raise ImageError("corrupt_image", f"the image could not be decoded: {error}") from error
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
-    """Convert any mode (16-bit, palette, CMYK, alpha) to 8-bit RGB on white."""
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Convert any mode (16-bit, palette, CMYK, alpha) to 8-bit RGB on white; an RGB image is returned as it is."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         scaled = np.asarray(image, dtype=np.float64)
         peak = max(float(scaled.max()), 1.0)
@@ -54,4 +64,5 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
-    return image.convert("RGB")
+    # convert() copies even an RGB image, a whole frame for nothing.
+    return image if image.mode == "RGB" else image.convert("RGB")

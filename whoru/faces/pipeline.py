@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from whoru.faces.align import face_input
+from whoru.faces.align import InputSpec, face_input
 from whoru.faces.detector import Detection, FaceDetector
 from whoru.faces.model import FACE, FaceModel
+from whoru.faces.photo import Photo
 from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
 
 # One face's model input: an array, or one array per input name for a multi-input model.
@@ -54,10 +56,18 @@ class FacePipeline:
         A single-input model gets one array per face; a model whose networks each want their
         own crop gets, per face, one array per input name.
         """
+        return self._crops(lambda face, spec: face_input(rgb, face.landmarks, spec), faces)
+
+    def align_photo(self, photo: Photo, faces: list[Detection]) -> list[Crop]:
+        """Return the model input(s) of each face found in a Photo's reduced image, each from a decode with pixels enough."""
+        return self._crops(photo.face_input, faces)
+
+    def _crops(self, crop: Callable[[Detection, InputSpec], np.ndarray], faces: list[Detection]) -> list[Crop]:
+        """Return each face's crop for the model's one input, or a crop per input name."""
         specs = self.model.inputs
         if set(specs) == {FACE}:
-            return [face_input(rgb, face.landmarks, specs[FACE]) for face in faces]
-        return [{name: face_input(rgb, face.landmarks, spec) for name, spec in specs.items()} for face in faces]
+            return [crop(face, specs[FACE]) for face in faces]
+        return [{name: crop(face, spec) for name, spec in specs.items()} for face in faces]
 
     def classify(self, detections: list[Detection], crops: list[Crop], batch_size: int = 256) -> list[FaceResult]:
         """Classify many faces (from any number of images) in batches of batch_size."""

@@ -12,11 +12,11 @@ from celery.signals import worker_process_init
 def _plant(**_kwargs):
     import worker.analyse
 
-    real = worker.analyse.decode_image
+    real = worker.analyse.Photo.decode
 
     def decode_or_die(data, *args, **kwargs):
         if data.startswith(b"POISON"):
             os._exit(9)
         return real(data, *args, **kwargs)
 
-    worker.analyse.decode_image = decode_or_die
+    worker.analyse.Photo.decode = decode_or_die

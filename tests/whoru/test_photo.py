@@ -1,0 +1,103 @@
+"""Photos decoded at a reduced JPEG scale: the right scale, the full size, and boxes in upright full-resolution pixels."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+from tests.utils.jobs import FIXTURES, PHOTOS
+from whoru.faces import photo as photo_module
+from whoru.faces.align import InputSpec, face_input
+from whoru.faces.detector import Detection, FaceDetector
+from whoru.faces.images import decode_image
+from whoru.faces.photo import Photo, map_detection, orientation_matrix
+from whoru.settings import PROJECT_ROOT
+
+DETECTOR = FaceDetector(PROJECT_ROOT / "models" / "yunet")
+SPEC = InputSpec(96, "rgb")
+# The fixture photo upscaled to a phone photo's width: detection then runs on a reduced decode.
+UPRIGHT = Image.open(PHOTOS / "dlib_2008_001009.jpg").convert("RGB").resize((3024, 4032), Image.Resampling.BICUBIC)
+STORED = {1: None, 2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+          5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_90, 7: Image.Transpose.TRANSVERSE,
+          8: Image.Transpose.ROTATE_270}
+
+
+def encode(image: Image.Image, fmt: str, orientation: int = 1, **options) -> bytes:
+    """Return the upright image stored as a camera would for an EXIF orientation, in a format."""
+    stored = image if STORED[orientation] is None else image.transpose(STORED[orientation])
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    stored.save(buffer, fmt, exif=exif, **options)
+    return buffer.getvalue()
+
+
+def boxes(faces: list[Detection]) -> np.ndarray:
+    """Return the boxes, left to right."""
+    return np.array(sorted(face.box for face in faces))
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_orientation_matrix_moves_pixels_as_exif_transpose_does(orientation):
+    stored = np.zeros((3, 5), np.uint8)
+    stored[0, 1] = 255
+    image = Image.fromarray(stored)
+    image.getexif()[0x0112] = orientation
+    image.info["exif"] = image.getexif().tobytes()
+    y, x = np.argwhere(np.asarray(ImageOps.exif_transpose(image)) == 255)[0]
+    moved = orientation_matrix(orientation, 5, 3) @ [1.5, 0.5, 1]
+    assert tuple(moved[:2]) == (x + 0.5, y + 0.5)
+
+
+def test_map_detection_keeps_boxes_positive():
+    face = Detection((10.0, 20.0, 30.0, 40.0), np.array([[15.0, 30.0]] * 5), 0.9)
+    turned = map_detection(face, orientation_matrix(6, 100, 200))
+    assert turned.box == (140.0, 10.0, 40.0, 30.0) and tuple(turned.landmarks[0]) == (170.0, 15.0)
+
+
+@pytest.mark.parametrize("orientation", [1, 2, 3, 5, 6, 8])
+def test_jpeg_boxes_are_in_upright_full_resolution_pixels(orientation):
+    data = encode(UPRIGHT, "JPEG", orientation, quality=92)
+    photo = Photo.decode(data, 1024)
+    assert photo.scale == 2 and max(photo.rgb.shape[:2]) >= 1024 and photo.size == UPRIGHT.size
+    expected = boxes(DETECTOR.detect(np.asarray(UPRIGHT)))
+    found = boxes([photo.to_full(face) for face in DETECTOR.detect(photo.rgb)])
+    assert len(found) == len(expected) == 2
+    assert np.abs(found - expected).max() < 12  # pixels of a 4032-pixel image
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_other_formats_decode_whole_with_upright_boxes(fmt):
+    small = UPRIGHT.resize((1200, 1600))
+    photo = Photo.decode(encode(small, fmt, 6), 1024)
+    assert photo.scale == 1 and photo.size == small.size and photo.rgb.shape[:2] == (1600, 1200)
+    found = boxes([photo.to_full(face) for face in DETECTOR.detect(photo.rgb)])
+    assert np.abs(found - boxes(DETECTOR.detect(np.asarray(small)))).max() < 6
+
+
+def test_small_jpeg_is_decoded_whole():
+    photo = Photo.decode(encode(UPRIGHT.resize((750, 1000)), "JPEG", 3), 1024)
+    assert photo.scale == 1 and photo.size == (750, 1000)
+    assert np.array_equal(photo.rgb, decode_image(encode(UPRIGHT.resize((750, 1000)), "JPEG", 3)))
+
+
+def test_a_small_face_is_cropped_from_one_full_decode(monkeypatch):
+    canvas = Image.new("RGB", (4032, 3024), (120, 130, 140))
+    chip = Image.open(sorted((FIXTURES / "utkface").glob("*.jpg"))[0]).convert("RGB")
+    canvas.paste(chip.resize((160, 160)), (1000, 1000))
+    canvas.paste(chip.resize((1400, 1400)), (2200, 800))
+    data = encode(canvas, "JPEG", 8, quality=92)
+    decodes = []
+    opened = photo_module.opened
+    monkeypatch.setattr(photo_module, "opened", lambda *args: decodes.append(args) or opened(*args))
+    photo = Photo.decode(data, 1024)
+    small, large = sorted(DETECTOR.detect(photo.rgb), key=lambda face: face.area)
+    photo.face_input(large, SPEC)
+    assert len(decodes) == 1  # the large face had pixels enough in the reduced decode
+    crops = [photo.face_input(small, SPEC) for _ in range(2)]
+    assert len(decodes) == 2 and photo._full.shape[:2] == canvas.size  # once, kept as stored (turned 90 degrees): never transposed
+    reference = face_input(decode_image(data), photo.to_full(small).landmarks, SPEC)
+    assert np.abs(crops[0].astype(int) - reference.astype(int)).mean() < 3
