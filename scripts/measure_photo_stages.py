@@ -55,10 +55,11 @@ def reduced(pipeline: FacePipeline, data: bytes, ms: dict) -> tuple[list, list]:
     """The reduced-decode path of worker/analyse.py; counts the photos that needed a full decode too."""
     with timer(ms, "decode"):
         decoded = Photo.decode(data, pipeline.detector.max_side)
-    with timer(ms, "preview"):
-        preview(decoded.rgb)
     with timer(ms, "detect"):
-        found = pipeline.detector.detect(decoded.rgb)
+        shrunk = pipeline.detector.shrink(decoded.rgb)
+        found = pipeline.detector.detect(decoded.rgb, shrunk)
+    with timer(ms, "preview"):
+        preview(shrunk)
     with timer(ms, "align"):
         crops = pipeline.align_photo(decoded, found)
         found = [decoded.to_full(face) for face in found]

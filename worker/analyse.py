@@ -53,11 +53,13 @@ def _detect_one(image: Image, source: ImageSource, pipeline: FacePipeline, setti
     except ImageError as error:
         return _failed(outcome, error)
     outcome.width, outcome.height = photo.size
-    if settings.previews:
-        with stages("preview"):
-            _preview(image, photo.rgb, settings)
     with stages("detect"):
-        found = pipeline.detector.detect(photo.rgb)
+        shrunk = pipeline.detector.shrink(photo.rgb)
+        found = pipeline.detector.detect(photo.rgb, shrunk)
+    if settings.previews:
+        # The detector's copy is at most WHORU_DETECT_MAX_SIDE: a 640 px preview needs no more.
+        with stages("preview"):
+            _preview(image, shrunk, settings)
     try:
         with stages("align"):
             crops = pipeline.align_photo(photo, found)

@@ -47,14 +47,22 @@ class FaceDetector:
         self.max_side, self.score_threshold = max_side, score_threshold
         self._net = YuNet(weights, threads)
 
-    def detect(self, rgb: np.ndarray) -> list[Detection]:
-        """Return every face in an RGB uint8 image, largest first."""
-        height, width = rgb.shape[:2]
-        factor = min(1.0, self.max_side / max(height, width))
-        small = rgb if factor == 1.0 else cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    def shrink(self, rgb: np.ndarray) -> np.ndarray:
+        """Return the copy of an image that detection runs on: no side above max_side."""
+        factor = self._factor(rgb)
+        return rgb if factor == 1.0 else cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+
+    def detect(self, rgb: np.ndarray, shrunk: np.ndarray | None = None) -> list[Detection]:
+        """Return every face in an RGB uint8 image, largest first; pass its `shrink` when already made."""
+        factor = self._factor(rgb)
+        small = self.shrink(rgb) if shrunk is None else shrunk
         found = [_to_detection(row) for row in self._net.detect(small[:, :, ::-1], self.score_threshold, NMS_THRESHOLD)]
         scaled = [face.scaled(1.0 / factor) for face in found]
         return sorted(scaled, key=lambda face: face.area, reverse=True)
+
+    def _factor(self, rgb: np.ndarray) -> float:
+        """Return the scale of the copy detection runs on."""
+        return min(1.0, self.max_side / max(rgb.shape[:2]))
 
 
 def _to_detection(row: np.ndarray) -> Detection:
