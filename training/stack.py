@@ -65,10 +65,7 @@ def fit_blend(head_logits: tuple, cnn: dict, y: dict) -> dict[str, np.ndarray]:
 
 def head_of(arrays: dict[str, np.ndarray]) -> StackedHead:
     """Return a head over fitted arrays, blended with the CNN when the arrays hold blend weights."""
-    head = StackedHead.__new__(StackedHead)
-    head.weights, head.features = arrays, FEATURES
-    head.blend_with = "cnn" if "blend_age" in arrays else None
-    return head
+    return StackedHead(arrays, FEATURES, "cnn" if "blend_age" in arrays else None)
 
 
 def cross_validated(head: dict, x: np.ndarray, outputs: dict, y: dict, seed: int = 0) -> tuple:

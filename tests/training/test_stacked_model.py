@@ -78,9 +78,7 @@ def test_numpy_head_computes_what_the_keras_head_computes():
     x = np.random.default_rng(0).normal(size=(8, 20)).astype(np.float32)
     mean, std = x.mean(0), x.std(0) + 1e-6
     expected = net.predict_on_batch((x - mean) / std)
-    head = StackedHead.__new__(StackedHead)
-    head.weights, head.features, head.blend_with = head_arrays(net, mean, std), [], None
-    age, gender, ethnicity = head.logits(x)
+    age, gender, ethnicity = StackedHead(head_arrays(net, mean, std), [], None).logits(x)
     np.testing.assert_allclose(softmax(age), expected["age"], atol=1e-5)
     np.testing.assert_allclose(1 / (1 + np.exp(-gender)), expected["gender"][:, 0], atol=1e-5)
     np.testing.assert_allclose(softmax(ethnicity), expected["ethnicity"], atol=1e-5)

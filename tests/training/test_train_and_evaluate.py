@@ -16,8 +16,8 @@ from tests.utils.jobs import FIXTURES
 from whoru.cli import main
 from whoru.faces.model import FaceModel
 
-KEYS = ("n", "no_face", "age_mae", "age_bin_accuracy", "gender_accuracy", "ethnicity_accuracy", "groups")
-GROUP_KEYS = {"n", "age_mae", "age_bin_accuracy", "gender_accuracy", "ethnicity_accuracy"}
+KEYS = ("n", "no_face", "age_mae", "age_bin_accuracy", "gender_accuracy", "ethnicity_accuracy", "age_range_coverage", "groups")
+GROUP_KEYS = {"n", "age_mae", "age_bin_accuracy", "gender_accuracy", "ethnicity_accuracy", "age_range_coverage"}
 
 
 @pytest.mark.parametrize("arch,files", [("default", ["model.keras"]), ("seed", ["age_bins.keras", "gender.keras", "ethnicity.keras"])])

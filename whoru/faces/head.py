@@ -17,10 +17,14 @@ _EPS = 1e-6
 class StackedHead:
     """An MLP head and its blend with one network's own predictions, read from a .npz file."""
 
-    def __init__(self, path: Path, features: list[dict], blend_with: str | None):
+    def __init__(self, weights: dict[str, np.ndarray], features: list[dict], blend_with: str | None):
+        self.weights, self.features, self.blend_with = weights, features, blend_with
+
+    @classmethod
+    def load(cls, path: Path, features: list[dict], blend_with: str | None) -> "StackedHead":
+        """Read the head's arrays from a .npz file."""
         with np.load(path) as arrays:
-            self.weights = {key: arrays[key].astype(np.float32) for key in arrays.files}
-        self.features, self.blend_with = features, blend_with
+            return cls({key: arrays[key].astype(np.float32) for key in arrays.files}, features, blend_with)
 
     def __call__(self, outputs: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return the age distribution (0..116 years), female probability and ethnicity probabilities."""

@@ -65,7 +65,7 @@ class FaceModel:
         else:
             self._nets = {role: _keras_net(self.directory / file, threads) for role, file in self.card["files"].items()}
         head = self.card.get("head")
-        self._head = StackedHead(self.directory / head["file"], head["features"], head.get("blend_with")) if head else None
+        self._head = StackedHead.load(self.directory / head["file"], head["features"], head.get("blend_with")) if head else None
 
     def predict(self, faces: Faces, batch_size: int = 256) -> Predictions:
         """Return predictions for a batch of aligned faces (an array, or one array per input)."""
