@@ -74,9 +74,11 @@ class timer:
         self.ms, self.name = ms, name
 
     def __enter__(self) -> None:
+        """Start the clock."""
         self.started = time.perf_counter()
 
     def __exit__(self, *_exc) -> None:
+        """Add the time since the start."""
         self.ms[self.name] += (time.perf_counter() - self.started) * 1000
 
 
