@@ -25,6 +25,7 @@ from whoru import lifecycle
 from whoru.callback_urls import CallbackRefused, check_callback_url
 from whoru.db.jobs import counts, list_jobs
 from whoru.db.schema import Job
+from whoru.keys import owner_secret
 from whoru.logs import get_logger
 from whoru.models import served_models
 from whoru.results import job_json
@@ -102,8 +103,9 @@ def _callback_url(url) -> str | None:
         return None
     if not isinstance(url, str):
         abort(400, description="callback_url must be a string")
-    if not settings.webhook_secret:
-        abort(400, description="this server signs no webhooks (WHORU_WEBHOOK_SECRET is not set); send no callback_url")
+    if not (owner_secret(get_session(), owner_id()) or settings.webhook_secret):
+        abort(400, description="this key has no webhook signing secret (give it one with `whoru keys "
+                               "rotate-webhook-secret NAME`); send no callback_url")
     try:
         check_callback_url(url, settings.webhook_allow_private)
     except CallbackRefused as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import secrets
@@ -26,13 +27,37 @@ def create_key(session: Session, name: str) -> str:
     if revoked is not None:
         # Names identify live keys; a revoked key keeps its record under a name that says so.
         revoked.name = f"{name} (revoked #{revoked.id})"
-    session.add(ApiKey(name=name, key_hash=hash_key(key)))
+    session.add(ApiKey(name=name, key_hash=hash_key(key), webhook_secret=new_webhook_secret()))
     try:
         session.flush()
     except IntegrityError as error:
         session.rollback()
         raise ValueError(f"a key named {name!r} already exists") from error
     return key
+
+
+def new_webhook_secret() -> str:
+    """Return a Standard Webhooks secret: `whsec_` and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def webhook_secret(session: Session, name: str) -> str | None:
+    """Return the webhook secret of a live key, by name."""
+    return session.scalar(select(ApiKey.webhook_secret).where(ApiKey.name == name, ApiKey.revoked_at.is_(None)))
+
+
+def owner_secret(session: Session, key_id: int | None) -> str | None:
+    """Return the webhook secret of the key that owns a job, if it has one."""
+    return session.scalar(select(ApiKey.webhook_secret).where(ApiKey.id == key_id)) if key_id else None
+
+
+def rotate_webhook_secret(session: Session, name: str) -> str:
+    """Give a live key a new webhook secret and return it; callbacks are signed with it from now on."""
+    record = session.scalar(select(ApiKey).where(ApiKey.name == name, ApiKey.revoked_at.is_(None)))
+    if record is None:
+        raise ValueError(f"no live key named {name!r}")
+    record.webhook_secret = new_webhook_secret()
+    return record.webhook_secret
 
 
 def find_key(session: Session, key: str) -> ApiKey | None:

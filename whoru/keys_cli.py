@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from whoru.db.cli import open_session
-from whoru.keys import create_key, list_keys, revoke_key
+from whoru.keys import create_key, list_keys, revoke_key, rotate_webhook_secret, webhook_secret
 
 
 def _session():
@@ -21,14 +21,29 @@ def keys() -> None:
 @keys.command("create")
 @click.argument("name")
 def create(name: str) -> None:
-    """Create a key and print it; it is shown only this once."""
+    """Create a key and print it, with the secret that signs its jobs' webhooks; both are shown only this once."""
     with _session() as session:
         try:
             key = create_key(session, name)
         except ValueError as error:
             raise click.ClickException(str(error)) from error
         session.commit()
+        secret = webhook_secret(session, name)
     click.echo(key)
+    click.echo(f"webhook signing secret: {secret}", err=True)
+
+
+@keys.command("rotate-webhook-secret")
+@click.argument("name")
+def rotate(name: str) -> None:
+    """Replace a key's webhook signing secret and print the new one (shown only this once)."""
+    with _session() as session:
+        try:
+            secret = rotate_webhook_secret(session, name)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+        session.commit()
+    click.echo(secret)
 
 
 @keys.command("list")

@@ -15,6 +15,7 @@ from standardwebhooks.webhooks import EmptyWebhookSecretError
 from whoru.callback_urls import CallbackRefused, check_callback_url
 from whoru.db.jobs import counts
 from whoru.db.webhooks import due, give_up, record_attempt
+from whoru.keys import owner_secret
 from whoru.logs import get_logger
 from whoru.results import job_json
 from whoru.settings import Settings
@@ -47,7 +48,9 @@ def deliver_webhook(job_id: str) -> None:
             log.warning("job=%s webhook given up after %d attempts", job_id, job.webhook_attempts)
             return
         url, body = job.callback_url, _payload(session, job)
-    status, error = _post(url, f"msg_{job_id}", body, process.settings)
+        # The owner's key signs; the server-wide secret stands in for keys made before keys had one.
+        secret = owner_secret(session, job.api_key_id) or process.settings.webhook_secret
+    status, error = _post(url, f"msg_{job_id}", body, secret, process.settings)
     with process.sessions() as session:
         record_attempt(session, job_id, status, error)
         session.commit()
@@ -63,7 +66,7 @@ def _payload(session, job) -> str:
     return json.dumps(view, separators=(",", ":"))
 
 
-def _post(url: str, message_id: str, body: str, settings: Settings) -> tuple[int | None, str | None]:
+def _post(url: str, message_id: str, body: str, secret: str, settings: Settings) -> tuple[int | None, str | None]:
     """POST a signed body; return the receiver's status and an error unless it answered 2xx."""
     try:
         # Checked again at each attempt: the host may have been pointed at a private address since.
@@ -71,11 +74,11 @@ def _post(url: str, message_id: str, body: str, settings: Settings) -> tuple[int
         now = datetime.now(timezone.utc)
         headers = {"content-type": "application/json", "user-agent": "whoru-webhooks",
                    "webhook-id": message_id, "webhook-timestamp": str(int(now.timestamp())),
-                   "webhook-signature": Webhook(settings.webhook_secret).sign(message_id, now, body)}
+                   "webhook-signature": Webhook(secret).sign(message_id, now, body)}
         response = requests.post(url, data=body.encode(), headers=headers, timeout=TIMEOUT_S, allow_redirects=False)
     except EmptyWebhookSecretError:
         # Retried rather than given up: once the setting is fixed, the delivery goes through.
-        return None, "this worker has no WHORU_WEBHOOK_SECRET to sign with"
+        return None, "neither the job's key nor WHORU_WEBHOOK_SECRET gives a secret to sign with"
     except (CallbackRefused, requests.RequestException) as error:
         return None, f"{type(error).__name__}: {error}"[:500]
     return response.status_code, None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"

@@ -64,9 +64,12 @@ def test_keys_cli_creates_lists_and_revokes(stack):
     runner = CliRunner()
     created = runner.invoke(main, ["keys", "create", "ci-robot"], env=env)
     assert created.exit_code == 0 and created.output.startswith("whoru_")
+    secret = created.output.split("webhook signing secret: ", 1)[1].strip()
+    assert secret.startswith("whsec_")
     assert runner.invoke(main, ["keys", "create", "ci-robot"], env=env).exit_code != 0
     listed = runner.invoke(main, ["keys", "list"], env=env).output
-    assert "ci-robot" in listed and "active" in listed and created.output.strip() not in listed
+    assert "ci-robot" in listed and "active" in listed
+    assert created.output.splitlines()[0] not in listed and secret not in listed
     assert runner.invoke(main, ["keys", "revoke", "ci-robot"], env=env).exit_code == 0
     assert "revoked" in runner.invoke(main, ["keys", "list"], env=env).output
 

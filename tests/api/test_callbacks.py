@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 
 import pytest
+from sqlalchemy import create_engine, update
 
 from api import create_app
 from tests.utils.jobs import PHOTOS, keyed_client
 from tests.utils.receiver import SECRET
+from whoru.db.schema import ApiKey
 
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
 
@@ -43,6 +45,10 @@ def test_unknown_options_are_still_refused(signing):
     assert signing.post("/v1/jobs", json={"open": True, "colour": "red"}).status_code == 400
 
 
-def test_a_callback_needs_a_signing_secret(client):
+def test_a_callback_needs_a_signing_secret(client, stack):
+    engine = create_engine(stack.database_url)
+    with engine.begin() as connection:
+        connection.execute(update(ApiKey).where(ApiKey.name == client.key_name).values(webhook_secret=None))
+    engine.dispose()
     response = client.post("/v1/jobs", json={"open": True, "callback_url": "https://example.com/hook"})
-    assert response.status_code == 400 and "WHORU_WEBHOOK_SECRET" in response.get_json()["error"]["message"]
+    assert response.status_code == 400 and "rotate-webhook-secret" in response.get_json()["error"]["message"]

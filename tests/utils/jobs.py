@@ -11,21 +11,24 @@ import zipfile
 from pathlib import Path
 
 from whoru.db.engine import make_engine, make_sessionmaker
-from whoru.keys import create_key
+from whoru.keys import create_key, webhook_secret
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PHOTOS = FIXTURES / "photos"
 
 
 def keyed_client(app, database_url: str, name: str | None = None):
-    """Return a test client that sends a fresh API key with every request."""
+    """Return a test client that sends a fresh API key with every request; it knows the key's name and webhook secret."""
     engine = make_engine(database_url)
+    name = name or f"test-{uuid.uuid4().hex[:8]}"
     with make_sessionmaker(engine)() as session:
-        key = create_key(session, name or f"test-{uuid.uuid4().hex[:8]}")
+        key = create_key(session, name)
         session.commit()
+        secret = webhook_secret(session, name)
     engine.dispose()
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+    client.key_name, client.webhook_secret = name, secret
     return client
 
 

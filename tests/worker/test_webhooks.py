@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -12,7 +15,7 @@ from standardwebhooks import Webhook
 from api import create_app
 from tests.conftest import stack_env
 from tests.utils.jobs import PHOTOS, keyed_client, wait_job
-from tests.utils.receiver import SECRET, Receiver
+from tests.utils.receiver import Receiver
 from tests.utils.services import Worker, start_embedded_redis
 
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
@@ -23,8 +26,7 @@ def hooked(database_url, tmp_path_factory):
     """Yield a client of an API and a worker of their own that sign webhooks and may call loopback."""
     folder = tmp_path_factory.mktemp("webhooks")
     server, redis_url = start_embedded_redis(folder)
-    env = stack_env(database_url, redis_url, folder / "storage", WHORU_WEBHOOK_SECRET=SECRET,
-                    WHORU_WEBHOOK_ALLOW_PRIVATE="true")
+    env = stack_env(database_url, redis_url, folder / "storage", WHORU_WEBHOOK_ALLOW_PRIVATE="true")
     worker = Worker(env, folder / "worker.log").start()
     yield keyed_client(create_app({"TESTING": True, "environ": env}), database_url)
     worker.stop()
@@ -47,7 +49,7 @@ def test_a_job_that_succeeds_is_delivered_once_signed(hooked):
         assert job["callback_url"] == receiver.url and job["webhook"]["status"] == "pending"
         assert wait_job(hooked, job["id"])["status"] == "succeeded"
         (request,) = receiver.wait_for(1)
-        body = Webhook(SECRET).verify(request.body, request.headers)
+        body = Webhook(hooked.webhook_secret).verify(request.body, request.headers)
         assert body["id"] == job["id"] and body["status"] == "succeeded" and body["counts"]["faces"] == 1
         assert request.headers["webhook-id"] == f"msg_{job['id']}" and "webhook" not in body
         assert wait_webhook(hooked, job["id"])["webhook"] == {"status": "delivered", "attempts": 1, "last_status": 200,
@@ -62,7 +64,7 @@ def test_a_failing_receiver_is_retried_with_the_same_id(hooked):
         assert hooked.post(f"/v1/jobs/{job['id']}/close").get_json()["status"] == "failed"
         requests = receiver.wait_for(3)
         assert {r.headers["webhook-id"] for r in requests} == {f"msg_{job['id']}"}
-        assert all(Webhook(SECRET).verify(r.body, r.headers)["status"] == "failed" for r in requests)
+        assert all(Webhook(hooked.webhook_secret).verify(r.body, r.headers)["status"] == "failed" for r in requests)
         assert len({r.body for r in requests}) == 1
         assert wait_webhook(hooked, job["id"])["webhook"] == {"status": "delivered", "attempts": 3, "last_status": 200,
                                                               "last_error": None}
@@ -74,9 +76,24 @@ def test_a_canceled_job_is_delivered(hooked):
         hooked.post(f"/v1/jobs/{job['id']}/cancel")
         (request,) = receiver.wait_for(1)
         assert json.loads(request.body)["status"] == "canceled"
-        assert Webhook(SECRET).verify(request.body, request.headers)["id"] == job["id"]
+        assert Webhook(hooked.webhook_secret).verify(request.body, request.headers)["id"] == job["id"]
 
 
 def test_a_job_without_a_callback_has_no_webhook(hooked):
     job = hooked.post("/v1/jobs", json={"open": True}).get_json()
     assert job["callback_url"] is None and job["webhook"] is None
+
+
+def test_callbacks_are_signed_with_the_keys_rotated_secret(hooked, database_url):
+    rotated = subprocess.run([sys.executable, "-m", "whoru", "keys", "rotate-webhook-secret", hooked.key_name],
+                             env={**os.environ, "WHORU_DATABASE_URL": database_url}, capture_output=True, text=True)
+    assert rotated.returncode == 0, rotated.stderr
+    new_secret = rotated.stdout.strip()
+    assert new_secret.startswith("whsec_") and new_secret != hooked.webhook_secret
+    with Receiver() as receiver:
+        job = hooked.post("/v1/jobs", json={"open": True, "callback_url": receiver.url}).get_json()
+        hooked.post(f"/v1/jobs/{job['id']}/cancel")
+        (request,) = receiver.wait_for(1)
+        assert Webhook(new_secret).verify(request.body, request.headers)["id"] == job["id"]
+        with pytest.raises(Exception):
+            Webhook(hooked.webhook_secret).verify(request.body, request.headers)

@@ -27,13 +27,15 @@ class Base(DeclarativeBase):
 
 
 class ApiKey(Base):
-    """A client's API key; only its SHA-256 is stored."""
+    """A client's API key; only its SHA-256 is stored. Its webhook secret signs its jobs' callbacks,
+    so it is kept as it is (a receiver needs the same secret to verify)."""
 
     __tablename__ = "api_keys"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    webhook_secret: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
