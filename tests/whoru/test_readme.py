@@ -14,7 +14,7 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 def test_the_configuration_table_names_every_setting():
     table = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
-    named = set(re.findall(r"`(WHORU_[A-Z_]+)`", table))
+    named = set(re.findall(r"`(WHORU_[A-Z0-9_]+)`", table))
     assert {f"WHORU_{field.name.upper()}" for field in fields(Settings)} <= named
 
 
