@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import tomllib
 from dataclasses import fields
 from pathlib import Path
@@ -89,3 +91,45 @@ def test_the_database_password_never_goes_into_a_url():
 def test_the_build_context_leaves_out_local_state():
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv/", "var/", ".git/", ".cache/"} <= set(ignored)
+
+
+def test_uploads_live_in_minio_whose_bucket_is_made_at_start():
+    services, environment = COMPOSE["services"], COMPOSE["x-whoru"]["environment"]
+    assert environment["WHORU_STORAGE_URL"].startswith("s3://whoru/")
+    assert environment["WHORU_S3_ENDPOINT_URL"] == "http://minio:9000"
+    assert "mc mb --ignore-existing store/whoru" in " ".join(services["minio-init"]["entrypoint"])
+    for name in ("api", "worker"):
+        assert services[name]["depends_on"]["minio-init"]["condition"] == "service_completed_successfully"
+        assert "volumes" not in services[name], "no shared volume: the bucket is the storage"
+    assert "storage" not in COMPOSE["volumes"]
+
+
+def test_prometheus_scrapes_the_api_and_every_worker_and_grafana_has_the_dashboard():
+    prometheus = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in prometheus["scrape_configs"]}
+    assert jobs["whoru-api"]["static_configs"][0]["targets"] == ["api:8000"]
+    assert jobs["whoru-api"]["authorization"]["credentials_file"] == "/etc/prometheus/metrics-token"
+    port = int(COMPOSE["x-whoru"]["environment"]["WHORU_METRICS_PORT"])
+    assert jobs["whoru-worker"]["dns_sd_configs"][0] == {"names": ["worker"], "type": "A", "port": port}
+    assert COMPOSE["configs"]["metrics_token"]["content"].startswith("${WHORU_METRICS_TOKEN:?")
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "dashboards" / "whoru.json").read_text())
+    expressions = " ".join(target["expr"] for panel in dashboard["panels"] for target in panel["targets"])
+    for metric in ("whoru_images_processed_total", "whoru_images_pending", "whoru_stage_duration_seconds_bucket",
+                   "whoru_images_failed_total", "whoru_task_failures_total"):
+        assert metric in expressions, metric
+    assert set(re.findall(r"whoru_[a-z_]+", expressions)) <= exported_metric_names()
+
+
+def exported_metric_names() -> set[str]:
+    """Return the names (with their _total, _bucket suffixes) the API and workers export."""
+    from prometheus_client import CollectorRegistry
+
+    import api.metrics
+    import worker.metrics
+
+    names = {"whoru_jobs", "whoru_images_pending", "whoru_oldest_pending_image_age_seconds"}
+    for registry in (api.metrics.REGISTRY, worker.metrics.REGISTRY):
+        assert isinstance(registry, CollectorRegistry)
+        for family in registry.collect():
+            names |= {sample.name for sample in family.samples} | {f"{family.name}_bucket", f"{family.name}_total"}
+    return names
