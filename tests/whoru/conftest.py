@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import pytest
 
 from tests.conftest import MODEL
 from tests.utils.services import free_port
+from whoru.serve import wait_ready
 
 
 @dataclass
@@ -29,20 +28,6 @@ class Served:
     def key(self) -> str:
         """Return the local API key the service made."""
         return (self.folder / "var" / "api-key").read_text().strip()
-
-
-def wait_ready(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
-    """Wait until /readyz answers 200."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "whoru serve exited"
-        try:
-            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError("whoru serve never became ready")
 
 
 @pytest.fixture()
@@ -63,7 +48,7 @@ def serve(tmp_path):
                                    stdout=log, stderr=subprocess.STDOUT)
         started.append(process)
         served = Served(f"http://127.0.0.1:{port}", process, folder, client_env)
-        wait_ready(served.url, process)
+        wait_ready(served.url, {"serve": process})
         return served
 
     yield start
