@@ -1,4 +1,4 @@
-"""`whoru bench` on a tiny workload: every figure the performance issue names is there and consistent.
+"""`whoru bench` on a tiny workload: every figure it reports is there and consistent.
 
 It asserts what the benchmark reports, never how fast anything was.
 """
