@@ -7,6 +7,9 @@ COPY whoru whoru
 COPY api api
 COPY worker worker
 COPY training training
+COPY cli cli
+COPY client client
+COPY bench bench
 COPY migrations migrations
 COPY models models
 RUN pip install --no-cache-dir '.[deploy]' \

@@ -27,7 +27,7 @@ import click
 import requests
 from requests_toolbelt import MultipartEncoder
 
-from whoru.client.http import FINAL
+from client.http import FINAL
 from whoru.storage import is_image_name
 
 
@@ -68,7 +68,7 @@ def _by_parts(folder: Path, part_mb: int, server: str, key: str, session, tmp: P
     """Run whoru submit with its own TMPDIR, sampling the disk it uses and the job's progress."""
     tmp.mkdir()
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "whoru", "submit", str(folder), "--server", server, "--api-key", key,
+    process = subprocess.Popen([sys.executable, "-m", "cli", "submit", str(folder), "--server", server, "--api-key", key,
                                 "--part-mb", str(part_mb), "--wait", "--quiet"], env={**os.environ, "TMPDIR": str(tmp)},
                                stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     job_id = next(line.split()[1] for line in process.stderr if line.rstrip().endswith(" open"))

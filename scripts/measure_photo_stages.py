@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from whoru.bench.workload import face_chips, parse_size, photo
+from bench.workload import face_chips, parse_size, photo
 from whoru.faces.images import decode_image
 from whoru.faces import photo as photo_module
 from whoru.faces.photo import Photo

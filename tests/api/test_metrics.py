@@ -88,7 +88,7 @@ def test_pending_images_and_their_age(database_url, tmp_path):
 def test_every_gunicorn_worker_is_counted(stack, tmp_path):
     port = free_port()
     env = {**stack.env, "WHORU_METRICS_TOKEN": TOKEN, "WHORU_PORT": str(port), "WHORU_API_WORKERS": "2"}
-    api = subprocess.Popen([sys.executable, "-m", "whoru", "api"], env=env, cwd=ROOT, start_new_session=True,
+    api = subprocess.Popen([sys.executable, "-m", "cli", "api"], env=env, cwd=ROOT, start_new_session=True,
                            stdout=(tmp_path / "api.log").open("ab"), stderr=subprocess.STDOUT)
     try:
         _wait_until_up(f"http://127.0.0.1:{port}/healthz", api)

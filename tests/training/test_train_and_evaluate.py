@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.utils.jobs import FIXTURES
-from whoru.cli import main
+from cli.main import main
 from whoru.faces.model import FaceModel
 
 KEYS = ("n", "no_face", "age_mae", "age_bin_accuracy", "gender_accuracy", "ethnicity_accuracy", "age_range_coverage", "groups")
@@ -37,7 +37,7 @@ def test_training_writes_a_complete_model_directory(trained, arch, files):
 
 def test_resume_continues_after_an_interruption(tmp_path):
     out, cache = tmp_path / "model", tmp_path / "cache"
-    command = [sys.executable, "-m", "whoru", "train", "--data", str(FIXTURES / "utkface"), "--arch", "default",
+    command = [sys.executable, "-m", "cli", "train", "--data", str(FIXTURES / "utkface"), "--arch", "default",
                "--out", str(out), "--epochs", "3", "--cache-dir", str(cache)]
     history = out / "checkpoints" / "history.csv"
     first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -13,8 +13,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from whoru.bench.stack import free_port  # noqa: F401 - one helper for tests and bench
-from whoru.serve import embedded_redis, stop_embedded_redis  # noqa: F401 - tests stop embedded Redis as serve does
+from bench.stack import free_port  # noqa: F401 - one helper for tests and bench
+from cli.serve import embedded_redis, stop_embedded_redis  # noqa: F401 - tests stop embedded Redis as serve does
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,7 +56,7 @@ class Worker:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = self.log_path.open("ab")
-        argv = [sys.executable, "-m", "whoru", "worker", "--concurrency", str(self.concurrency),
+        argv = [sys.executable, "-m", "cli", "worker", "--concurrency", str(self.concurrency),
                 "--name", f"test-{uuid.uuid4().hex[:6]}@%h"]
         self.process = subprocess.Popen(argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
         self.wait_for("worker process ready", timeout, count=self.concurrency)

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import MODEL
 from tests.utils.services import free_port
-from whoru.serve import wait_ready
+from cli.serve import wait_ready
 
 
 @dataclass
@@ -44,7 +44,7 @@ def serve(tmp_path):
         client_env = dict(env)
         env.update(WHORU_MODEL=str(MODEL), WHORU_WORKER_CONCURRENCY="1", **settings)
         log = (folder / "serve.log").open("wb")
-        process = subprocess.Popen([sys.executable, "-m", "whoru", "serve", "--port", str(port)], cwd=folder, env=env,
+        process = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], cwd=folder, env=env,
                                    stdout=log, stderr=subprocess.STDOUT)
         started.append(process)
         served = Served(f"http://127.0.0.1:{port}", process, folder, client_env)

@@ -13,8 +13,8 @@ from pathlib import Path
 from click.testing import CliRunner
 from PIL import Image
 
-from whoru.bench.cli import bench
-from whoru.bench.workload import face_chips, photo
+from bench.cli import bench
+from bench.workload import face_chips, photo
 from whoru.settings import PROJECT_ROOT
 
 KEYS = ("images", "faces", "workers", "images_per_s", "faces_per_s", "naive_images_per_s", "speedup_vs_naive",

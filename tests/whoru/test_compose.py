@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from whoru.cli import main
+from cli.main import main
 from whoru.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -30,7 +30,7 @@ def test_submit_waits_and_writes_csv_and_json_then_serve_stops_cleanly(served, t
     children = psutil.Process(process.pid).children(recursive=True)
     assert len(children) >= 3
     out_csv, out_json = tmp_path / "out.csv", tmp_path / "out.json"
-    result = subprocess.run([sys.executable, "-m", "whoru", "submit", str(PHOTOS), "--server", url, "--wait",
+    result = subprocess.run([sys.executable, "-m", "cli", "submit", str(PHOTOS), "--server", url, "--wait",
                              "--csv", str(out_csv), "--json", str(out_json)], capture_output=True, text=True, timeout=300,
                             cwd=folder, env=served.env)
     assert result.returncode == 0, result.stderr
@@ -49,6 +49,6 @@ def test_submit_waits_and_writes_csv_and_json_then_serve_stops_cleanly(served, t
 
 
 def test_submit_reports_an_unreachable_server(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "whoru", "submit", str(PHOTOS), "--server", f"http://127.0.0.1:{free_port()}"],
+    result = subprocess.run([sys.executable, "-m", "cli", "submit", str(PHOTOS), "--server", f"http://127.0.0.1:{free_port()}"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0 and "cannot reach the server" in result.stderr

@@ -22,7 +22,7 @@ MAX_REQUEST = 1_200_000
 
 def submit(*args: str, served) -> subprocess.Popen:
     """Start `whoru submit` with arguments, as a user of that service would."""
-    return subprocess.Popen([sys.executable, "-m", "whoru", "submit", *args], cwd=served.folder, env=served.env,
+    return subprocess.Popen([sys.executable, "-m", "cli", "submit", *args], cwd=served.folder, env=served.env,
                             text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

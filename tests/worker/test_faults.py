@@ -271,7 +271,7 @@ def test_submit_rides_out_an_api_restart_between_parts(deployment, tmp_path):
     folder.mkdir()
     for i in range(60):
         (folder / f"p{i:02d}.jpg").write_bytes(PHOTO + bytes(20_000))
-    submit = subprocess.Popen([sys.executable, "-m", "whoru", "submit", str(folder), "--server", f"127.0.0.1:{port}",
+    submit = subprocess.Popen([sys.executable, "-m", "cli", "submit", str(folder), "--server", f"127.0.0.1:{port}",
                                "--api-key", key, "--part-mb", "1", "--wait", "--quiet"], cwd=ROOT, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -299,7 +299,7 @@ class ApiServer:
 
     def start(self) -> "ApiServer":
         """Start the API and wait until it answers."""
-        self.process = subprocess.Popen([sys.executable, "-m", "whoru", "api"], env=self.env, cwd=ROOT,
+        self.process = subprocess.Popen([sys.executable, "-m", "cli", "api"], env=self.env, cwd=ROOT,
                                         stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
         url = f"http://127.0.0.1:{self.env['WHORU_PORT']}/healthz"
         deadline = time.monotonic() + 60

@@ -97,6 +97,6 @@ def test_retention_removes_previews(s3_stack):
     job_id = post_files(client, [("a.jpg", PHOTO)]).get_json()["id"]
     wait_job(client, job_id)
     assert listed(f"previews/{job_id}/")
-    subprocess.run([sys.executable, "-m", "whoru", "purge", "--older-than", "0"], env=env, cwd=ROOT, check=True,
+    subprocess.run([sys.executable, "-m", "cli", "purge", "--older-than", "0"], env=env, cwd=ROOT, check=True,
                    capture_output=True)
     assert listed(f"previews/{job_id}/") == [] and client.get(f"/v1/jobs/{job_id}").status_code == 404

@@ -85,7 +85,7 @@ def test_a_job_without_a_callback_has_no_webhook(hooked):
 
 
 def test_callbacks_are_signed_with_the_keys_rotated_secret(hooked, database_url):
-    rotated = subprocess.run([sys.executable, "-m", "whoru", "keys", "rotate-webhook-secret", hooked.key_name],
+    rotated = subprocess.run([sys.executable, "-m", "cli", "keys", "rotate-webhook-secret", hooked.key_name],
                              env={**os.environ, "WHORU_DATABASE_URL": database_url}, capture_output=True, text=True)
     assert rotated.returncode == 0, rotated.stderr
     new_secret = rotated.stdout.strip()

@@ -9,20 +9,20 @@ import click
 # Each subcommand lives in the package it belongs to and is imported only when invoked,
 # so `whoru api` never imports TensorFlow and `whoru --help` starts instantly.
 SUBCOMMANDS = {
-    "serve": ("whoru.serve", "serve", "Run the whole service (Redis, database, API, one worker) on embedded defaults."),
+    "serve": ("cli.serve", "serve", "Run the whole service (Redis, database, API, one worker) on embedded defaults."),
     "api": ("api.cli", "api_command", "Run the HTTP API with gunicorn."),
     "worker": ("worker.cli", "worker_command", "Run a Celery worker that analyses images."),
-    "db": ("whoru.db.cli", "db", "Manage the database schema."),
-    "keys": ("whoru.keys_cli", "keys", "Create, list and revoke API keys."),
-    "purge": ("whoru.purge", "purge", "Remove old finished jobs and their files."),
-    "submit": ("whoru.client.cli", "submit", "Submit files and folders as one job."),
-    "status": ("whoru.client.cli", "status", "Show a job's status."),
-    "results": ("whoru.client.cli", "results", "Download a job's results."),
-    "jobs": ("whoru.client.cli", "jobs", "List your jobs."),
+    "db": ("cli.db", "db", "Manage the database schema."),
+    "keys": ("cli.keys", "keys", "Create, list and revoke API keys."),
+    "purge": ("cli.purge", "purge", "Remove old finished jobs and their files."),
+    "submit": ("client.cli", "submit", "Submit files and folders as one job."),
+    "status": ("client.cli", "status", "Show a job's status."),
+    "results": ("client.cli", "results", "Download a job's results."),
+    "jobs": ("client.cli", "jobs", "List your jobs."),
     "train": ("training.cli", "train_command", "Train a model on UTKFace."),
     "evaluate": ("training.cli", "evaluate_command", "Measure a model on UTKFace-named images."),
     "export": ("training.cli", "export_command", "Export a model's Keras networks to the ONNX files workers serve."),
-    "bench": ("whoru.bench.cli", "bench", "Measure throughput, stage times, memory and latency end to end."),
+    "bench": ("bench.cli", "bench", "Measure throughput, stage times, memory and latency end to end."),
 }
 
 

@@ -14,7 +14,7 @@ import requests
 from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.db.migrate import upgrade
 from whoru.keys import create_key
-from whoru.serve import spawn, start_broker, stop_all, stop_embedded_redis
+from cli.serve import spawn, start_broker, stop_all, stop_embedded_redis
 from whoru.settings import Settings
 
 

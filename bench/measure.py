@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from whoru.bench.stack import BenchStack
+from bench.stack import BenchStack
 
 _STATUS_LINE = r'"GET /v1/jobs/{job} HTTP/[0-9.]+" 200 .* (?P<us>\d+)us$'
 _STAGES = re.compile(r"job=(?P<job>\S+) task=\S+ images=(?P<images>\d+) faces=\d+ ms=\S+ stages=(?P<stages>\{[^}]*\})")

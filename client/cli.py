@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
-from whoru.client import http
-from whoru.client.packing import Scan, duplicates, scan
-from whoru.client.upload import Uploader
+from client import http
+from client.packing import Scan, duplicates, scan
+from client.upload import Uploader
 from whoru.settings import Settings
 
 SERVER = click.option("--server", default="http://127.0.0.1:8000", show_default=True, envvar="WHORU_SERVER",

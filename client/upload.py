@@ -12,8 +12,8 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from whoru.client import http
-from whoru.client.packing import Photo, build, plan
+from client import http
+from client.packing import Photo, build, plan
 
 
 class Uploader:

@@ -141,7 +141,7 @@ def stop_embedded_redis(server) -> None:
 
 def spawn(arguments: list[str], env: dict, log=None) -> subprocess.Popen:
     """Start a `whoru` subcommand as a child process in a session of its own, stopped if this process dies."""
-    return subprocess.Popen([sys.executable, "-m", "whoru", *arguments], env=env, stdout=log, stderr=log,
+    return subprocess.Popen([sys.executable, "-m", "cli", *arguments], env=env, stdout=log, stderr=log,
                             start_new_session=True, preexec_fn=_stop_with_parent)
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import click
 
-from whoru.db.cli import open_session
+from cli.db import open_session
 from whoru.lifecycle import delete_jobs, ended_before
 from whoru.settings import Settings
 from whoru.stores import open_store, remove_deleted_job_files

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from whoru.bench.measure import percentiles, run_job
-from whoru.bench.stack import BenchStack
-from whoru.bench.workload import build_zip, parse_size
+from bench.measure import percentiles, run_job
+from bench.stack import BenchStack
+from bench.workload import build_zip, parse_size
 from whoru.settings import PROJECT_ROOT
 
 # The original project's serving: one task per image, three separate seed CNNs, one face at a time.

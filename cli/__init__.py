@@ -1,0 +1,1 @@
+"""The `whoru` console script and the operator commands: serve, db, keys, purge."""
