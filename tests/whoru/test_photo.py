@@ -11,7 +11,8 @@ from PIL import Image, ImageOps
 from tests.utils.jobs import FIXTURES, PHOTOS
 from whoru.faces import photo as photo_module
 from whoru.faces.align import InputSpec, face_input
-from whoru.faces.detector import Detection, FaceDetector
+from whoru.faces.detector import FaceDetector
+from whoru.faces.face import Detection
 from whoru.faces.images import decode_image
 from whoru.faces.photo import Photo, map_detection, orientation_matrix
 from whoru.settings import PROJECT_ROOT

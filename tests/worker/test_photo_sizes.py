@@ -11,7 +11,8 @@ from PIL import Image
 
 from tests.conftest import MODEL
 from tests.utils.jobs import PHOTOS
-from whoru.faces.pipeline import FacePipeline, FaceResult
+from whoru.faces.face import FaceResult
+from whoru.faces.pipeline import FacePipeline
 from whoru.settings import PROJECT_ROOT, Settings
 from whoru.stages import Stages
 from worker.analyse import _detect_one

@@ -8,7 +8,7 @@ from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import Session
 
 from whoru.db.schema import Face, Image
-from whoru.faces.pipeline import FaceResult
+from whoru.faces.face import FaceResult
 from whoru.lifecycle import ImageStatus
 
 

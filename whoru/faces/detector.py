@@ -4,35 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from whoru.faces.face import Detection
 from whoru.faces.yunet import YuNet
 
 # OpenCV's FaceDetectorYN default: boxes overlapping a better one by more than this are dropped.
 NMS_THRESHOLD = 0.3
-
-
-@dataclass(frozen=True)
-class Detection:
-    """One face found in an image, in pixels of the image it was found in."""
-
-    box: tuple[float, float, float, float]
-    landmarks: np.ndarray
-    score: float
-
-    def scaled(self, factor: float) -> "Detection":
-        """Return this detection with every coordinate multiplied by factor."""
-        box = tuple(float(v) * factor for v in self.box)
-        return Detection(box, self.landmarks * factor, self.score)  # type: ignore[arg-type]
-
-    @property
-    def area(self) -> float:
-        """Return the box area in square pixels."""
-        return self.box[2] * self.box[3]
 
 
 class FaceDetector:

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from whoru.faces.align import InputSpec, face_input, source_pixels_per_output
-from whoru.faces.detector import Detection
+from whoru.faces.face import Detection
 from whoru.faces.images import MAX_PIXELS, opened, to_rgb
 
 ORIENTATION = 0x0112

@@ -3,35 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from whoru.faces.align import InputSpec, face_input
-from whoru.faces.detector import Detection, FaceDetector
+from whoru.faces.detector import FaceDetector
+from whoru.faces.face import Detection, FaceResult
 from whoru.faces.model import FACE, FaceModel
 from whoru.faces.photo import Photo
 from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
 
 # One face's model input: an array, or one array per input name for a multi-input model.
 Crop = np.ndarray | dict[str, np.ndarray]
-
-
-@dataclass(frozen=True)
-class FaceResult:
-    """One face: where it is, and the model's age, gender and ethnicity for it."""
-
-    detection: Detection
-    age: float
-    age_bin: str
-    gender: str
-    gender_probability: float
-    ethnicity: str
-    ethnicity_probabilities: list[float]
-    # The central 80% of the predicted age distribution, in years; None for a model that only predicts bins.
-    age_low: float | None = None
-    age_high: float | None = None
 
 
 class FacePipeline:
