@@ -5,14 +5,15 @@ from __future__ import annotations
 from flask import Flask
 
 from whoru.logs import configure_logging
-from whoru.settings import Settings
+from whoru.settings import Settings, get_settings
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the API app from WHORU_* settings (or test_config overrides)."""
     from api import auth, database, errors, health, jobs, metrics, openapi, parts, previews, queue, results, summary, uploads, web
 
-    settings = Settings.from_env((test_config or {}).get("environ"))
+    environ = (test_config or {}).get("environ")
+    settings = get_settings() if environ is None else Settings.from_env(environ)
     configure_logging(settings.log_level, settings.log_format)
     app = Flask(__name__)
     app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_upload_bytes, MAX_FORM_PARTS=settings.max_parts + 8)

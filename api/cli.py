@@ -8,7 +8,7 @@ import sys
 import click
 
 from whoru.metrics_dir import use_multiprocess_dir
-from whoru.settings import Settings
+from whoru.settings import get_settings
 
 # gunicorn's default line plus the time the server spent on the request, in microseconds.
 ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)sus'
@@ -20,7 +20,7 @@ ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"
 @click.option("--workers", default=2, show_default=True, envvar="WHORU_API_WORKERS", help="gunicorn worker processes.")
 def api_command(host: str, port: int, workers: int) -> None:
     """Serve the API (no face work happens here)."""
-    settings = Settings.from_env()
+    settings = get_settings()
     # Every status poll would be an access line; they are off unless WHORU_ACCESS_LOG is true.
     access = ["--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT] if settings.access_log else []
     # No control socket: by default every gunicorn on a machine would share one under ~/.gunicorn.

@@ -40,6 +40,15 @@ class LazyGroup(click.Group):
         module, attribute, _ = SUBCOMMANDS[cmd_name]
         return _showing_envvars(getattr(importlib.import_module(module), attribute))
 
+    def invoke(self, ctx: click.Context):
+        """Run the subcommand, showing a refused WHORU_* setting as one line instead of a traceback."""
+        from whoru.settings import SettingsError
+
+        try:
+            return super().invoke(ctx)
+        except SettingsError as error:
+            raise click.ClickException(str(error)) from error
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List subcommands with their help without importing them."""
         with formatter.section("Commands"):

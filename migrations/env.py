@@ -4,12 +4,12 @@ from alembic import context
 
 from whoru.db.engine import make_engine
 from whoru.db.schema import Base
-from whoru.settings import Settings
+from whoru.settings import get_settings
 
 
 def run_migrations() -> None:
     """Apply migrations online against WHORU_DATABASE_URL (or the URL the caller passed)."""
-    url = context.config.attributes.get("database_url") or Settings.from_env().database_url
+    url = context.config.attributes.get("database_url") or get_settings().database_url
     engine = make_engine(url)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=Base.metadata, compare_type=True,

@@ -1,14 +1,20 @@
-"""All settings, read once from WHORU_* environment variables, with safe defaults."""
+"""All settings, read once per process from WHORU_* environment variables, with safe defaults."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from functools import cache
 from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 GIB = 1024**3
+PREFIX = "WHORU_"
 
 
 def default_home() -> Path:
@@ -16,96 +22,129 @@ def default_home() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "whoru"
 
 
-@dataclass(frozen=True)
-class Settings:
+class SettingsError(ValueError):
+    """A WHORU_* variable holds a value the service cannot run with; the message names it."""
+
+
+class Settings(BaseSettings):
     """Typed settings; each field is read from WHORU_<FIELD NAME IN CAPITALS>."""
 
-    env: str = "development"
-    # The embedded service's one folder (database, uploads, Redis data, the local API key), so that
-    # `serve`, `keys` and the client find each other from any working directory.
-    home: Path | None = None
-    database_url: str = ""
-    redis_url: str = ""
-    storage_dir: Path | None = None
-    # file:///path or s3://bucket/prefix; unset, uploads and previews go to WHORU_STORAGE_DIR.
-    storage_url: str = ""
-    s3_endpoint_url: str = ""
-    model: Path = PROJECT_ROOT / "models" / "default"
-    # More models workers load and jobs may choose, by the name of their folder beside WHORU_MODEL.
-    models: str = "fast"
-    detector: Path = PROJECT_ROOT / "models" / "yunet"
-    detect_max_side: int = 1024
-    detect_score: float = 0.7
-    max_upload_bytes: int = 20 * GIB
-    max_parts: int = 64
-    max_job_parts: int = 100_000
-    open_job_timeout: int = 24 * 3600
-    max_zip_entries: int = 200_000
-    max_zip_bytes: int = 50 * GIB
-    max_zip_ratio: int = 200
-    max_image_pixels: int = 64_000_000
-    max_image_bytes: int = 100 * 1024**2
-    task_images: int = 32
-    task_time_limit: int = 900
-    task_max_attempts: int = 3
-    worker_concurrency: int = 2
-    threads: int = 1
-    worker_nice: int = 10
-    # Faces (mirror images included) per model call. On ONNX Runtime, one thread, the 96x96
-    # model: 1.09 ms a face in calls of 16, 1.10 of 32, 1.13 of 8 and 1.21 of 256, and the
-    # runtime's memory arena peaks at 131 MB in calls of 16 against 517 MB in calls of 256.
-    classify_batch: int = 16
-    page_size: int = 100
-    max_page_size: int = 1000
-    log_level: str = "INFO"
-    log_format: str = "text"
-    access_log: bool = False
-    keep_uploads: bool = False
-    previews: bool = True
-    key_max_jobs_in_flight: int = 50
-    key_max_images_per_job: int = 1_000_000
-    key_max_upload_bytes: int = 50 * GIB
-    # Standard Webhooks secret (`whsec_` + base64) that signs every callback; callbacks are refused without it.
-    webhook_secret: str = ""
-    webhook_max_age: int = 24 * 3600
-    webhook_allow_private: bool = False
-    # The API's /metrics answers only with `Authorization: Bearer <token>`, and not at all without one.
-    metrics_token: str = ""
-    # Each `whoru worker` serves its pool's metrics here; 0 serves none.
-    metrics_port: int = 0
+    model_config = SettingsConfigDict(env_prefix=PREFIX, env_ignore_empty=True, frozen=True, extra="ignore")
+
+    env: str = Field("development", description="anything else refuses SQLite and a missing WHORU_REDIS_URL")
+    home: Path = Field(None, validate_default=True, description=(
+        "the embedded service's folder (database, storage, Redis data, local API key), so that `serve`, `keys` "
+        "and the client find each other from any working directory; $XDG_DATA_HOME/whoru by default"))
+    database_url: str = Field("", validate_default=True, description="SQLAlchemy URL; sqlite:///$WHORU_HOME/whoru.db by default")
+    redis_url: str = Field("", description="Celery broker; unset, `whoru serve` embeds Redis and other commands use redis://127.0.0.1:6379/0")
+    storage_dir: Path = Field(None, validate_default=True, description="uploads and previews; $WHORU_HOME/storage by default")
+    storage_url: str = Field("", description="file:///path or s3://bucket/prefix; unset, uploads and previews go to WHORU_STORAGE_DIR")
+    s3_endpoint_url: str = Field("", description="endpoint of an S3-compatible server; unset, AWS")
+    model: Path = Field(PROJECT_ROOT / "models" / "default", description="the model a job gets when it names none")
+    models: str = Field("fast", description=(
+        "more models workers load and jobs may choose, by the name of their folder beside WHORU_MODEL (comma-separated)"))
+    detector: Path = Field(PROJECT_ROOT / "models" / "yunet", description="face detector directory")
+    detect_max_side: int = Field(1024, description="detection runs on a copy no larger than this")
+    detect_score: float = Field(0.7, description="detector confidence threshold")
+    max_upload_bytes: int = Field(20 * GIB, description="one request (a part, or a one-request job)")
+    max_parts: int = Field(64, description="file parts of a one-request (multipart) job")
+    max_job_parts: int = Field(100_000, description="parts of an open job")
+    open_job_timeout: int = Field(24 * 3600, ge=1, description="seconds an open job may go without a part before the server closes it")
+    max_zip_entries: int = Field(200_000, description="entries per zip")
+    max_zip_bytes: int = Field(50 * GIB, description="declared uncompressed total per zip")
+    max_zip_ratio: int = Field(200, description="compression ratio allowed per entry")
+    max_image_pixels: int = Field(64_000_000, description="decompression-bomb limit")
+    max_image_bytes: int = Field(100 * 1024**2, description="one image")
+    task_images: int = Field(32, ge=1, description="images per Celery task (all faces of a task are classified together)")
+    task_time_limit: int = Field(900, description="hard limit per task, seconds")
+    task_max_attempts: int = Field(3, ge=1, description="an image whose processing kills the worker this often is marked worker_crashed")
+    worker_concurrency: int = Field(2, ge=1, description="worker processes per `whoru worker`")
+    threads: int = Field(1, description="ONNX Runtime and OpenCV threads per worker process")
+    worker_nice: int = Field(10, description="CPU priority increment of worker processes (0 leaves it)")
+    # On ONNX Runtime, one thread, the 96x96 model: 1.09 ms a face in calls of 16, 1.10 of 32,
+    # 1.13 of 8 and 1.21 of 256, and the runtime's memory arena peaks at 131 MB in calls of 16
+    # against 517 MB in calls of 256.
+    classify_batch: int = Field(16, description="faces (mirror images included) per model call")
+    page_size: int = Field(100, description="results per page unless a request asks for another size")
+    max_page_size: int = Field(1000, description="the largest page a request may ask for")
+    log_level: str = Field("INFO", description="DEBUG adds Celery's per-task lines")
+    log_format: Literal["text", "json"] = Field("text", description="text, or json: one JSON object a line")
+    access_log: bool = Field(False, description="gunicorn's access line for every request")
+    keep_uploads: bool = Field(False, description="keep stored uploads after their job ends")
+    previews: bool = Field(True, description="workers keep a 640 px preview of each image for the web page")
+    key_max_jobs_in_flight: int = Field(50, description="queued or running jobs per API key")
+    key_max_images_per_job: int = Field(1_000_000, description="images per job per API key")
+    key_max_upload_bytes: int = Field(50 * GIB, description="uploads an API key may have stored for its queued or running jobs")
+    webhook_secret: str = Field("", description=(
+        "Standard Webhooks secret (whsec_ + base64) that signs the callbacks of keys without a secret of their own"))
+    webhook_max_age: int = Field(24 * 3600, description="seconds a callback keeps being retried")
+    webhook_allow_private: bool = Field(False, description="allow callback URLs on private and loopback addresses")
+    metrics_token: str = Field("", description="bearer token the API's /metrics asks for; unset, no /metrics")
+    metrics_port: int = Field(0, description="port on which each `whoru worker` serves its metrics; 0 serves none")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
-        """Build settings from the environment (or a given mapping) and check them."""
-        environ = os.environ if environ is None else environ
-        values = {}
-        for field in fields(cls):
-            raw = environ.get(f"WHORU_{field.name.upper()}")
-            if raw is not None and raw != "":
-                values[field.name] = _convert(field.type, raw, field.name)
-        settings = cls(**values)
-        home = Path(settings.home or default_home()).expanduser().resolve()
-        settings = _replace(settings, home=home, database_url=settings.database_url or f"sqlite:///{home / 'whoru.db'}",
-                            storage_dir=Path(settings.storage_dir or home / "storage").expanduser().resolve())
-        settings.check()
-        return settings
+        """Build settings from the process environment (or only a given mapping) and check them."""
+        try:
+            if environ is None:
+                return cls()
+            return cls(_build_sources=((_MappingSource(cls, environ),), {}))
+        except ValidationError as error:
+            raise SettingsError(_explain(error)) from None
 
-    def check(self) -> None:
-        """Refuse values that make no sense, and development defaults outside development."""
-        if min(self.task_images, self.worker_concurrency, self.task_max_attempts, self.open_job_timeout) < 1:
-            raise ValueError("WHORU_TASK_IMAGES, WHORU_WORKER_CONCURRENCY, WHORU_TASK_MAX_ATTEMPTS and "
-                             "WHORU_OPEN_JOB_TIMEOUT must be >= 1")
-        if self.webhook_secret:
-            _check_webhook_secret(self.webhook_secret)
-        if self.storage_url and not self.storage_url.startswith(("file:///", "s3://")):
-            raise ValueError("WHORU_STORAGE_URL must be file:///path or s3://bucket/prefix")
-        if self.log_format not in ("text", "json"):
-            raise ValueError("WHORU_LOG_FORMAT must be text or json")
+    @classmethod
+    def variables(cls) -> dict[str, str]:
+        """Return every setting's environment variable with its description."""
+        return {f"{PREFIX}{name.upper()}": field.description for name, field in cls.model_fields.items()}
+
+    @field_validator("home", mode="before")
+    @classmethod
+    def _home(cls, value) -> Path:
+        """Default the home folder to the user's data folder, and make it absolute."""
+        return Path(value or default_home()).expanduser().resolve()
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _database_url(cls, value, info: ValidationInfo) -> str:
+        """Default the database to SQLite in the home folder."""
+        return value or f"sqlite:///{info.data['home'] / 'whoru.db'}"
+
+    @field_validator("storage_dir", mode="before")
+    @classmethod
+    def _storage_dir(cls, value, info: ValidationInfo) -> Path:
+        """Default storage to a folder in the home folder, and make it absolute."""
+        return Path(value or info.data["home"] / "storage").expanduser().resolve()
+
+    @field_validator("storage_url")
+    @classmethod
+    def _storage_url(cls, value: str) -> str:
+        """Refuse a storage URL that names neither a folder nor a bucket."""
+        if value and not value.startswith(("file:///", "s3://")):
+            raise ValueError("must be file:///path or s3://bucket/prefix")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: str) -> str:
+        """Refuse a webhook secret that Standard Webhooks cannot sign with."""
+        from standardwebhooks import Webhook
+
+        if value:
+            try:
+                Webhook(value)
+            except Exception as error:
+                raise ValueError("must be whsec_ followed by base64") from error
+        return value
+
+    @model_validator(mode="after")
+    def _outside_development(self) -> "Settings":
+        """Refuse development defaults outside development."""
         if self.env != "development":
             if self.database_url.startswith("sqlite"):
                 raise ValueError("WHORU_DATABASE_URL must name a server database (PostgreSQL) when WHORU_ENV is not development")
             if not self.redis_url:
                 raise ValueError("WHORU_REDIS_URL must be set when WHORU_ENV is not development")
+        return self
 
     @property
     def local_key_file(self) -> Path:
@@ -123,31 +162,28 @@ class Settings:
         return self.redis_url or "redis://127.0.0.1:6379/0"
 
 
-def _convert(kind, raw: str, name: str):
-    """Convert one environment string to the field's type."""
-    if kind in ("bool", bool):
-        if raw.lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
-            raise ValueError(f"WHORU_{name.upper()}={raw!r} is not a valid bool (use true or false)")
-        return raw.lower() in ("1", "true", "yes", "on")
-    kind = {"int": int, "float": float, "str": str, "Path": Path, "Path | None": Path}.get(kind if isinstance(kind, str) else kind.__name__)
-    try:
-        return kind(raw)
-    except ValueError as error:
-        raise ValueError(f"WHORU_{name.upper()}={raw!r} is not a valid {kind.__name__}") from error
+@cache
+def get_settings() -> Settings:
+    """Return this process's settings, read from its environment on first use."""
+    return Settings.from_env()
 
 
-def _check_webhook_secret(secret: str) -> None:
-    """Refuse a webhook secret that Standard Webhooks cannot sign with."""
-    from standardwebhooks import Webhook
+class _MappingSource(EnvSettingsSource):
+    """The WHORU_* variables of a given mapping instead of the process environment."""
 
-    try:
-        Webhook(secret)
-    except Exception as error:
-        raise ValueError("WHORU_WEBHOOK_SECRET must be whsec_ followed by base64") from error
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]):
+        self.environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        """Read the mapping the way the environment source reads os.environ."""
+        return parse_env_vars(self.environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
 
 
-def _replace(settings: Settings, **changes) -> Settings:
-    """Return a copy of settings with some fields changed."""
-    from dataclasses import replace
-
-    return replace(settings, **changes)
+def _explain(error: ValidationError) -> str:
+    """Return one line naming each refused variable and why (never its value: it may be a secret)."""
+    reasons = []
+    for problem in error.errors(include_url=False):
+        reason = str(problem["ctx"]["error"]) if problem["type"] == "value_error" else problem["msg"]
+        reasons.append(f"{PREFIX}{str(problem['loc'][0]).upper()}: {reason}" if problem["loc"] else reason)
+    return "; ".join(reasons)

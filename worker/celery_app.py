@@ -6,13 +6,13 @@ from celery import Celery
 from celery.signals import setup_logging
 
 from whoru.logs import configure_logging
-from whoru.settings import Settings
+from whoru.settings import Settings, get_settings
 
 
 @setup_logging.connect
 def _one_log_format(**_kwargs) -> None:
     """Log the worker's lines in whoru's format instead of Celery's own (a receiver here replaces Celery's setup)."""
-    settings = Settings.from_env()
+    settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
 
 
@@ -49,4 +49,4 @@ def make_celery(settings: Settings) -> Celery:
 
 def celery_from_env() -> Celery:
     """Return the app for `celery -A worker.celery_app:app` style entry points."""
-    return make_celery(Settings.from_env())
+    return make_celery(get_settings())

@@ -15,7 +15,7 @@ from whoru.db.rows import ImageOutcome
 from whoru.logs import get_logger
 from whoru.metrics import REGISTRY, process_exited, scrape_registry
 from whoru.models import served_models
-from whoru.settings import Settings
+from whoru.settings import get_settings
 from whoru.stages import Stages
 
 log = get_logger("worker")
@@ -50,7 +50,7 @@ def observe_images(outcomes: list[ImageOutcome], stages: Stages) -> None:
 @worker_init.connect
 def _serve(**_kwargs) -> None:
     """Serve the pool's metrics from the main process, with the name and version of each served model."""
-    settings = Settings.from_env()
+    settings = get_settings()
     if not settings.metrics_port:
         return
     for model in served_models(settings).values():

@@ -7,7 +7,7 @@ from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.db.webhooks import undelivered
 from whoru.lifecycle import unfinished
 from whoru.logs import get_logger
-from whoru.settings import Settings
+from whoru.settings import get_settings
 
 log = get_logger("worker")
 
@@ -15,7 +15,7 @@ log = get_logger("worker")
 @worker_ready.connect
 def _resume_unfinished(sender=None, **_kwargs) -> None:
     """Queue the start task again for queued and running jobs (tasks skip finished images), and undelivered webhooks."""
-    engine = make_engine(Settings.from_env().database_url)
+    engine = make_engine(get_settings().database_url)
     try:
         with make_sessionmaker(engine)() as session:
             job_ids, webhooks = unfinished(session), undelivered(session)

@@ -15,7 +15,7 @@ from whoru.faces.model import FaceModel
 from whoru.faces.pipeline import FacePipeline
 from whoru.logs import configure_logging, get_logger
 from whoru.models import served_models
-from whoru.settings import Settings
+from whoru.settings import Settings, get_settings
 
 log = get_logger("worker")
 
@@ -53,7 +53,7 @@ def _lower_priority(**_kwargs) -> None:
     Batch work yields to interactive work: where the API shares cores with workers, status
     requests are answered first; on a machine that only runs workers this changes nothing.
     """
-    nice = Settings.from_env().worker_nice
+    nice = get_settings().worker_nice
     if nice > 0:
         os.nice(nice)
 
@@ -61,7 +61,7 @@ def _lower_priority(**_kwargs) -> None:
 def load() -> ProcessState:
     """Build this process's state from the environment."""
     global _state
-    settings = Settings.from_env()
+    settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     # Several worker processes share the cores already; OpenCV's own pool (one thread per core
     # by default) or ONNX Runtime's would oversubscribe them.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from dataclasses import fields
 from pathlib import Path
 
 import yaml
@@ -47,7 +46,7 @@ def test_every_whoru_command_and_option_exists():
 
 
 def test_every_setting_named_is_a_real_setting():
-    known = {f"WHORU_{f.name.upper()}" for f in fields(Settings)}
+    known = set(Settings.variables())
     for name, service in COMPOSE["services"].items():
         for variable in service.get("environment", {}):
             if variable.startswith("WHORU_"):

@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from pydantic import ValidationError
 
-from whoru.settings import Settings, default_home
+from cli.main import main
+from whoru.settings import Settings, default_home, get_settings
 
 
 def test_defaults_are_local_and_safe():
@@ -44,3 +47,26 @@ def test_production_refuses_development_defaults():
     ok = Settings.from_env({"WHORU_ENV": "production", "WHORU_DATABASE_URL": "postgresql+psycopg://u@h/db",
                             "WHORU_REDIS_URL": "redis://r:6379/0"})
     assert ok.env == "production"
+
+
+def test_every_setting_is_described_from_the_model():
+    variables = Settings.variables()
+    assert "WHORU_TASK_IMAGES" in variables and all(variables.values())
+
+
+def test_settings_are_read_once_per_process_and_frozen():
+    assert get_settings() is get_settings()
+    with pytest.raises(ValidationError, match="frozen"):
+        get_settings().task_images = 1  # type: ignore[misc]
+
+
+def test_a_given_mapping_alone_is_read(monkeypatch):
+    monkeypatch.setenv("WHORU_TASK_IMAGES", "5")
+    assert Settings.from_env({}).task_images == 32 and Settings.from_env().task_images == 5
+
+
+def test_the_cli_shows_a_refused_setting_in_one_line():
+    result = CliRunner().invoke(main, ["purge", "--older-than", "1"], env={"WHORU_TASK_IMAGES": "many"})
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.strip().splitlines() == [
+        "Error: WHORU_TASK_IMAGES: Input should be a valid integer, unable to parse string as an integer"]
