@@ -15,6 +15,22 @@ from tests.utils.services import ROOT, Worker, create_postgres_database, drop_po
 from whoru.db.migrate import upgrade
 
 MODEL = Path(os.environ.get("WHORU_TEST_MODEL", ROOT / "models" / "default"))
+# Fixtures that bring up part of a real stack (a server database, Redis, a worker, a server, a
+# browser, an S3 server, a trained model): a test that needs one is in the slow tier.
+REAL_STACK_FIXTURES = frozenset({
+    "database_url", "redis_url", "own_redis_url", "stack", "deployment", "serve", "browser", "endpoint", "trained",
+})
+# Where every test runs real processes: workers, the bench's stack, whole training runs.
+INTEGRATION_PATHS = ("worker/", "whoru/test_bench.py", "training/test_train_and_evaluate.py")
+
+
+def pytest_collection_modifyitems(items):
+    """Mark `slow` every test that uses a real-stack fixture or lives in an integration file."""
+    tests = Path(__file__).parent
+    for item in items:
+        where = item.path.relative_to(tests).as_posix()
+        if where.startswith(INTEGRATION_PATHS) or REAL_STACK_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @dataclass

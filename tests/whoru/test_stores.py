@@ -29,7 +29,7 @@ def endpoint(tmp_path_factory):
     process.wait(10)
 
 
-@pytest.fixture(params=["file", "s3"])
+@pytest.fixture(params=["file", pytest.param("s3", marks=pytest.mark.slow)])
 def store(request, tmp_path):
     """Return a folder store and an S3 store (each on a fresh prefix)."""
     if request.param == "file":
