@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from api import create_app
 from tests.utils.browser import chromium
 from tests.utils.jobs import keyed_client
 from tests.utils.services import ROOT, Worker, create_postgres_database, drop_postgres_database, start_embedded_redis, stop_embedded_redis
+from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.db.migrate import upgrade
 
 MODEL = Path(os.environ.get("WHORU_TEST_MODEL", ROOT / "models" / "default"))
@@ -68,6 +70,24 @@ def database_url(request, tmp_path_factory):
     upgrade(url)
     yield url
     drop_postgres_database(admin, url)
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """Return a SQLite file migrated once, as the app migrates it, for tests to copy."""
+    path = tmp_path_factory.mktemp("migrated") / "whoru.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture()
+def sessions(migrated_sqlite, tmp_path):
+    """Yield a session factory on a fresh copy of the migrated SQLite database: no server, no worker."""
+    path = tmp_path / "whoru.db"
+    shutil.copyfile(migrated_sqlite, path)
+    engine = make_engine(f"sqlite:///{path}")
+    yield make_sessionmaker(engine)
+    engine.dispose()
 
 
 def stack_env(database_url: str, redis_url: str, storage: Path, **extra: str) -> dict[str, str]:
