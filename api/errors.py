@@ -13,6 +13,9 @@ from whoru.storage import UploadError
 
 log = get_logger("api")
 
+# Refused uploads that are too big answer 413 Content Too Large; every other refusal is a bad request.
+TOO_LARGE = frozenset({"too_many_entries", "zip_too_large", "too_many_parts"})
+
 
 def error_body(status: int, code: str, message: str):
     """Return a JSON error response tuple."""
@@ -22,7 +25,7 @@ def error_body(status: int, code: str, message: str):
 def init_app(app: Flask) -> None:
     """Register the JSON error handlers."""
     app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(UploadError, lambda e: error_body(e.status, e.code, str(e)))
+    app.register_error_handler(UploadError, _upload_error)
     app.register_error_handler(DatabaseError, _unavailable("database_unavailable", "the database"))
     for error in (BrokerError, RedisConnectionError, ConnectionError):
         app.register_error_handler(error, _unavailable("broker_unavailable", "the task queue (Redis)"))
@@ -32,6 +35,11 @@ def _http_error(error: HTTPException):
     """Turn Werkzeug's HTML errors (404, 405, 413, ...) into JSON."""
     code = (error.name or "error").lower().replace(" ", "_")
     return error_body(error.code or 500, code, error.description or error.name)
+
+
+def _upload_error(error: UploadError):
+    """Answer a refused upload with the status its code calls for."""
+    return error_body(413 if error.code in TOO_LARGE else 400, error.code, str(error))
 
 
 def _unavailable(code: str, what: str):

@@ -33,9 +33,9 @@ class StoringRequest(Request):
 def store_parts(parts: list[FileStorage], job_id: str, store: Store, settings: Settings) -> list[tuple[Upload, list[dict]]]:
     """Keep every part of a multipart request in the store; return the parts with their images."""
     if not parts:
-        raise UploadError(400, "no_file", "send one or more images or zip archives as multipart 'file' parts")
+        raise UploadError("no_file", "send one or more images or zip archives as multipart 'file' parts")
     if len(parts) > settings.max_parts:
-        raise UploadError(413, "too_many_parts", f"at most {settings.max_parts} file parts per request")
+        raise UploadError("too_many_parts", f"at most {settings.max_parts} file parts per request")
     uploads = []
     for n, part in enumerate(parts):
         path = _spool(part, store.incoming)
@@ -44,7 +44,7 @@ def store_parts(parts: list[FileStorage], job_id: str, store: Store, settings: S
             uploads.append(describe(path, location, display_name(part.filename, n), n, file_sha256(path), settings))
             store.put_file(location, path)
     if not any(image["error_code"] is None for _, images in uploads for image in images):
-        raise UploadError(400, "no_images", "nothing in the request could be an image")
+        raise UploadError("no_images", "nothing in the request could be an image")
     return uploads
 
 

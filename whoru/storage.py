@@ -17,11 +17,11 @@ ARCHIVE_EXTENSIONS = frozenset({".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".
 
 
 class UploadError(ValueError):
-    """A whole upload that cannot be used; `status` is the HTTP status to answer with."""
+    """A whole upload that cannot be used: `code` names why, the message says it in words."""
 
-    def __init__(self, status: int, code: str, message: str):
+    def __init__(self, code: str, message: str):
         super().__init__(message)
-        self.status, self.code = status, code
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -83,11 +83,11 @@ def zip_entries(path: Path, limits: ZipLimits) -> list[Entry]:
         with zipfile.ZipFile(path) as archive:
             infos = [(n, i) for n, i in enumerate(archive.infolist()) if not i.is_dir() and not _is_metadata(i.filename)]
     except (zipfile.BadZipFile, OSError) as error:
-        raise UploadError(400, "bad_zip", f"not a readable zip archive: {error}") from error
+        raise UploadError("bad_zip", f"not a readable zip archive: {error}") from error
     if len(infos) > limits.max_entries:
-        raise UploadError(413, "too_many_entries", f"zip has {len(infos)} entries; the limit is {limits.max_entries}")
+        raise UploadError("too_many_entries", f"zip has {len(infos)} entries; the limit is {limits.max_entries}")
     if sum(i.file_size for _, i in infos) > limits.max_total_bytes:
-        raise UploadError(413, "zip_too_large", f"zip expands past {limits.max_total_bytes} bytes")
+        raise UploadError("zip_too_large", f"zip expands past {limits.max_total_bytes} bytes")
     return [_check_entry(n, info, limits) for n, info in infos]
 
 

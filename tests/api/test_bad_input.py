@@ -20,7 +20,7 @@ PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
 def small_limits(stack, tmp_path):
     """A client whose API has tiny upload limits, on the shared stack's database and broker."""
     env = stack_env(stack.database_url, stack.env["WHORU_REDIS_URL"], tmp_path / "storage",
-                    WHORU_MAX_UPLOAD_BYTES="200000", WHORU_MAX_PARTS="3")
+                    WHORU_MAX_UPLOAD_BYTES="200000", WHORU_MAX_PARTS="3", WHORU_MAX_ZIP_ENTRIES="5")
     return keyed_client(create_app({"TESTING": True, "environ": env}), stack.database_url), tmp_path
 
 
@@ -35,6 +35,12 @@ def test_too_many_parts_is_413(small_limits):
     client, _ = small_limits
     response = post_files(client, [(f"{i}.jpg", PHOTO[:100]) for i in range(4)])
     assert response.status_code == 413
+
+
+def test_a_zip_of_too_many_entries_is_413(small_limits):
+    client, _ = small_limits
+    response = post_files(client, [("many.zip", make_zip({f"{i}.jpg": PHOTO[:100] for i in range(6)}))])
+    assert (response.status_code, response.get_json()["error"]["code"]) == (413, "too_many_entries")
 
 
 def test_hostile_zip_entries_are_reported_per_entry(client, stack):
