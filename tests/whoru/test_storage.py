@@ -1,14 +1,17 @@
-"""Zip uploads are listed without extracting, and unsafe entries are refused one by one."""
+"""Zip uploads are listed without extracting, unsafe entries are refused one by one, and stored files go when they must."""
 
 from __future__ import annotations
 
+import os
 import stat
 import zipfile
+from contextlib import nullcontext
 
 import pytest
 
-from whoru.storage import UploadError, ZipLimits, open_upload, zip_entries
-from whoru.stores import FileStore
+from whoru.settings import Settings
+from whoru.storage import UploadError, ZipLimits, kept_if_committed, open_upload, zip_entries, zip_limits
+from whoru.stores import FileStore, job_prefix, part_key, preview_key, remove_deleted_job_files, remove_job_files
 
 LIMITS = ZipLimits(max_entries=100, max_total_bytes=10_000_000, max_ratio=50, max_entry_bytes=5_000_000)
 
@@ -87,3 +90,99 @@ def test_two_members_of_one_name_are_two_entries(tmp_path):
     assert [(e.index, e.member) for e in entries] == [(0, "img.jpg"), (1, "img.jpg")]
     with open_upload(FileStore(tmp_path), path.name, "zip", LIMITS) as source:
         assert [source.read(e.index) for e in entries] == [b"first", b"second"]
+
+
+@pytest.mark.parametrize("name", ["..\\evil.jpg", "a/../../b.jpg", "a\\..\\b.jpg", "D:evil.jpg", "/etc/x.jpg", "\\\\host\\x.jpg"])
+def test_hostile_names_never_leave_the_archive(tmp_path, name):
+    path = write_zip(tmp_path / "h.zip", [(name, b"x"), ("ok..name.jpg", b"x")])
+    assert [(e.member, e.error_code) for e in zip_entries(path, LIMITS)] == [(name, "unsafe_path"), ("ok..name.jpg", None)]
+
+
+def test_entries_keep_their_central_directory_index_past_skipped_ones(tmp_path):
+    path = write_zip(tmp_path / "i.zip", [("dir/", b""), ("__MACOSX/._a.jpg", b"fork"), ("dir/a.jpg", b"A"),
+                                           ("photos/.thumbs/t.jpg", b"T"), ("photos/./b.png", b"B"), ("notes.txt", b"N")])
+    entries = zip_entries(path, LIMITS)
+    assert [(e.index, e.member, e.error_code) for e in entries] == [(2, "dir/a.jpg", None), (4, "photos/./b.png", None),
+                                                                    (5, "notes.txt", "unsupported_type")]
+    with open_upload(FileStore(tmp_path), path.name, "zip", LIMITS) as source:
+        assert [source.read(e.index) for e in entries[:2]] == [b"A", b"B"]
+
+
+def test_zip_limits_come_from_settings_and_bound_inclusively(tmp_path):
+    settings = Settings.from_env({"WHORU_HOME": str(tmp_path), "WHORU_MAX_ZIP_ENTRIES": "3", "WHORU_MAX_ZIP_BYTES": "30",
+                                  "WHORU_MAX_ZIP_RATIO": "7", "WHORU_MAX_IMAGE_BYTES": "10"})
+    limits = zip_limits(settings)
+    assert limits == ZipLimits(max_entries=3, max_total_bytes=30, max_ratio=7, max_entry_bytes=10)
+    fits = write_zip(tmp_path / "fits.zip", [(f"{i}.jpg", b"x" * 10) for i in range(3)])
+    assert [e.error_code for e in zip_entries(fits, limits)] == [None, None, None]
+    big = write_zip(tmp_path / "big.zip", [("a.jpg", b"x" * 11), ("b.jpg", b"x")])
+    assert [e.error_code for e in zip_entries(big, limits)] == ["too_large", None]
+    for name, entries, code in (("many.zip", [(f"{i}.jpg", b"x") for i in range(4)], "too_many_entries"),
+                                ("full.zip", [(f"{i}.jpg", b"x" * 8) for i in range(3)] + [("d.jpg", b"x" * 7)], "too_many_entries"),
+                                ("total.zip", [("a.jpg", b"x" * 10), ("b.jpg", b"x" * 10), ("c.jpg", b"x" * 11)], "zip_too_large")):
+        with pytest.raises(UploadError) as error:
+            zip_entries(write_zip(tmp_path / name, entries), limits)
+        assert error.value.code == code, name
+
+
+def test_a_single_image_upload_is_read_up_to_the_image_limit(tmp_path):
+    store = FileStore(tmp_path)
+    limits = ZipLimits(max_entries=1, max_total_bytes=1, max_ratio=1, max_entry_bytes=5)
+    store.put_bytes("jobs/j/00000.bin", b"12345")
+    store.put_bytes("jobs/j/00001.bin", b"123456")
+    with open_upload(store, "jobs/j/00000.bin", "image", limits) as source:
+        assert source.read(None) == b"12345"
+    with open_upload(store, "jobs/j/00001.bin", "image", limits) as source, pytest.raises(ValueError, match="past 5 bytes"):
+        source.read(None)
+
+
+def test_kept_if_committed_removes_stored_files_only_when_the_block_fails(tmp_path):
+    spooled, folder = tmp_path / "part.bin", tmp_path / "unpacked"
+    for attempt in ("commits", "fails"):
+        spooled.write_bytes(b"x")
+        (folder / "deep").mkdir(parents=True, exist_ok=True)
+        (folder / "deep" / "a.jpg").write_bytes(b"x")
+        with pytest.raises(RuntimeError) if attempt == "fails" else nullcontext():
+            with kept_if_committed(spooled, folder, tmp_path / "never-written"):
+                if attempt == "fails":
+                    raise RuntimeError("the database refused the rows")
+        assert spooled.exists() == folder.exists() == (attempt == "commits"), attempt
+
+
+def test_the_store_keeps_a_prefix_only_when_the_block_succeeds(tmp_path):
+    store = FileStore(tmp_path)
+    with store.kept_if_committed(job_prefix("kept")):
+        store.put_bytes(part_key("kept", 0), b"part")
+    with pytest.raises(KeyboardInterrupt), store.kept_if_committed(job_prefix("lost")):
+        store.put_bytes(part_key("lost", 0), b"part")
+        raise KeyboardInterrupt
+    assert store.read(part_key("kept", 0)) == b"part" and store.read(part_key("lost", 0)) is None
+    assert not (tmp_path / "jobs" / "lost").exists()
+
+
+def test_the_folder_store_names_files_by_key_and_writes_whole_files(tmp_path):
+    store = FileStore(tmp_path)
+    assert (part_key("j", 7), preview_key("j", 3)) == ("jobs/j/00007.bin", "previews/j/3.jpg")
+    store.put_bytes(preview_key("j", 3), b"old")
+    store.put_bytes(preview_key("j", 3), b"new")
+    assert os.listdir(tmp_path / "previews" / "j") == ["3.jpg"], "no partial file is left beside it"
+    location = store.location(part_key("j", 0))
+    assert location == str(tmp_path / "jobs" / "j" / "00000.bin")
+    store.incoming.mkdir(parents=True)
+    (store.incoming / "spool").write_bytes(b"part")
+    store.put_file(location, store.incoming / "spool")
+    assert store.read(part_key("j", 0)) == b"part" and not (store.incoming / "spool").exists()
+    store.delete(location)
+    assert store.read(location) is None
+    store.delete(location)
+
+
+def test_an_ended_job_loses_its_uploads_and_a_deleted_one_its_previews_too(tmp_path):
+    store = FileStore(tmp_path)
+    for job_id in ("ended", "deleted"):
+        store.put_bytes(part_key(job_id, 0), b"part")
+        store.put_bytes(preview_key(job_id, 0), b"jpeg")
+    remove_job_files(store, "ended")
+    remove_deleted_job_files(store, "deleted")
+    assert [store.read(part_key("ended", 0)), store.read(preview_key("ended", 0))] == [None, b"jpeg"]
+    assert [store.read(part_key("deleted", 0)), store.read(preview_key("deleted", 0))] == [None, None]
