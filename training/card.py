@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 from whoru.faces.align import InputSpec
 from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
+from whoru.model_card import ModelCard
 from training.datasets import Parts
 
 DESCRIPTIONS = {
@@ -26,7 +26,7 @@ LIMITATIONS = [
 
 def write_card(out: Path, arch: str, spec: InputSpec, files: dict[str, str], parts: Parts, training: dict) -> None:
     """Write card.json for a freshly trained model (metrics are added once it is measured)."""
-    card = {
+    card = ModelCard.model_validate({
         "name": out.name,
         "version": time.strftime("%Y.%m.%d", time.gmtime()) + f"-{arch}",
         "architecture": arch,
@@ -45,14 +45,13 @@ def write_card(out: Path, arch: str, spec: InputSpec, files: dict[str, str], par
         "inference": {"mirror_average": arch == "default"},
         "considerations": {"limitations": LIMITATIONS},
         "quantitative_analysis": {},
-    }
-    (out / "card.json").write_text(json.dumps(card, indent=1) + "\n")
+    })
+    card.save(out)
 
 
-def record_metrics(model_dir: Path, mode: str, metrics: dict) -> dict:
+def record_metrics(model_dir: Path, mode: str, metrics: dict) -> ModelCard:
     """Store test-split metrics of one evaluation mode in the card and return the card."""
-    path = model_dir / "card.json"
-    card = json.loads(path.read_text())
-    card["quantitative_analysis"][f"test_{mode}"] = metrics
-    path.write_text(json.dumps(card, indent=1) + "\n")
+    card = ModelCard.load(model_dir)
+    card.quantitative_analysis[f"test_{mode}"] = metrics
+    card.save(model_dir)
     return card

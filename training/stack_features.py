@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 
 from whoru.faces.model import FaceModel
+from whoru.model_card import ModelCard
 from training.cache import Arrays, build_arrays
 from training.datasets import cache_path
 from training.utkface import Face
@@ -28,7 +28,7 @@ MIRRORED = ["cnn", "age", "gender"]
 CHUNK = 2048
 
 
-def assemble(out: Path, cnn_onnx: Path, root: Path) -> dict:
+def assemble(out: Path, cnn_onnx: Path, root: Path) -> ModelCard:
     """Copy the networks into `out` and write a card with their inputs (no head yet); return the card."""
     out.mkdir(parents=True, exist_ok=True)
     files = {}
@@ -36,10 +36,10 @@ def assemble(out: Path, cnn_onnx: Path, root: Path) -> dict:
         source = cnn_onnx if role == "cnn" else root / network["from"]
         shutil.copyfile(source, out / f"{role}.onnx")
         files[role] = f"{role}.onnx"
-    card = {"name": out.name, "version": "unfitted", "format": "stacked", "onnx_files": files,
-            "inputs": {role: network["input"] for role, network in NETWORKS.items()},
-            "inference": {"mirror_average": MIRRORED}}
-    (out / "card.json").write_text(json.dumps(card, indent=1) + "\n")
+    card = ModelCard(name=out.name, version="unfitted", format="stacked", onnx_files=files,
+                     inputs={role: network["input"] for role, network in NETWORKS.items()},
+                     inference={"mirror_average": MIRRORED})
+    card.save(out)
     return card
 
 
@@ -83,7 +83,7 @@ def _flat(outputs: dict) -> dict[str, np.ndarray]:
 
 def _files(model_dir: Path) -> list[str]:
     """Return the ONNX files named in a card."""
-    return list(json.loads((model_dir / "card.json").read_text())["onnx_files"].values())
+    return list(ModelCard.load(model_dir).onnx_files.values())
 
 
 def _in_order(stored: dict[str, np.ndarray], names: list[str]) -> dict[str, np.ndarray]:

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from whoru.model_card import ModelCard
 from whoru.settings import Settings
 
 
@@ -24,8 +24,8 @@ def served_models(settings: Settings) -> dict[str, ServedModel]:
     directories = [settings.model, *(settings.model.parent / name.strip() for name in settings.models.split(",") if name.strip())]
     models: dict[str, ServedModel] = {}
     for directory in directories:
-        card = json.loads((directory / "card.json").read_text())
-        models.setdefault(card["name"], ServedModel(card["name"], card["version"], directory))
+        card = ModelCard.load(directory)
+        models.setdefault(card.name, ServedModel(card.name, card.version, directory))
     return models
 
 

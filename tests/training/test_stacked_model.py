@@ -26,7 +26,7 @@ def default_pipeline() -> FacePipeline:
 
 def test_default_is_a_stack_of_networks_each_on_its_own_crop(default_pipeline):
     model = default_pipeline.model
-    assert model.card["format"] == "stacked" and model.spec is None
+    assert model.card.format == "stacked" and model.spec is None
     assert {name: spec.size for name, spec in model.inputs.items()} == {"cnn": 96, "age": 64, "gender": 32, "faceres": 224}
     assert {spec.template for spec in model.inputs.values()} == {"utkface", "dlib5", "loose"}
 

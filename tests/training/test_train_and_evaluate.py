@@ -122,6 +122,6 @@ def test_onnx_export_predicts_what_the_keras_network_predicts(trained, tmp_path)
     keras_only = FaceModel(_copy_with(trained["default"], tmp_path, "keras-only", onnx_files={}))
     faces = np.random.default_rng(1).integers(0, 255, (16, *served.spec.shape), dtype=np.uint8)
     onnx, keras = served.predict(faces), keras_only.predict(faces)
-    assert served.card["onnx_files"] == {"model": "model.onnx"}
+    assert served.card.onnx_files == {"model": "model.onnx"}
     for field in ("age", "age_bin_probabilities", "female_probability", "ethnicity_probabilities"):
         np.testing.assert_allclose(getattr(onnx, field), getattr(keras, field), atol=1e-3, err_msg=field)

@@ -43,11 +43,6 @@ class InputSpec:
     template: str = "utkface"
 
     @classmethod
-    def from_card(cls, card: dict) -> "InputSpec":
-        """Read the spec from a model card's `input` object."""
-        return cls.from_dict(card["input"])
-
-    @classmethod
     def from_dict(cls, spec: dict) -> "InputSpec":
         """Read the spec from one input object of a card."""
         if spec["color"] not in ("rgb", "gray"):

@@ -1,16 +1,19 @@
-"""Load a model directory (card.json, Keras or ONNX networks, a head) and predict aligned faces.
+"""Load a model directory (card.json, ONNX or Keras networks, a head) and predict aligned faces.
 
-A directory with an ONNX export (`onnx_files` in its card) runs on ONNX Runtime: for the 64x64
-network 0.84 against 1.38 ms a face through Keras in task-sized batches on one core, same
-outputs within 1e-4, and a worker process that never loads TensorFlow. A directory without one
-(`seed-baseline`, served the original project's way) runs its Keras files on TensorFlow. A
-`stacked` directory holds several ONNX networks, each with its own input (crop) named in the
-card's `inputs`, and a NumPy head (`whoru/faces/head.py`) that combines their outputs.
+What the card's `format` says the directory holds:
+- `stacked` (`models/default`): four ONNX networks, each on its own crop named in the card's
+  `inputs` (our multi-task CNN at 96x96 in the UTKFace framing, an age ResNet at 64x64 and a gender
+  CNN at 32x32 on dlib-style chips, faceres at 224x224 in a looser framing), and a NumPy head
+  (`whoru/faces/head.py`) that combines their features and outputs into age, gender and ethnicity;
+- `multitask` (`models/fast`): one CNN on one 96x96 RGB crop (`input`), exported to ONNX
+  (`onnx_files`), predicting an age distribution, gender and ethnicity;
+- `separate` (`models/seed-baseline`, the original project's way): three Keras networks on one
+  48x48 grayscale crop, run on TensorFlow because the card names no ONNX files.
+A directory with `onnx_files` runs on ONNX Runtime alone, so a worker process never loads TensorFlow.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from whoru.faces.align import InputSpec
 from whoru.faces.head import StackedHead
 from whoru.faces.onnx_session import Net, onnx_runner
 from whoru.labels import AGE_BINS, age_bin_matrix
+from whoru.model_card import ModelCard
 from whoru.runtime import configure_tensorflow
 
 # The seed CNNs only predict bins; their years are the expectation over bin centres.
@@ -54,18 +58,17 @@ class FaceModel:
 
     def __init__(self, model_dir: Path, threads: int = 1):
         self.directory = Path(model_dir)
-        self.card = json.loads((self.directory / "card.json").read_text())
+        self.card = ModelCard.load(self.directory)
         self.inputs = _input_specs(self.card)
         # The spec of a single-input model; None when each network has its own crop.
         self.spec = self.inputs[FACE] if FACE in self.inputs else None
-        self.name, self.version = self.card["name"], self.card["version"]
-        onnx_files = self.card.get("onnx_files")
-        if onnx_files:
-            self._nets = {role: onnx_runner(self.directory / file, threads) for role, file in onnx_files.items()}
+        self.name, self.version = self.card.name, self.card.version
+        if self.card.onnx_files:
+            self._nets = {role: onnx_runner(self.directory / file, threads) for role, file in self.card.onnx_files.items()}
         else:
-            self._nets = {role: _keras_net(self.directory / file, threads) for role, file in self.card["files"].items()}
-        head = self.card.get("head")
-        self._head = StackedHead.load(self.directory / head["file"], head["features"], head.get("blend_with")) if head else None
+            self._nets = {role: _keras_net(self.directory / file, threads) for role, file in self.card.files.items()}
+        head = self.card.head
+        self._head = StackedHead.load(self.directory / head.file, head.features, head.blend_with) if head else None
 
     def predict(self, faces: Faces, batch_size: int = 256) -> Predictions:
         """Return predictions for a batch of aligned faces (an array, or one array per input)."""
@@ -73,11 +76,11 @@ class FaceModel:
         if len(next(iter(inputs.values()))) == 0:
             return _empty()
         outputs = self.outputs(inputs, batch_size)
-        temperature = self.card.get("inference", {}).get("age_range_temperature", 1.0)
-        if self.card["format"] == "stacked":
+        temperature = self.card.inference.age_range_temperature
+        if self.card.format == "stacked":
             distribution, female, ethnicity = self._head(outputs)  # type: ignore[misc]
             return from_distribution(distribution, distribution @ np.arange(distribution.shape[1]), female, ethnicity, temperature)
-        if self.card["format"] == "multitask":
+        if self.card.format == "multitask":
             out = outputs["model"]
             return from_distribution(out["age_distribution"], out["age"][:, 0], out["gender"][:, 0], out["ethnicity"], temperature)
         return _from_seed(outputs)
@@ -87,7 +90,7 @@ class FaceModel:
 
         `inference.mirror_average` is true (every network), false, or the list of networks to mirror.
         """
-        mirrored = self.card.get("inference", {}).get("mirror_average", False)
+        mirrored = self.card.inference.mirror_average
         outputs = {}
         for role, net in self._nets.items():
             faces = inputs[role if role in inputs else FACE]
@@ -108,11 +111,11 @@ class FaceModel:
         return inputs
 
 
-def _input_specs(card: dict) -> dict[str, InputSpec]:
+def _input_specs(card: ModelCard) -> dict[str, InputSpec]:
     """Return the input specs a card declares: its `inputs` by name, or its one `input`."""
-    if "inputs" in card:
-        return {name: InputSpec.from_dict(spec) for name, spec in card["inputs"].items()}
-    return {FACE: InputSpec.from_card(card)}
+    if card.inputs is not None:
+        return {name: InputSpec.from_dict(spec) for name, spec in card.inputs.items()}
+    return {FACE: InputSpec.from_dict(card.input)}
 
 
 def _keras_net(path: Path, threads: int) -> Net:
