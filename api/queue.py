@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import Celery
 from flask import Flask, current_app
 
-from worker.celery_app import make_celery
+from whoru.celery_app import make_celery
 
 
 def init_app(app: Flask) -> None:

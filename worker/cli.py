@@ -8,9 +8,12 @@ from pathlib import Path
 
 import click
 
+from whoru.celery_app import make_celery
 from whoru.metrics_dir import use_multiprocess_dir
 from whoru.settings import Settings
-from worker.celery_app import make_celery
+
+# The modules whose tasks and signal receivers a worker runs.
+TASK_MODULES = ["worker.tasks", "worker.recovery", "worker.webhooks", "worker.metrics"]
 
 
 @click.command("worker")
@@ -24,7 +27,7 @@ def worker_command(concurrency: int | None, loglevel: str, name: str, beat: bool
     settings = Settings.from_env()
     if settings.metrics_port:
         use_multiprocess_dir()
-    app = make_celery(settings)
+    app = make_celery(settings, TASK_MODULES)
     # --quiet (before the subcommand: it is Celery's own option) leaves out the start-up banner.
     argv = ["--quiet", "worker", f"--loglevel={loglevel}", f"--concurrency={concurrency or settings.worker_concurrency}",
             "--pool=prefork", "-n", name, "--without-gossip", "--without-mingle"]

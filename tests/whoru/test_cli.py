@@ -27,7 +27,7 @@ def test_db_upgrade_has_help():
     assert result.exit_code == 0 and "--revision" in result.output
 
 
-@pytest.mark.parametrize("module", ["cli.main", "api", "api.cli", "client.cli", "worker.celery_app"])
+@pytest.mark.parametrize("module", ["cli.main", "api", "api.cli", "client.cli", "whoru.celery_app"])
 def test_api_and_client_never_import_tensorflow(module):
     code = f"import sys, {module}; from api import create_app; print('tensorflow' in sys.modules or 'keras' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,6 +1,8 @@
-"""The Celery app, configured from settings; imported by the API too, so it must stay light."""
+"""The Celery app the API sends with and workers run, configured from settings; it must stay light."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from celery import Celery
 from celery.signals import setup_logging
@@ -16,9 +18,12 @@ def _one_log_format(**_kwargs) -> None:
     configure_logging(settings.log_level, settings.log_format)
 
 
-def make_celery(settings: Settings) -> Celery:
-    """Return a Celery app whose tasks survive worker crashes and are never lost on Redis."""
-    app = Celery("whoru", broker=settings.broker_url, include=["worker.tasks", "worker.recovery", "worker.webhooks", "worker.metrics"])
+def make_celery(settings: Settings, include: Sequence[str] = ()) -> Celery:
+    """Return a Celery app whose tasks survive worker crashes and are never lost on Redis.
+
+    A worker names the modules that hold its tasks in `include`; the API sends tasks by name and needs none.
+    """
+    app = Celery("whoru", broker=settings.broker_url, include=list(include))
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -48,5 +53,5 @@ def make_celery(settings: Settings) -> Celery:
 
 
 def celery_from_env() -> Celery:
-    """Return the app for `celery -A worker.celery_app:app` style entry points."""
+    """Return the app for `celery -A whoru.celery_app:app` style entry points."""
     return make_celery(get_settings())
