@@ -28,6 +28,7 @@ run: install
 	$(BIN)/whoru serve
 
 test: $(TEST_STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 clean:

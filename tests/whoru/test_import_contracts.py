@@ -1,0 +1,16 @@
+"""The import contracts of pyproject.toml hold: entry points above the services, the services above the core."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from whoru.settings import PROJECT_ROOT
+
+
+def test_lint_imports_keeps_every_contract():
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run([str(lint_imports), "--no-cache"], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
