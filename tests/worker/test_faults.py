@@ -103,19 +103,44 @@ def test_sigterm_then_restart_runs_only_unfinished_tasks(deployment):
     assert ran_again == (60 - done_before) // 2
 
 
+def wait_logged(worker: Worker, text: str, times: int, timeout: float = 120) -> list[str]:
+    """Wait until the worker has logged a line holding text at least this many times; return those lines."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = [line for line in worker.output().splitlines() if text in line]
+        if len(lines) >= times:
+            return lines
+        assert time.monotonic() < deadline, f"{text!r} logged {len(lines)} of {times} times:\n{worker.output()[-4000:]}"
+        time.sleep(0.1)
+
+
 def test_the_same_task_delivered_twice_writes_one_set_of_rows(deployment):
     client, start, env = deployment
-    job_id = post_files(client, [(f"p{i}.jpg", PHOTO) for i in range(4)]).get_json()["id"]
+    worker = start()
+    # An open job keeps running with every image done, so its tasks can be delivered again.
+    job_id = open_job(client)["id"]
+    assert put_part(client, job_id, 0, make_zip({f"p{i}.jpg": PHOTO for i in range(4)})).status_code == 201
+    tasks = {(0, 1): f"job={job_id} task=0-1 ", (2, 3): f"job={job_id} task=2-3 "}
+    assert all("images=2 " in wait_logged(worker, line, 1)[0] for line in tasks.values())
     celery = client.application.extensions["whoru_celery"]
-    start()
-    wait_job(client, job_id)
-    for _ in range(2):
-        celery.send_task("whoru.images.process", args=[job_id, 0, 3])
-        celery.send_task("whoru.jobs.start", args=[job_id])
-    time.sleep(3)
-    assert client.get(f"/v1/jobs/{job_id}").get_json()["status"] == "succeeded"
+    # Delivered again once its images are finished: it finds none pending and analyses nothing.
+    celery.send_task("whoru.images.process", args=[job_id, 0, 1])
+    assert "images=0 " in wait_logged(worker, tasks[0, 1], 2)[1]
+    # A second delivery that read the images as pending while the first one wrote them writes
+    # over the first one's rows; that write must replace them.
+    engine = create_engine(env["WHORU_DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(update(Image).where(Image.job_id == job_id).values(status="pending"))
+    engine.dispose()
+    for first, last in tasks:
+        celery.send_task("whoru.images.process", args=[job_id, first, last])
+    assert "images=2 " in wait_logged(worker, tasks[0, 1], 3)[2] and "images=2 " in wait_logged(worker, tasks[2, 3], 2)[1]
+    assert client.post(f"/v1/jobs/{job_id}/close").status_code == 200
+    job = wait_job(client, job_id)
+    assert job["status"] == "succeeded" and job["counts"]["images_done"] == 4
     assert_one_result_per_image(env, job_id)
-    assert len(all_results(client, job_id)) == 4
+    results = all_results(client, job_id)
+    assert len(results) == 4 and all(image["faces"] for image in results)
 
 
 def test_a_poison_image_fails_alone_after_three_attempts(deployment):
