@@ -12,7 +12,8 @@ COPY client client
 COPY bench bench
 COPY migrations migrations
 COPY models models
-RUN pip install --no-cache-dir '.[deploy]' \
+# Editable, so the code runs from /app beside alembic.ini, migrations/ and models/, which a wheel leaves out.
+RUN pip install --no-cache-dir --editable '.[deploy]' \
     && useradd --system --uid 10001 --home-dir /data whoru \
     && mkdir -p /data/storage && chown -R whoru:whoru /data
 USER whoru

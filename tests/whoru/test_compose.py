@@ -1,20 +1,94 @@
-"""docker-compose.yml cannot run here (no Docker engine); check everything it names exists."""
+"""docker-compose.yml and the Dockerfile cannot run here (no Docker engine): parse both and check what they name is real."""
 
 from __future__ import annotations
 
+import ast
+import configparser
+import importlib
 import json
 import re
+import shlex
 import tomllib
+from fnmatch import fnmatch
 from pathlib import Path
 
+import click
 import yaml
-from click.testing import CliRunner
+from packaging.requirements import Requirement
 
-from cli.main import main
-from whoru.settings import Settings
+from api import create_app
+from whoru.settings import PROJECT_ROOT, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+PROJECT = PYPROJECT["project"]
+
+
+def built_services() -> dict[str, dict]:
+    """Return the services that run the image the Dockerfile builds."""
+    return {name: service for name, service in COMPOSE["services"].items() if service.get("build") == "."}
+
+
+def parsed(words: list[str]) -> dict:
+    """Parse a `whoru` command line with the console script the package installs; return the command's parameters."""
+    module, attribute = PROJECT["scripts"]["whoru"].split(":")
+    command = getattr(importlib.import_module(module), attribute)
+    context = click.Context(command, info_name="whoru")
+    while isinstance(command, click.Group):
+        name, command, words = command.resolve_command(context, words)
+        context = click.Context(command, info_name=name, parent=context)
+    return command.make_context(context.info_name, list(words), parent=context.parent).params
+
+
+def dockerfile() -> list[tuple[str, str]]:
+    """Return the Dockerfile's instructions, each a keyword and its text, continuation lines joined."""
+    text = re.sub(r"\\\n", " ", (ROOT / "Dockerfile").read_text())
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1]) for line in lines]
+
+
+def instruction_words(keyword: str) -> list[list[str]]:
+    """Return the words of each instruction of a kind."""
+    return [shlex.split(text) for kind, text in dockerfile() if kind == keyword]
+
+
+def run_commands() -> list[list[str]]:
+    """Return each shell command of the Dockerfile's RUN instructions, as words."""
+    return [shlex.split(part) for kind, text in dockerfile() if kind == "RUN" for part in text.split("&&")]
+
+
+def pip_install() -> list[str]:
+    """Return the words of the image's one `pip install`."""
+    [command] = [words for words in run_commands() if words[:2] == ["pip", "install"]]
+    return command
+
+
+def names_of(requirements: list[str]) -> set[str]:
+    """Return the distribution names of requirement strings."""
+    return {Requirement(r).name for r in requirements}
+
+
+def installed_names(extras: set[str]) -> set[str]:
+    """Return the distributions the package pulls in with these extras (its own extras followed)."""
+    names = set()
+    for requirement in map(Requirement, PROJECT["dependencies"] + [r for e in extras for r in PROJECT["optional-dependencies"][e]]):
+        names |= installed_names(requirement.extras) if requirement.name == PROJECT["name"] else {requirement.name}
+    return names
+
+
+def health_url(test: list[str]) -> tuple[int, str]:
+    """Return the port and path a `python -c` health check opens."""
+    assert test[:3] == ["CMD", "python", "-c"]
+    [(port, path)] = re.findall(r"http://127\.0\.0\.1:(\d+)(/[^'\"]*)", test[3])
+    return int(port), path
+
+
+def alembic_scripts() -> Path:
+    """Return the migrations folder alembic.ini names."""
+    config = configparser.ConfigParser(defaults={"here": str(PROJECT_ROOT)})
+    config.read(PROJECT_ROOT / "alembic.ini")
+    return Path(config["alembic"]["script_location"])
 
 
 def test_services_and_health_checks():
@@ -33,16 +107,11 @@ def test_redis_keeps_tasks():
     assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
 
 
-def test_every_whoru_command_and_option_exists():
-    for name, service in COMPOSE["services"].items():
-        command = service.get("command")
-        if not command or command[0] != "whoru":
-            continue
-        words = [w for w in command[1:] if not w.startswith("-")][:2]
-        result = CliRunner().invoke(main, [*words[: 2 if words[0] == "db" else 1], "--help"])
-        assert result.exit_code == 0, (name, result.output)
-        for option in (w for w in command if w.startswith("--")):
-            assert option in result.output, (name, option)
+def test_every_whoru_command_line_parses_as_the_console_script_would():
+    for name, service in built_services().items():
+        if service["command"][0] == "whoru":
+            parsed(service["command"][1:])
+    assert parsed(COMPOSE["services"]["worker"]["command"][1:])["concurrency"] == 2
 
 
 def test_every_setting_named_is_a_real_setting():
@@ -51,25 +120,74 @@ def test_every_setting_named_is_a_real_setting():
         for variable in service.get("environment", {}):
             if variable.startswith("WHORU_"):
                 assert variable in known, (name, variable)
+    # With its ${...} secrets filled in, the shared environment is a valid production configuration.
+    environment = {name: re.sub(r"\$\{[^}]*\}", "secret", str(value)) for name, value in COMPOSE["x-whoru"]["environment"].items()}
+    settings = Settings.from_env(environment)
+    assert settings.env == "production" and settings.storage_url == environment["WHORU_STORAGE_URL"]
 
 
-def test_the_image_serves_without_the_training_stack_as_a_plain_user():
-    dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "'.[deploy]'" in dockerfile and "train" not in dockerfile.split("RUN", 1)[1].split("\n")[0]
-    assert "\nUSER whoru\n" in dockerfile
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    serving = " ".join(project["dependencies"])
-    assert "tensorflow" not in serving and "gunicorn" in serving
-    assert any(d.startswith("tensorflow") for d in project["optional-dependencies"]["train"])
-    assert any(d.startswith("flower") for d in project["optional-dependencies"]["deploy"])
-    for service in ("api", "worker", "migrate", "flower"):
-        assert COMPOSE["services"][service]["build"] == "."
-        assert COMPOSE["services"][service]["user"] == "10001:10001"
+def test_the_image_installs_the_deploy_extra_and_none_of_the_training_stack():
+    target = [word for word in pip_install()[2:] if word.startswith(".")]
+    assert len(target) == 1, pip_install()
+    wanted = Requirement(PROJECT["name"] + target[0][1:])
+    assert wanted.extras <= set(PROJECT["optional-dependencies"]), wanted.extras
+    installed = installed_names(wanted.extras)
+    assert "train" not in wanted.extras and not installed & names_of(PROJECT["optional-dependencies"]["train"])
+    assert {"gunicorn", "celery", "flower", "onnxruntime"} <= installed
+    for name, service in built_services().items():
+        program = service["command"][0]
+        assert program in PROJECT["scripts"] or program in installed, (name, program)
 
 
-def test_workers_have_a_health_check_and_services_restart():
+def test_the_image_holds_every_package_and_every_project_file_its_commands_read():
+    copied = {source for words in instruction_words("COPY") for source in words[:-1]}
+    include = PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists() and any(fnmatch(p.name, i) for i in include)}
+    assert packages <= copied, packages - copied
+    # Installed as a copy, the code would look for these beside site-packages, where they are not.
+    assert {"-e", "--editable"} & set(pip_install()), "whoru.settings.PROJECT_ROOT must be the project folder"
+    project_files = [PROJECT_ROOT / "alembic.ini", alembic_scripts(), *(Settings.model_fields[f].default for f in ("model", "detector"))]
+    for path in (Path(p).relative_to(PROJECT_ROOT) for p in project_files):
+        assert path.parts[0] in copied and (ROOT / path).exists(), path
+    [[workdir]] = instruction_words("WORKDIR")
+    model = Path(COMPOSE["x-whoru"]["environment"]["WHORU_MODEL"]).relative_to(workdir)
+    assert model.parts[0] in copied and (ROOT / model / "card.json").exists(), model
+
+
+def test_services_run_as_the_images_unprivileged_user():
+    [useradd] = [words for words in run_commands() if words[0] == "useradd"]
+    uid = useradd[useradd.index("--uid") + 1]
+    user = useradd[-1]
+    assert instruction_words("USER") == [[user]]
+    assert {"api", "worker", "migrate", "flower"} <= set(built_services())
+    for name, service in built_services().items():
+        assert service["user"] == f"{uid}:{uid}", name
+
+
+def test_the_api_health_check_asks_a_real_route_on_the_port_it_serves(tmp_path):
+    api = COMPOSE["services"]["api"]
+    options = parsed(api["command"][1:])
+    port, path = health_url(api["healthcheck"]["test"])
+    assert port == options["port"] and options["host"] == "0.0.0.0"
+    assert f"{port}:{port}" in api["ports"]
+    app = create_app({"TESTING": True, "environ": {"WHORU_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}})
+    assert path in {rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods}
+
+
+def test_the_worker_health_check_imports_real_code_and_pings_the_workers_own_node_name():
+    worker = COMPOSE["services"]["worker"]
+    test = worker["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "python", "-c"]
+    tree = ast.parse(test[3])
+    for node in (n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)):
+        module = importlib.import_module(node.module)
+        assert all(hasattr(module, alias.name) for alias in node.names), node.module
+    node_name = parsed(worker["command"][1:])["name"]
+    assert node_name.endswith("@%h") and f"'{node_name.removesuffix('%h')}' + socket.gethostname()" in test[3]
+
+
+def test_services_restart_and_migrations_run_once():
     services = COMPOSE["services"]
-    assert "celery_from_env().control.inspect" in " ".join(services["worker"]["healthcheck"]["test"])
     for name in ("api", "worker", "flower", "postgres", "redis"):
         assert services[name]["restart"] == "unless-stopped", name
     assert services["migrate"]["restart"] == "no"
