@@ -89,3 +89,17 @@ def export_command(model_dir: Path) -> None:
 
     for role, file in export_onnx(model_dir).items():
         click.echo(f"{role}: {model_dir / file}")
+
+
+@click.command("quantize")
+@click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              envvar="WHORU_MODEL", help="Model directory whose ONNX networks to quantize.")
+@DATA
+@click.option("--network", "networks", multiple=True, help="A network (its role in the card) to quantize; repeatable; all when none.")
+@click.option("--faces", default=512, show_default=True, help="Training faces the activation ranges are measured on.")
+def quantize_command(model_dir: Path, data: Path, networks: tuple[str, ...], faces: int) -> None:
+    """Quantize a model's ONNX networks to 8 bits and serve those (the float files stay as their source)."""
+    from training.quantize import quantize_model
+
+    record = quantize_model(model_dir, data, list(networks), faces)
+    click.echo(json.dumps(record, indent=1))

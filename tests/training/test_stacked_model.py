@@ -9,7 +9,6 @@ import pytest
 
 from tests.utils.jobs import PHOTOS
 from whoru.faces.head import StackedHead, softmax
-from whoru.faces.images import decode_image
 from whoru.faces.model import FaceModel, age_range
 from whoru.faces.pipeline import FacePipeline
 from whoru.runtime import configure_tensorflow
@@ -33,7 +32,7 @@ def test_default_is_a_stack_of_networks_each_on_its_own_crop(default_pipeline):
 
 def test_default_gives_every_face_an_age_range_around_its_age(default_pipeline):
     faces = [face for name in ("dlib_2008_001009.jpg", "dlib_2008_001322.jpg", "fr_obama_small.jpg")
-             for face in default_pipeline.analyse([decode_image((PHOTOS / name).read_bytes())])[0]]
+             for face in default_pipeline.analyse(default_pipeline.decode((PHOTOS / name).read_bytes()))]
     assert len(faces) == 6
     for face in faces:
         assert face.age_low is not None and face.age_high is not None
@@ -44,7 +43,8 @@ def test_default_gives_every_face_an_age_range_around_its_age(default_pipeline):
 
 def test_fast_is_the_former_default_network():
     fast = json.loads((MODELS / "fast" / "card.json").read_text())
-    assert fast["name"] == "fast" and fast["onnx_files"] == {"model": "model.onnx"}
+    assert fast["name"] == "fast" and fast["onnx_files"] == {"model": "model.int8.onnx"}
+    assert fast["quantization"]["from"]["model"]["file"] == "model.onnx"
     assert "2026.11.29-default" in fast["model_details"]["description"]
 
 

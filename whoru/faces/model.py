@@ -59,7 +59,7 @@ class FaceModel:
     def __init__(self, model_dir: Path, threads: int = 1):
         self.directory = Path(model_dir)
         self.card = ModelCard.load(self.directory)
-        self.inputs = _input_specs(self.card)
+        self.inputs = input_specs(self.card)
         # The spec of a single-input model; None when each network has its own crop.
         self.spec = self.inputs[FACE] if FACE in self.inputs else None
         self.name, self.version = self.card.name, self.card.version
@@ -111,7 +111,7 @@ class FaceModel:
         return inputs
 
 
-def _input_specs(card: ModelCard) -> dict[str, InputSpec]:
+def input_specs(card: ModelCard) -> dict[str, InputSpec]:
     """Return the input specs a card declares: its `inputs` by name, or its one `input`."""
     if card.inputs is not None:
         return {name: InputSpec.from_dict(spec) for name, spec in card.inputs.items()}
