@@ -10,98 +10,65 @@ same photos, and prints milliseconds per image for each.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import random
-import time
-from collections import defaultdict
 from pathlib import Path
 
-from PIL import Image
 
 from bench.workload import face_chips, parse_size, photo
-from whoru.faces.images import decode_image
 from whoru.faces import photo as photo_module
 from whoru.faces.photo import Photo
 from whoru.faces.pipeline import FacePipeline
-from whoru.previews import LONGEST_SIDE, QUALITY
+from whoru.previews import preview_jpeg
+from whoru.stages import Stages
 from whoru.settings import PROJECT_ROOT
 
 
-def preview(rgb) -> bytes:
-    """Encode the preview the worker stores."""
-    image = Image.fromarray(rgb)
-    image.thumbnail((LONGEST_SIDE, LONGEST_SIDE), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=QUALITY)
-    return buffer.getvalue()
+def whole(pipeline: FacePipeline, data: bytes, stages: Stages) -> tuple[list, list]:
+    """The whole-frame path: full decode, the detector downscales, crops from full resolution."""
+    with stages("decode"):
+        photo = Photo.decode(data, max_side=1 << 30)
+    return path(pipeline, photo, stages)
 
 
-def whole(pipeline: FacePipeline, data: bytes, ms: dict) -> tuple[list, list]:
-    """The whole-frame path: full decode, detector downscales, crops from full resolution."""
-    with timer(ms, "decode"):
-        rgb = decode_image(data)
-    with timer(ms, "preview"):
-        preview(rgb)
-    with timer(ms, "detect"):
-        found = pipeline.detector.detect(rgb)
-    with timer(ms, "align"):
-        crops = pipeline.align(rgb, found)
-    return found, crops
+def reduced(pipeline: FacePipeline, data: bytes, stages: Stages) -> tuple[list, list]:
+    """The reduced-decode path of worker/analyse.py; counts the photos that needed a second decode."""
+    with stages("decode"):
+        photo = pipeline.decode(data)
+    found = path(pipeline, photo, stages)
+    stages.ms["second_decodes"] += bool(photo.frames) * 1000.0
+    return found
 
 
-def reduced(pipeline: FacePipeline, data: bytes, ms: dict) -> tuple[list, list]:
-    """The reduced-decode path of worker/analyse.py; counts the photos that needed a full decode too."""
-    with timer(ms, "decode"):
-        decoded = Photo.decode(data, pipeline.detector.max_side)
-    with timer(ms, "detect"):
-        shrunk = pipeline.detector.shrink(decoded.rgb)
-        found = pipeline.detector.detect(decoded.rgb, shrunk)
-    with timer(ms, "preview"):
-        preview(shrunk)
-    with timer(ms, "align"):
-        crops = pipeline.align_photo(decoded, found)
-        found = [decoded.to_full(face) for face in found]
-    ms["full_decodes"] += (decoded._full is not None) * 1000.0
-    return found, crops
-
-
-class timer:
-    """Add the enclosed block's milliseconds to ms[name]."""
-
-    def __init__(self, ms: dict, name: str):
-        self.ms, self.name = ms, name
-
-    def __enter__(self) -> None:
-        """Start the clock."""
-        self.started = time.perf_counter()
-
-    def __exit__(self, *_exc) -> None:
-        """Add the time since the start."""
-        self.ms[self.name] += (time.perf_counter() - self.started) * 1000
+def path(pipeline: FacePipeline, photo: Photo, stages: Stages) -> tuple[list, list]:
+    """Detect, align and make the preview as the worker does."""
+    found = pipeline.find(photo, stages)
+    with stages("preview"):
+        preview_jpeg(found.detector_copy)
+    return found.detections, found.crops
 
 
 def measure(pipeline: FacePipeline, photos: list[bytes]) -> tuple[dict, dict]:
     """Return milliseconds per image for each stage of both paths, photo by photo in turn so that load hits both alike."""
-    totals = {whole: defaultdict(float), reduced: defaultdict(float)}
+    totals = {whole: Stages(), reduced: Stages()}
     found: dict = {whole: [], reduced: []}
     for index, data in enumerate(photos):
-        for path in (whole, reduced) if index % 2 else (reduced, whole):
-            found[path].append(path(pipeline, data, totals[path]))
-    for path, ms in totals.items():
-        with timer(ms, "classify"):
-            pipeline.classify([d for ds, _ in found[path] for d in ds], [c for _, cs in found[path] for c in cs], 16)
-    return tuple({stage: total / len(photos) for stage, total in totals[path].items()}  # type: ignore[return-value]
-                 | {"faces": sum(len(ds) for ds, _ in found[path])} for path in (whole, reduced))
+        for way in (whole, reduced) if index % 2 else (reduced, whole):
+            found[way].append(way(pipeline, data, totals[way]))
+    for way, stages in totals.items():
+        with stages("classify"):
+            pipeline.classify([d for ds, _ in found[way] for d in ds], [c for _, cs in found[way] for c in cs], 16)
+    return tuple({stage: total / len(photos) for stage, total in totals[way].ms.items()}  # type: ignore[return-value]
+                 | {"faces": sum(len(ds) for ds, _ in found[way])} for way in (whole, reduced))
 
 
 def fastest(runs: list[dict]) -> dict:
     """Return each stage's lowest figure over repeated runs: the machine is shared, and others only ever add time."""
-    stages = {key: round(min(run[key] for run in runs), 1) for key in runs[0] if key not in ("faces", "full_decodes")}
-    extra = {key: runs[0][key] for key in ("faces", "full_decodes") if key in runs[0]}
-    if "full_decodes" in extra:
-        extra["full_decodes"] = round(extra["full_decodes"] / 1000, 2)  # share of photos
+    stages = {key: round(min(run[key] for run in runs), 1) for key in runs[0] if key not in ("faces", "second_decodes")}
+    extra = {key: runs[0][key] for key in ("faces", "second_decodes") if key in runs[0]}
+    if "second_decodes" in extra:
+        extra["second_decodes"] = round(extra["second_decodes"] / 1000, 2)  # share of photos
     return {**stages, "total": round(sum(stages.values()), 1), **extra}
 
 
@@ -113,7 +80,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="runs of each path, alternating; the fastest counts")
     parser.add_argument("--max-side", type=int, default=1024, help="WHORU_DETECT_MAX_SIDE")
     parser.add_argument("--min-source-pixels", type=float, default=photo_module.MIN_SOURCE_PIXELS,
-                        help="what-if: image pixels per crop pixel below which a face needs the full decode")
+                        help="what-if: image pixels per crop pixel below which a face needs a finer decode")
     parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "fast")
     args = parser.parse_args()
     photo_module.MIN_SOURCE_PIXELS = args.min_source_pixels

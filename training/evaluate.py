@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from tqdm import tqdm
 
-from whoru.faces.images import ImageError, decode_image
+from whoru.faces.images import ImageError
 from whoru.faces.model import FaceModel, Predictions
 from whoru.faces.pipeline import FacePipeline, stack_crops
 from whoru.settings import PROJECT_ROOT
@@ -65,7 +65,7 @@ def _pipeline_predictions(model_dir: Path, source: Path, faces: list[Face]) -> t
     crops: dict[int, object] = {}
     for name, data in tqdm(load_images(source, set(order)), total=len(order), desc="pipeline"):
         try:
-            detections, inputs = pipeline.detect(decode_image(data))
+            inputs = pipeline.find(pipeline.decode(data)).crops
         except ImageError:
             continue
         if inputs:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import cv2
 
-from whoru.faces.images import decode_image
+
 from whoru.faces.pipeline import FacePipeline
 from whoru.settings import PROJECT_ROOT
 from training.utkface import load_images
@@ -22,13 +22,13 @@ def measure(model_dir: Path, source: Path, names: list[str], repeats: int = 3) -
     """Return the best-of-`repeats` ms a face for aligning and for classifying the named images' faces."""
     cv2.setNumThreads(1)
     pipeline = FacePipeline.load(model_dir, PROJECT_ROOT / "models" / "yunet", threads=1)
-    images = [decode_image(data) for _, data in load_images(source, set(names))]
-    found = [(rgb, pipeline.detector.detect(rgb)[:1]) for rgb in images]
-    found = [(rgb, faces) for rgb, faces in found if faces]
+    photos = [pipeline.decode(data) for _, data in load_images(source, set(names))]
+    found = [(photo, pipeline.detector.detect(photo.rgb)[:1]) for photo in photos]
+    found = [(photo, faces) for photo, faces in found if faces]
     align, classify = [], []
     for _ in range(repeats):
         started = time.perf_counter()
-        crops = [crop for rgb, faces in found for crop in pipeline.align(rgb, faces)]
+        crops = [crop for photo, faces in found for crop in pipeline.align(photo, faces)]
         aligned = time.perf_counter()
         pipeline.classify([f for _, faces in found for f in faces], crops, BATCH)
         align.append(aligned - started)

@@ -8,7 +8,6 @@ from collections import defaultdict
 from whoru.db.rows import ImageOutcome
 from whoru.db.schema import Image
 from whoru.faces.images import ImageError
-from whoru.faces.photo import Photo
 from whoru.faces.pipeline import FacePipeline
 from whoru.logs import get_logger
 from whoru.previews import preview_jpeg
@@ -49,24 +48,20 @@ def _detect_one(image: Image, source: ImageSource, pipeline: FacePipeline, setti
         with stages("read"):
             data = _read(source, image.entry)
         with stages("decode"):
-            photo = Photo.decode(data, settings.detect_max_side, settings.max_image_pixels)
+            photo = pipeline.decode(data, settings.max_image_pixels)
     except ImageError as error:
         return _failed(outcome, error)
     outcome.width, outcome.height = photo.size
-    with stages("detect"):
-        shrunk = pipeline.detector.shrink(photo.rgb)
-        found = pipeline.detector.detect(photo.rgb, shrunk)
+    try:
+        found = pipeline.find(photo, stages)
+    except ImageError as error:
+        # A small face needs a finer decode, which can fail where the reduced one did not.
+        return _failed(outcome, error)
     if settings.previews:
         # The detector's copy is at most WHORU_DETECT_MAX_SIDE: a 640 px preview needs no more.
         with stages("preview"):
-            _preview(image, shrunk, settings)
-    try:
-        with stages("align"):
-            crops = pipeline.align_photo(photo, found)
-    except ImageError as error:
-        # A small face needs the full decode, which can fail where the reduced one did not.
-        return _failed(outcome, error)
-    return outcome, [photo.to_full(face) for face in found], crops
+            _preview(image, found.detector_copy, settings)
+    return outcome, found.detections, found.crops
 
 
 def _failed(outcome: ImageOutcome, error: ImageError) -> tuple[ImageOutcome, list, list]:

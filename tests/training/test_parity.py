@@ -23,7 +23,6 @@ from training.utkface import read_dataset
 from whoru.db.schema import Image, Upload
 from whoru.faces.align import InputSpec, face_input
 from whoru.faces.images import decode_image
-from whoru.faces.photo import Photo
 from whoru.faces.pipeline import FacePipeline
 from whoru.settings import Settings
 from whoru.stages import Stages
@@ -124,8 +123,7 @@ def served(photos: list[bytes], pipeline: FacePipeline, settings: Settings):
 
 def served_crops(data: bytes, pipeline: FacePipeline, settings: Settings) -> dict[str, np.ndarray]:
     """Return the crops a worker gives the model for the largest face of a photo, by input name."""
-    photo = Photo.decode(data, settings.detect_max_side, settings.max_image_pixels)
-    crops = pipeline.align_photo(photo, pipeline.detector.detect(photo.rgb))[0]
+    crops = pipeline.find(pipeline.decode(data, settings.max_image_pixels)).crops[0]
     return crops if isinstance(crops, dict) else {next(iter(pipeline.model.inputs)): crops}
 
 

@@ -63,8 +63,11 @@ def test_map_detection_keeps_boxes_positive():
 def test_jpeg_boxes_are_in_upright_full_resolution_pixels(orientation):
     data = encode(UPRIGHT, "JPEG", orientation, quality=92)
     photo = Photo.decode(data, 1024)
-    assert photo.scale == 2 and max(photo.rgb.shape[:2]) >= 1024 and photo.size == UPRIGHT.size
-    expected = boxes(DETECTOR.detect(np.asarray(UPRIGHT)))
+    # 4032 / 4 = 1008 px, padded to the detector's 1024-px grid: the same input cells as 1024.
+    assert photo.scale == 4 and max(photo.rgb.shape[:2]) == 1008 and photo.size == UPRIGHT.size
+    # Against the full image shrunk to the same 1008 px: YuNet's boxes move by up to 29 px of
+    # 4032 between any two input sizes 1.6% apart (992 to 1056 px), so only equal sizes compare.
+    expected = boxes(FaceDetector(PROJECT_ROOT / "models" / "yunet", max_side=1008).detect(np.asarray(UPRIGHT)))
     found = boxes([photo.to_full(face) for face in DETECTOR.detect(photo.rgb)])
     assert len(found) == len(expected) == 2
     assert np.abs(found - expected).max() < 12  # pixels of a 4032-pixel image
@@ -85,20 +88,32 @@ def test_small_jpeg_is_decoded_whole():
     assert np.array_equal(photo.rgb, decode_image(encode(UPRIGHT.resize((750, 1000)), "JPEG", 3)))
 
 
-def test_a_small_face_is_cropped_from_one_full_decode(monkeypatch):
+def test_a_jpeg_just_short_of_the_grid_is_decoded_at_the_next_finer_scale():
+    photo = Photo.decode(encode(UPRIGHT.resize((2904, 3872)), "JPEG", 1), 1024)  # 3872 / 4 = 968: a 992-px grid
+    assert photo.scale == 2 and photo.rgb.shape[:2] == (1936, 1452)
+
+
+def test_small_faces_are_cropped_from_one_more_decode_at_the_scale_the_smallest_needs(monkeypatch):
     canvas = Image.new("RGB", (4032, 3024), (120, 130, 140))
     chip = Image.open(sorted((FIXTURES / "utkface").glob("*.jpg"))[0]).convert("RGB")
-    canvas.paste(chip.resize((160, 160)), (1000, 1000))
-    canvas.paste(chip.resize((1400, 1400)), (2200, 800))
+    for side, corner in ((1400, (2200, 800)), (360, (1000, 400)), (160, (1000, 1800))):
+        canvas.paste(chip.resize((side, side)), corner)
     data = encode(canvas, "JPEG", 8, quality=92)
     decodes = []
     opened = photo_module.opened
     monkeypatch.setattr(photo_module, "opened", lambda *args: decodes.append(args) or opened(*args))
     photo = Photo.decode(data, 1024)
-    small, large = sorted(DETECTOR.detect(photo.rgb), key=lambda face: face.area)
-    photo.face_input(large, SPEC)
-    assert len(decodes) == 1  # the large face had pixels enough in the reduced decode
-    crops = [photo.face_input(small, SPEC) for _ in range(2)]
-    assert len(decodes) == 2 and photo._full.shape[:2] == canvas.size  # once, kept as stored (turned 90 degrees): never transposed
-    reference = face_input(decode_image(data), photo.to_full(small).landmarks, SPEC)
-    assert np.abs(crops[0].astype(int) - reference.astype(int)).mean() < 3
+    faces = sorted(DETECTOR.detect(photo.rgb), key=lambda face: -face.area)
+    assert photo.scale == 4 and len(faces) == 3
+    assert [photo._scale_for(face, SPEC) for face in faces] == [4, 2, 1]
+    assert len(photo.face_inputs(faces[:1], SPEC)) == 1 and len(decodes) == 1  # the large face had pixels enough
+    assert len(photo.face_inputs(faces[:2], SPEC)) == 2 and set(photo.frames) == {2}  # the middle one: a half-size decode
+    crops = photo.face_inputs(faces, SPEC)
+    assert len(decodes) == 3 and photo.frames[1].shape[:2] == canvas.size  # kept as stored (turned 90 degrees): never transposed
+    again = Photo.decode(data, 1024)
+    again.face_inputs(faces, SPEC)
+    assert set(again.frames) == {1}  # all at once: the smallest face's scale serves the middle one too
+    full = decode_image(data)
+    for face, crop in zip(faces[1:], crops[1:]):
+        reference = face_input(full, photo.to_full(face).landmarks, SPEC)
+        assert np.abs(crop.astype(int) - reference.astype(int)).mean() < 3

@@ -1,9 +1,10 @@
-"""Decode a photo once at the smallest JPEG scale detection needs; decode it whole only for faces too small there.
+"""Decode a photo once at the smallest JPEG scale detection needs; decode it again only for faces too small there.
 
-A 12-megapixel JPEG decoded at 1/2 or 1/4 in the DCT domain (Pillow's `draft`) costs a fraction
-of a full decode and still gives the detector its whole input. Faces are cropped from that
-reduced image when it holds at least one pixel per pixel of the model's input, so no face is
-upsampled that the full image had at a higher resolution; the others come from one full decode.
+A 12-megapixel JPEG decoded at 1/4 in the DCT domain (Pillow's `draft`) costs a fraction of a
+full decode and still gives the detector its whole input. Faces are cropped from that reduced
+image when it holds at least one pixel per pixel of the model's input, so no face is upsampled
+that the file has at a higher resolution; the others come from one more decode of the photo,
+at the coarsest DCT scale that has pixels enough for them (the full size at worst).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from PIL import Image, ImageOps
 from whoru.faces.align import InputSpec, face_input, source_pixels_per_output
 from whoru.faces.face import Detection
 from whoru.faces.images import MAX_PIXELS, opened, to_rgb
+from whoru.faces.yunet import GRID
 
 ORIENTATION = 0x0112
 # Image pixels per crop pixel below which a face comes from the full decode: under one, the
@@ -23,6 +25,8 @@ ORIENTATION = 0x0112
 MIN_SOURCE_PIXELS = 1.0
 # Orientations whose upright picture is a mirror image of the stored pixels.
 MIRRORED = (2, 4, 5, 7)
+# The scales a JPEG decoder can reduce by in the DCT domain, coarsest first.
+DCT_SCALES = (8, 4, 2, 1)
 
 
 def orientation_matrix(orientation: int, width: float, height: float) -> np.ndarray:
@@ -49,7 +53,7 @@ def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Photo:
-    """An image decoded for the pipeline: `rgb` upright and reduced by `scale`, the full decode kept once made."""
+    """An image decoded for the pipeline: `rgb` upright and reduced by `scale`; finer decodes kept once made."""
 
     data: bytes
     max_pixels: int
@@ -57,11 +61,11 @@ class Photo:
     scale: int
     orientation: int
     stored_size: tuple[int, int]
-    _full: np.ndarray | None = field(default=None, repr=False)
+    frames: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
     def decode(cls, data: bytes, max_side: int, max_pixels: int = MAX_PIXELS) -> "Photo":
-        """Decode at the smallest DCT scale whose longest side still reaches max_side (formats without one: full size)."""
+        """Decode at the smallest DCT scale that still gives the detector max_side (formats without one: full size)."""
         with opened(data, max_pixels) as image:
             stored_size, orientation = image.size, image.getexif().get(ORIENTATION, 1)
             scale = _draft(image, max_side)
@@ -77,41 +81,74 @@ class Photo:
 
     def to_full(self, face: Detection) -> Detection:
         """Return a detection in `rgb` as pixels of the full upright image."""
-        # Pixel edges at integers, as the detector scales its own results: 1/s of the frame is 1/s of it.
-        reduced = orientation_matrix(self.orientation, *(-(-side // self.scale) for side in self.stored_size))
-        full = orientation_matrix(self.orientation, *self.stored_size)
-        return map_detection(face, full @ np.diag([self.scale, self.scale, 1.0]) @ np.linalg.inv(reduced))
+        return self._to_scale(face, 1)
 
-    def face_input(self, face: Detection, spec: InputSpec) -> np.ndarray:
-        """Return one model input for a face found in `rgb`, from the reduced image when it has pixels enough."""
-        if self.scale == 1 or source_pixels_per_output(face.landmarks, spec) >= MIN_SOURCE_PIXELS:
+    def face_inputs(self, faces: list[Detection], spec: InputSpec) -> list[np.ndarray]:
+        """Return one model input per face found in `rgb`, each from the coarsest decode that has pixels enough.
+
+        Faces too small in `rgb` all come from one more decode, at the scale the smallest of them needs.
+        """
+        needed = [self._scale_for(face, spec) for face in faces]
+        finer = [scale for scale in needed if scale < self.scale]
+        if finer and not any(scale <= min(finer) for scale in self.frames):
+            self._frame(min(finer))
+        return [self._face_input(face, spec, scale) for face, scale in zip(faces, needed)]
+
+    def _scale_for(self, face: Detection, spec: InputSpec) -> int:
+        """Return the coarsest scale at which a face has MIN_SOURCE_PIXELS image pixels per crop pixel (1 at worst)."""
+        pixels = source_pixels_per_output(face.landmarks, spec) * self.scale
+        return next((s for s in DCT_SCALES if s <= self.scale and pixels / s >= MIN_SOURCE_PIXELS), 1)
+
+    def _face_input(self, face: Detection, spec: InputSpec, needed: int) -> np.ndarray:
+        """Return a face's input from `rgb` when it is fine enough, else from the coarsest decode made that is."""
+        if needed == self.scale:
             return face_input(self.rgb, face.landmarks, spec)
-        upright = self.to_full(face)
+        scale = max((s for s in self.frames if s <= needed), default=needed)
+        upright = self._to_scale(face, scale)
         if self.orientation in MIRRORED:
-            # A similarity warp cannot undo a mirror: these rare orientations turn the full frame.
-            return face_input(self._full_frame(upright=True), upright.landmarks, spec)
-        # The full frame stays as stored and the landmarks move to it instead. Pixel centres at
+            # A similarity warp cannot undo a mirror: these rare orientations turn the frame.
+            return face_input(self._frame(scale), upright.landmarks, spec)
+        # The frame stays as stored and the landmarks move to it instead. Pixel centres at
         # integers here (frame sides minus one), as warpAffine samples: the crop is the same pixels.
-        width, height = self.stored_size
+        width, height = _reduced(self.stored_size, scale)
         stored = map_detection(upright, np.linalg.inv(orientation_matrix(self.orientation, width - 1, height - 1)))
-        return face_input(self._full_frame(upright=False), stored.landmarks, spec)
+        return face_input(self._frame(scale), stored.landmarks, spec)
 
-    def _full_frame(self, upright: bool) -> np.ndarray:
-        """Decode the whole image at full resolution, once, as stored (or upright)."""
-        if self._full is None:
+    def _to_scale(self, face: Detection, scale: int) -> Detection:
+        """Return a detection in `rgb` as pixels of the upright image decoded at 1/scale."""
+        # Pixel edges at integers, as the detector scales its own results: 1/s of the frame is 1/s of it.
+        reduced = orientation_matrix(self.orientation, *_reduced(self.stored_size, self.scale))
+        target = orientation_matrix(self.orientation, *_reduced(self.stored_size, scale))
+        ratio = self.scale / scale
+        return map_detection(face, target @ np.diag([ratio, ratio, 1.0]) @ np.linalg.inv(reduced))
+
+    def _frame(self, scale: int) -> np.ndarray:
+        """Decode the image at 1/scale, once: as stored, or upright for the mirrored orientations."""
+        if scale not in self.frames:
             with opened(self.data, self.max_pixels) as image:
-                if upright:
+                if scale > 1:
+                    image.draft(image.mode, _reduced(self.stored_size, scale))
+                if self.orientation in MIRRORED:
                     ImageOps.exif_transpose(image, in_place=True)
-                self._full = np.asarray(to_rgb(image))
-        return self._full
+                self.frames[scale] = np.asarray(to_rgb(image))
+        return self.frames[scale]
+
+
+def _reduced(size: tuple[int, int], scale: int) -> tuple[int, int]:
+    """Return the size a JPEG decoder gives at 1/scale: each side rounded up."""
+    return (-(-size[0] // scale), -(-size[1] // scale))
 
 
 def _draft(image: Image.Image, max_side: int) -> int:
-    """Ask a JPEG decoder for its smallest DCT scale keeping the longest side >= max_side; return the scale taken."""
+    """Ask a JPEG decoder for its smallest DCT scale that still gives the detector max_side; return the scale taken.
+
+    The detector pads its input to whole cells of its coarsest grid (32 px), so a side of 1008
+    (4032 / 4) runs on the same 1024-px grid as 1024 itself, and finds the same faces.
+    """
     width, height = image.size
-    if max(width, height) <= max_side or image.format not in ("JPEG", "MPO"):
-        return 1
     longest = max(width, height)
-    # Rounded up, so the longest side asked for is max_side exactly and the decoder never goes below it.
-    drafted = image.draft(image.mode, (-(-width * max_side // longest), -(-height * max_side // longest)))
+    if longest <= max_side or image.format not in ("JPEG", "MPO"):
+        return 1
+    scale = next(s for s in DCT_SCALES if -(-longest // s // GRID) * GRID >= max_side)
+    drafted = image.draft(image.mode, _reduced(image.size, scale))
     return 1 if drafted is None else round(width / drafted[1][2])

@@ -1,18 +1,19 @@
-"""Every face in a batch of images: detect, align, then classify all faces in one model call."""
+"""Every face of a photo: detect on its reduced decode, align, classify; the one path serving and evaluation share."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from whoru.faces.align import InputSpec, face_input
 from whoru.faces.detector import FaceDetector
 from whoru.faces.face import Detection, FaceResult
 from whoru.faces.model import FACE, FaceModel
+from whoru.faces.images import MAX_PIXELS
 from whoru.faces.photo import Photo
 from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
+from whoru.stages import Stages
 
 # One face's model input: an array, or one array per input name for a multi-input model.
 Crop = np.ndarray | dict[str, np.ndarray]
@@ -29,29 +30,31 @@ class FacePipeline:
         """Load the detector and the model from their directories."""
         return cls(FaceDetector(detector_dir, score, max_side, threads), FaceModel(model_dir, threads))
 
-    def detect(self, rgb: np.ndarray) -> tuple[list[Detection], list[Crop]]:
-        """Return the faces of one image and their aligned model inputs."""
-        found = self.detector.detect(rgb)
-        return found, self.align(rgb, found)
+    def decode(self, data: bytes, max_pixels: int = MAX_PIXELS) -> Photo:
+        """Decode an image's bytes at the smallest scale the detector needs."""
+        return Photo.decode(data, self.detector.max_side, max_pixels)
 
-    def align(self, rgb: np.ndarray, faces: list[Detection]) -> list[Crop]:
-        """Return the model input(s) of each face, cropped from the full-resolution image.
+    def find(self, photo: Photo, stages: Stages | None = None) -> Found:
+        """Detect a photo's faces on its reduced image and align each from a decode with pixels enough."""
+        stages = stages or Stages()
+        with stages("detect"):
+            shrunk = self.detector.shrink(photo.rgb)
+            found = self.detector.detect(photo.rgb, shrunk)
+        with stages("align"):
+            crops = self.align(photo, found)
+        return Found([photo.to_full(face) for face in found], crops, shrunk)
+
+    def align(self, photo: Photo, faces: list[Detection]) -> list[Crop]:
+        """Return the model input(s) of each face found in a photo's reduced image.
 
         A single-input model gets one array per face; a model whose networks each want their
         own crop gets, per face, one array per input name.
         """
-        return self._crops(lambda face, spec: face_input(rgb, face.landmarks, spec), faces)
-
-    def align_photo(self, photo: Photo, faces: list[Detection]) -> list[Crop]:
-        """Return the model input(s) of each face found in a Photo's reduced image, each from a decode with pixels enough."""
-        return self._crops(photo.face_input, faces)
-
-    def _crops(self, crop: Callable[[Detection, InputSpec], np.ndarray], faces: list[Detection]) -> list[Crop]:
-        """Return each face's crop for the model's one input, or a crop per input name."""
         specs = self.model.inputs
+        by_input = {name: photo.face_inputs(faces, spec) for name, spec in specs.items()}
         if set(specs) == {FACE}:
-            return [crop(face, specs[FACE]) for face in faces]
-        return [{name: crop(face, spec) for name, spec in specs.items()} for face in faces]
+            return by_input[FACE]
+        return [{name: crops[i] for name, crops in by_input.items()} for i in range(len(faces))]
 
     def classify(self, detections: list[Detection], crops: list[Crop], batch_size: int = 256) -> list[FaceResult]:
         """Classify many faces (from any number of images) in batches of batch_size."""
@@ -60,15 +63,19 @@ class FacePipeline:
         predictions = self.model.predict(stack_crops(crops), batch_size)
         return [_result(face, predictions, i) for i, face in enumerate(detections)]
 
-    def analyse(self, images: list[np.ndarray]) -> list[list[FaceResult]]:
-        """Return the faces of each image, largest first, classifying all of them at once."""
-        found = [self.detect(rgb) for rgb in images]
-        flat = self.classify([d for ds, _ in found for d in ds], [c for _, cs in found for c in cs])
-        results, start = [], 0
-        for detections, _ in found:
-            results.append(flat[start : start + len(detections)])
-            start += len(detections)
-        return results
+    def analyse(self, photo: Photo) -> list[FaceResult]:
+        """Return the faces of one photo, largest first, in upright full-resolution pixels."""
+        found = self.find(photo)
+        return self.classify(found.detections, found.crops)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A photo's faces (upright, full-resolution pixels), their model inputs and the detector's copy of the photo."""
+
+    detections: list[Detection]
+    crops: list[Crop]
+    detector_copy: np.ndarray
 
 
 def stack_crops(crops: list[Crop]) -> np.ndarray | dict[str, np.ndarray]:

@@ -17,6 +17,8 @@ import onnx
 from whoru.faces.onnx_session import onnx_runner
 
 STRIDES = (8, 16, 32)
+# Input sides are padded up to whole cells of the coarsest level.
+GRID = STRIDES[-1]
 _ROW = 15  # x, y, w, h, five landmarks (x, y), score
 
 
@@ -29,8 +31,8 @@ class YuNet:
     def detect(self, bgr: np.ndarray, score_threshold: float, nms_threshold: float, top_k: int = 5000) -> np.ndarray:
         """Return one row per face: box x, y, w, h, five landmarks, score (pixels of bgr)."""
         height, width = bgr.shape[:2]
-        # The network's feature pyramid needs sides that are multiples of 32; pad bottom and right.
-        padded = np.zeros((1, 3, -(-height // 32) * 32, -(-width // 32) * 32), np.float32)
+        # The network's feature pyramid needs sides that are multiples of GRID; pad bottom and right.
+        padded = np.zeros((1, 3, -(-height // GRID) * GRID, -(-width // GRID) * GRID), np.float32)
         padded[0, :, :height, :width] = bgr.transpose(2, 0, 1)
         outputs = self._net(padded)
         columns = padded.shape[3]
