@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import signal
+import os
 import subprocess
 import sys
 
@@ -49,6 +50,8 @@ def test_submit_waits_and_writes_csv_and_json_then_serve_stops_cleanly(served, t
 
 
 def test_submit_reports_an_unreachable_server(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "cli", "submit", str(PHOTOS), "--server", f"http://127.0.0.1:{free_port()}"],
-                            capture_output=True, text=True, timeout=120)
+    # A key of its own: without one, submit stops first on the missing key, wherever the home is.
+    result = subprocess.run([sys.executable, "-m", "cli", "submit", str(PHOTOS), "--server", f"http://127.0.0.1:{free_port()}",
+                             "--api-key", "any"], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "WHORU_HOME": str(tmp_path)})
     assert result.returncode != 0 and "cannot reach the server" in result.stderr
