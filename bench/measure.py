@@ -15,6 +15,8 @@ import requests
 from bench.stack import BenchStack
 
 _STATUS_LINE = r'"GET /v1/jobs/{job} HTTP/[0-9.]+" 200 .* (?P<us>\d+)us$'
+# The worker's one line per task (worker/tasks.py, after the task's rows are written): the bench
+# sums stage times from the log, as an operator would, rather than through a channel of its own.
 _STAGES = re.compile(r"job=(?P<job>\S+) task=\S+ images=(?P<images>\d+) faces=\d+ ms=\S+ stages=(?P<stages>\{[^}]*\})")
 
 

@@ -83,6 +83,7 @@ def process_images(job_id: str, first: int, last: int) -> None:
     _after_end(job_id, status)
     observe_images(outcomes, stages)
     faces = sum(len(o.faces) for o in outcomes)
+    # `whoru bench` reads its stage times from this line (bench/measure.py, _STAGES): keep the fields.
     log.info("job=%s task=%d-%d images=%d faces=%d ms=%.0f stages=%s%s", job_id, first, last, len(outcomes), faces,
              (time.perf_counter() - started) * 1000, stages.json(), f" job_status={status}" if status else "")
 

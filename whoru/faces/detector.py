@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 import cv2
@@ -11,6 +10,7 @@ import numpy as np
 
 from whoru.faces.face import Detection
 from whoru.faces.yunet import YuNet
+from whoru.model_card import ModelCard
 
 # OpenCV's FaceDetectorYN default: boxes overlapping a better one by more than this are dropped.
 NMS_THRESHOLD = 0.3
@@ -20,10 +20,10 @@ class FaceDetector:
     """YuNet on a copy of the image no larger than max_side, results in full-size pixels."""
 
     def __init__(self, model_dir: Path, score_threshold: float = 0.7, max_side: int = 1024, threads: int = 1):
-        card = json.loads((model_dir / "card.json").read_text())
-        weights = model_dir / card["file"]
+        card = ModelCard.load(model_dir)
+        weights = model_dir / str(card.file)
         digest = hashlib.sha256(weights.read_bytes()).hexdigest()
-        if digest != card["sha256"]:
+        if digest != card.sha256:
             raise ValueError(f"{weights} does not match the checksum in its card.json")
         self.max_side, self.score_threshold = max_side, score_threshold
         self._net = YuNet(weights, threads)
