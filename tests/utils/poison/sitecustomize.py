@@ -10,13 +10,13 @@ from celery.signals import worker_process_init
 
 @worker_process_init.connect
 def _plant(**_kwargs):
-    import worker.analyse
+    from whoru.faces.photo import Photo
 
-    real = worker.analyse.Photo.decode
+    real = Photo.decode
 
     def decode_or_die(data, *args, **kwargs):
         if data.startswith(b"POISON"):
             os._exit(9)
         return real(data, *args, **kwargs)
 
-    worker.analyse.Photo.decode = decode_or_die
+    Photo.decode = decode_or_die
