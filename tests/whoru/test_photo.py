@@ -19,6 +19,7 @@ from whoru.settings import PROJECT_ROOT
 
 DETECTOR = FaceDetector(PROJECT_ROOT / "models" / "yunet")
 SPEC = InputSpec(96, "rgb")
+ONE = {"face": SPEC}
 # The fixture photo upscaled to a phone photo's width: detection then runs on a reduced decode.
 UPRIGHT = Image.open(PHOTOS / "dlib_2008_001009.jpg").convert("RGB").resize((3024, 4032), Image.Resampling.BICUBIC)
 STORED = {1: None, 2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
@@ -106,13 +107,17 @@ def test_small_faces_are_cropped_from_one_more_decode_at_the_scale_the_smallest_
     faces = sorted(DETECTOR.detect(photo.rgb), key=lambda face: -face.area)
     assert photo.scale == 4 and len(faces) == 3
     assert [photo._scale_for(face, SPEC) for face in faces] == [4, 2, 1]
-    assert len(photo.face_inputs(faces[:1], SPEC)) == 1 and len(decodes) == 1  # the large face had pixels enough
-    assert len(photo.face_inputs(faces[:2], SPEC)) == 2 and set(photo.frames) == {2}  # the middle one: a half-size decode
-    crops = photo.face_inputs(faces, SPEC)
+    assert len(photo.face_inputs(faces[:1], ONE)["face"]) == 1 and len(decodes) == 1  # the large face had pixels enough
+    assert len(photo.face_inputs(faces[:2], ONE)["face"]) == 2 and set(photo.frames) == {2}  # the middle one: a half-size decode
+    crops = photo.face_inputs(faces, ONE)["face"]
     assert len(decodes) == 3 and photo.frames[1].shape[:2] == canvas.size  # kept as stored (turned 90 degrees): never transposed
     again = Photo.decode(data, 1024)
-    again.face_inputs(faces, SPEC)
+    again.face_inputs(faces, ONE)
     assert set(again.frames) == {1}  # all at once: the smallest face's scale serves the middle one too
+    several, large = Photo.decode(data, 1024), InputSpec(512, "rgb", "loose")
+    assert several._scale_for(faces[1], SPEC) == 2 and several._scale_for(faces[1], large) == 1
+    several.face_inputs(faces[:2], {"small": SPEC, "large": large})
+    assert set(several.frames) == {1}  # one decode for every input: the large crop's scale serves the small one
     full = decode_image(data)
     for face, crop in zip(faces[1:], crops[1:]):
         reference = face_input(full, photo.to_full(face).landmarks, SPEC)

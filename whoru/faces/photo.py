@@ -20,8 +20,8 @@ from whoru.faces.images import MAX_PIXELS, opened, to_rgb
 from whoru.faces.yunet import GRID
 
 ORIENTATION = 0x0112
-# Image pixels per crop pixel below which a face comes from the full decode: under one, the
-# reduced image would upsample a face that the full image has at a higher resolution.
+# Image pixels per crop pixel below which a face comes from a finer decode: under one, the
+# reduced image would upsample a face that the file has at a higher resolution.
 MIN_SOURCE_PIXELS = 1.0
 # Orientations whose upright picture is a mirror image of the stored pixels.
 MIRRORED = (2, 4, 5, 7)
@@ -83,16 +83,18 @@ class Photo:
         """Return a detection in `rgb` as pixels of the full upright image."""
         return self._to_scale(face, 1)
 
-    def face_inputs(self, faces: list[Detection], spec: InputSpec) -> list[np.ndarray]:
-        """Return one model input per face found in `rgb`, each from the coarsest decode that has pixels enough.
+    def face_inputs(self, faces: list[Detection], specs: dict[str, InputSpec]) -> dict[str, list[np.ndarray]]:
+        """Return, per input name, one model input per face found in `rgb`, each from the coarsest decode with pixels enough.
 
-        Faces too small in `rgb` all come from one more decode, at the scale the smallest of them needs.
+        Faces too small in `rgb` for any input all come from one more decode, at the scale the
+        most demanding of them needs.
         """
-        needed = [self._scale_for(face, spec) for face in faces]
-        finer = [scale for scale in needed if scale < self.scale]
+        needed = {name: [self._scale_for(face, spec) for face in faces] for name, spec in specs.items()}
+        finer = [scale for scales in needed.values() for scale in scales if scale < self.scale]
         if finer and not any(scale <= min(finer) for scale in self.frames):
             self._frame(min(finer))
-        return [self._face_input(face, spec, scale) for face, scale in zip(faces, needed)]
+        return {name: [self._face_input(face, spec, scale) for face, scale in zip(faces, needed[name])]
+                for name, spec in specs.items()}
 
     def _scale_for(self, face: Detection, spec: InputSpec) -> int:
         """Return the coarsest scale at which a face has MIN_SOURCE_PIXELS image pixels per crop pixel (1 at worst)."""

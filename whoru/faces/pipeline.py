@@ -50,9 +50,8 @@ class FacePipeline:
         A single-input model gets one array per face; a model whose networks each want their
         own crop gets, per face, one array per input name.
         """
-        specs = self.model.inputs
-        by_input = {name: photo.face_inputs(faces, spec) for name, spec in specs.items()}
-        if set(specs) == {FACE}:
+        by_input = photo.face_inputs(faces, self.model.inputs)
+        if set(by_input) == {FACE}:
             return by_input[FACE]
         return [{name: crops[i] for name, crops in by_input.items()} for i in range(len(faces))]
 
