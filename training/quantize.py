@@ -9,7 +9,6 @@ quantized ones, as the source they were made from.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import tempfile
@@ -24,6 +23,7 @@ from training.cache import build_arrays
 from training.utkface import read_dataset
 from whoru.faces.model import FACE, input_specs
 from whoru.model_card import ModelCard
+from whoru.storage import file_sha256
 
 CALIBRATION_FACES = 512
 CALIBRATION_BATCH = 16
@@ -58,7 +58,7 @@ def quantize_model(model_dir: Path, data: Path, networks: list[str], faces: int 
         target = model_dir / (source.name.removesuffix(".onnx") + SUFFIX)
         _quantize(source, target, build_arrays(data, chosen, specs[role if role in specs else FACE], None).images)
         served[role] = target.name
-        record["from"][role] = {"file": source.name, "sha256": _sha256(source)}
+        record["from"][role] = {"file": source.name, "sha256": file_sha256(source)}
     card.updated({"onnx_files": served, "quantization": record}).save(model_dir)
     return record
 
@@ -81,7 +81,3 @@ def _quantize(source: Path, target: Path, faces: np.ndarray) -> None:
                         per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                         calibrate_method=CalibrationMethod.MinMax)
 
-
-def _sha256(path: Path) -> str:
-    """Return a file's SHA-256 in hex."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
