@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -45,8 +46,7 @@ def assemble(out: Path, cnn_onnx: Path, root: Path) -> ModelCard:
 
 def network_outputs(model_dir: Path, source: Path, faces: list[Face], sha256: str, cache_dir: Path) -> dict[str, np.ndarray]:
     """Return every network output ("role/output") for the faces, in order, from a cache when it exists."""
-    digest = hashlib.sha256(b"".join((model_dir / f).read_bytes() for f in sorted(_files(model_dir)))).hexdigest()
-    cache = cache_dir / f"outputs-{sha256[:16]}-{digest[:16]}.npz"
+    cache = cache_dir / f"outputs-{sha256[:16]}-{_digest(model_dir)[:16]}.npz"
     if cache.exists():
         return _in_order(dict(np.load(cache)), [f.name for f in faces])
     model = FaceModel(model_dir, threads=1)
@@ -81,9 +81,13 @@ def _flat(outputs: dict) -> dict[str, np.ndarray]:
     return flat
 
 
-def _files(model_dir: Path) -> list[str]:
-    """Return the ONNX files named in a card."""
-    return list(ModelCard.load(model_dir).onnx_files.values())
+def _digest(model_dir: Path) -> str:
+    """Return the SHA-256 of what the outputs depend on: the networks, their inputs and which are mirror-averaged."""
+    card = ModelCard.load(model_dir)
+    digest = hashlib.sha256(json.dumps([card.inputs, card.inference.mirror_average], sort_keys=True, default=str).encode())
+    for file in sorted(card.onnx_files.values()):
+        digest.update((model_dir / file).read_bytes())
+    return digest.hexdigest()
 
 
 def _in_order(stored: dict[str, np.ndarray], names: list[str]) -> dict[str, np.ndarray]:

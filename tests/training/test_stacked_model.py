@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from tests.utils.jobs import PHOTOS
+from training.stack_features import _digest, assemble
 from whoru.faces.head import StackedHead, softmax
 from whoru.faces.model import FaceModel, age_range
 from whoru.faces.pipeline import FacePipeline
+from whoru.model_card import ModelCard
 from whoru.runtime import configure_tensorflow
 from whoru.settings import PROJECT_ROOT
 
@@ -82,3 +84,13 @@ def test_numpy_head_computes_what_the_keras_head_computes():
     np.testing.assert_allclose(softmax(age), expected["age"], atol=1e-5)
     np.testing.assert_allclose(1 / (1 + np.exp(-gender)), expected["gender"][:, 0], atol=1e-5)
     np.testing.assert_allclose(softmax(ethnicity), expected["ethnicity"], atol=1e-5)
+
+
+def test_cached_network_outputs_are_keyed_by_which_networks_are_mirrored(tmp_path):
+    """Outputs averaged with mirror images differ from plain ones, so a changed card must not reuse their cache."""
+    card = assemble(tmp_path, MODELS / "fast" / "model.onnx", PROJECT_ROOT)
+    before = _digest(tmp_path)
+    card.updated({"inference": {"mirror_average": True}}).save(tmp_path)
+    assert _digest(tmp_path) != before
+    ModelCard.load(tmp_path).updated({"inference": {"mirror_average": card.inference.mirror_average}}).save(tmp_path)
+    assert _digest(tmp_path) == before
