@@ -13,8 +13,15 @@ class CallbackRefused(ValueError):
     """A callback URL that must not be called."""
 
 
-def check_callback_url(url: str, allow_private: bool) -> None:
-    """Raise CallbackRefused unless url is http(s) and its host resolves only to public addresses."""
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def check_callback_url(url: str, allow_private: bool) -> Address | None:
+    """Raise CallbackRefused unless url is http(s) and its host resolves only to public addresses.
+
+    Return the checked address the caller must connect to (None where private ones are allowed):
+    resolving the name again to connect would let its DNS answer differently the second time.
+    """
     if len(url) > MAX_LENGTH:
         raise CallbackRefused(f"callback_url is longer than {MAX_LENGTH} characters")
     parts = urlsplit(url)
@@ -25,13 +32,15 @@ def check_callback_url(url: str, allow_private: bool) -> None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise CallbackRefused("callback_url must be an http or https URL with a host")
     if allow_private:
-        return
-    for address in _addresses(parts.hostname, port):
+        return None
+    addresses = _addresses(parts.hostname, port)
+    for address in addresses:
         if not address.is_global:
             raise CallbackRefused(f"callback_url resolves to a non-public address ({address})")
+    return addresses[0]
 
 
-def _addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+def _addresses(host: str, port: int) -> list[Address]:
     """Return every address a host resolves to, IPv4-mapped IPv6 addresses unwrapped."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from urllib.parse import unquote, urlsplit
 
-import requests
+import urllib3
 from celery import shared_task
 from sqlalchemy.exc import OperationalError
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import EmptyWebhookSecretError
 
-from whoru.callback_urls import CallbackRefused, check_callback_url
+from whoru.callback_urls import Address, CallbackRefused, check_callback_url
 from whoru.db.jobs import counts
 from whoru.db.webhooks import due, give_up, record_attempt
 from whoru.keys import owner_secret
@@ -70,18 +71,35 @@ def _post(url: str, message_id: str, body: str, secret: str, settings: Settings)
     """POST a signed body; return the receiver's status and an error unless it answered 2xx."""
     try:
         # Checked again at each attempt: the host may have been pointed at a private address since.
-        check_callback_url(url, settings.webhook_allow_private)
+        address = check_callback_url(url, settings.webhook_allow_private)
         now = datetime.now(timezone.utc)
         headers = {"content-type": "application/json", "user-agent": "whoru-webhooks",
                    "webhook-id": message_id, "webhook-timestamp": str(int(now.timestamp())),
                    "webhook-signature": Webhook(secret).sign(message_id, now, body)}
-        response = requests.post(url, data=body.encode(), headers=headers, timeout=TIMEOUT_S, allow_redirects=False)
+        status = post_to(url, address, body.encode(), headers)
     except EmptyWebhookSecretError:
         # Retried rather than given up: once the setting is fixed, the delivery goes through.
         return None, "neither the job's key nor WHORU_WEBHOOK_SECRET gives a secret to sign with"
-    except (CallbackRefused, requests.RequestException) as error:
+    except (CallbackRefused, urllib3.exceptions.HTTPError) as error:
         return None, f"{type(error).__name__}: {error}"[:500]
-    return response.status_code, None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+    return status, None if 200 <= status < 300 else f"HTTP {status}"
+
+
+def post_to(url: str, address: Address | None, body: bytes, headers: dict[str, str]) -> int:
+    """POST to url through the given address (by its name when None), with no redirects and no retries; return the status.
+
+    TLS still checks the certificate against the URL's host name, and Host names it too.
+    """
+    parts = urlsplit(url)
+    https = parts.scheme == "https"
+    tls = {"server_hostname": parts.hostname, "assert_hostname": parts.hostname} if https else {}
+    pool_class = urllib3.HTTPSConnectionPool if https else urllib3.HTTPConnectionPool
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = {**headers, "host": parts.netloc.rpartition("@")[2]}
+    if parts.username is not None:
+        headers.update(urllib3.util.make_headers(basic_auth=f"{unquote(parts.username)}:{unquote(parts.password or '')}"))
+    with pool_class(str(address or parts.hostname), parts.port, timeout=TIMEOUT_S, retries=False, **tls) as pool:
+        return pool.urlopen("POST", target, body=body, headers=headers, redirect=False, assert_same_host=False).status
 
 
 def _age_s(moment: datetime) -> float:

@@ -22,8 +22,8 @@ def test_the_setting_allows_private_addresses(url):
     check_callback_url(url, allow_private=True)
 
 
-def test_a_public_address_is_allowed():
-    check_callback_url("https://93.184.215.14/hook", allow_private=False)
+def test_a_public_address_is_allowed_and_named_for_the_connection():
+    assert str(check_callback_url("https://93.184.215.14/hook", allow_private=False)) == "93.184.215.14"
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/", "file:///etc/passwd", "http:///nohost", "http://x:99999/",

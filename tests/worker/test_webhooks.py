@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import ipaddress
 import json
 import os
 import subprocess
@@ -17,6 +19,7 @@ from tests.conftest import stack_env
 from tests.utils.jobs import PHOTOS, keyed_client, wait_job
 from tests.utils.receiver import Receiver
 from tests.utils.services import Worker, start_embedded_redis
+from worker.webhooks import post_to
 
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
 
@@ -97,3 +100,19 @@ def test_callbacks_are_signed_with_the_keys_rotated_secret(hooked, database_url)
         assert Webhook(new_secret).verify(request.body, request.headers)["id"] == job["id"]
         with pytest.raises(Exception):
             Webhook(hooked.webhook_secret).verify(request.body, request.headers)
+
+
+def test_a_delivery_connects_to_the_checked_address_not_to_a_second_lookup():
+    """The name is resolved once, when checked; the POST goes to that address with the URL's Host.
+
+    `.invalid` never resolves (RFC 6761), so a delivery that looked the name up again would fail.
+    """
+    with Receiver() as receiver:
+        port = receiver.server.server_address[1]
+        url = f"http://user:p%40ss@hook.invalid:{port}/path?job=1"
+        status = post_to(url, ipaddress.ip_address("127.0.0.1"), b"{}", {"content-type": "application/json"})
+        (received,) = receiver.wait_for(1)
+    assert status == 200 and received.path == "/path?job=1" and received.body == b"{}"
+    headers = {name.lower(): value for name, value in received.headers.items()}
+    assert headers["host"] == f"hook.invalid:{port}"
+    assert headers["authorization"] == "Basic " + base64.b64encode(b"user:p@ss").decode()
