@@ -10,14 +10,17 @@ import { initTry } from "./tryit.js";
 
 const VIEWS = ["signin", "try", "bulk", "jobs", "job"];
 
-/** Show one section, hide the rest, and move the focus to its heading for keyboard and screen-reader users. */
+/** Show one section, hide the rest, and move the focus to its heading for keyboard and screen-reader users.
+ * Only when the section changes: routing again to the section already shown (a late start-up check,
+ * a repeated hash) must not pull the focus back from where the user has tabbed. */
 function showView(name) {
+  const changed = byId(name).hidden;
   for (const view of VIEWS) byId(view).hidden = view !== name;
   byId("nav").hidden = name === "signin";
   for (const link of byId("nav").querySelectorAll("a")) {
     link.toggleAttribute("aria-current", link.getAttribute("href") === `#/${name === "job" ? "jobs" : name}`);
   }
-  byId(name).querySelector("h1").focus();
+  if (changed) byId(name).querySelector("h1").focus();
 }
 
 /** Show the section the address names (the sign-in form while there is no key). */
