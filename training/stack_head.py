@@ -12,7 +12,7 @@ from training.targets import age_distribution, one_hot
 # The recipe, chosen on the validation split among five (docs/model-notes.md); all five came
 # within 0.4 points of each other there, this one had the best gender figures.
 HEAD = {"hidden": 1024, "dropout": 0.6, "learning_rate": 3e-4, "weight_decay": 1e-2, "batch_size": 256,
-        "max_epochs": 80, "patience": 8, "loss_weights": {"age": 1.0, "gender": 1.0, "ethnicity": 1.0}}
+        "max_epochs": 80, "patience": 8, "loss_weights": {"age": 1.0, "gender": 1.0, "ethnicity": 1.0}, "members": 3}
 
 
 def make_head(features: int, hidden: int, dropout: float) -> keras.Model:
@@ -49,6 +49,12 @@ def refit_head(x: np.ndarray, y: dict, epochs: int, recipe: dict = HEAD, seed: i
     model, mean, std = _compiled(x, recipe, seed)
     model.fit((x - mean) / std, y, batch_size=recipe["batch_size"], epochs=epochs, verbose=0)
     return head_arrays(model, mean, std)
+
+
+def refit_heads(x: np.ndarray, y: dict, epochs: int, recipe: dict = HEAD) -> dict:
+    """Refit `recipe["members"]` heads with consecutive seeds; return their arrays stacked along a first axis."""
+    heads = [refit_head(x, y, epochs, recipe, 1234 + member) for member in range(recipe["members"])]
+    return {name: np.stack([head[name] for head in heads]) for name in heads[0]}
 
 
 def _compiled(x: np.ndarray, recipe: dict, seed: int) -> tuple[keras.Model, np.ndarray, np.ndarray]:

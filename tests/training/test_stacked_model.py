@@ -80,7 +80,8 @@ def test_numpy_head_computes_what_the_keras_head_computes():
     x = np.random.default_rng(0).normal(size=(8, 20)).astype(np.float32)
     mean, std = x.mean(0), x.std(0) + 1e-6
     expected = net.predict_on_batch((x - mean) / std)
-    age, gender, ethnicity = StackedHead(head_arrays(net, mean, std), [], None).logits(x)
+    one_member = {name: value[None] for name, value in head_arrays(net, mean, std).items()}
+    age, gender, ethnicity = StackedHead(one_member, [], None).logits(x)
     np.testing.assert_allclose(softmax(age), expected["age"], atol=1e-5)
     np.testing.assert_allclose(1 / (1 + np.exp(-gender)), expected["gender"][:, 0], atol=1e-5)
     np.testing.assert_allclose(softmax(ethnicity), expected["ethnicity"], atol=1e-5)
@@ -94,3 +95,24 @@ def test_cached_network_outputs_are_keyed_by_which_networks_are_mirrored(tmp_pat
     assert _digest(tmp_path) != before
     ModelCard.load(tmp_path).updated({"inference": {"mirror_average": card.inference.mirror_average}}).save(tmp_path)
     assert _digest(tmp_path) == before
+
+
+def test_the_blend_is_fitted_on_logits_of_heads_that_never_saw_those_faces():
+    """Each validation half's logits must not depend on that half's own labels."""
+    configure_tensorflow()
+    from training.stack import halves_of, out_of_fold_logits
+
+    rng = np.random.default_rng(0)
+    x_train, x_val = rng.normal(size=(64, 12)).astype(np.float32), rng.normal(size=(40, 12)).astype(np.float32)
+
+    def labels(n: int) -> dict[str, np.ndarray]:
+        return {"age": rng.integers(1, 90, n), "gender": rng.integers(0, 2, n), "ethnicity": rng.integers(0, 5, n)}
+
+    y_train, y_val = labels(64), labels(40)
+    halves = halves_of(40)
+    before = out_of_fold_logits(x_train, y_train, x_val, y_val, halves, epochs=3)
+    relabelled = {k: v.copy() for k, v in y_val.items()}
+    relabelled["gender"][halves[0]] = 1 - relabelled["gender"][halves[0]]
+    after = out_of_fold_logits(x_train, y_train, x_val, relabelled, halves, epochs=3)
+    np.testing.assert_allclose(after[1][halves[0]], before[1][halves[0]], atol=1e-5)
+    assert np.abs(after[1][halves[1]] - before[1][halves[1]]).max() > 1e-3

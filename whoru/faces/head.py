@@ -1,8 +1,9 @@
 """The head of a stacked model, applied in NumPy: several networks' outputs in, predictions out.
 
 The head is stored as plain arrays (`head.npz`) so that serving it needs neither TensorFlow nor
-training code. First a small MLP over the pretrained networks' features, then a blend of its
-log-probabilities with those of our own CNN, weighted per task (fitted on faces neither saw).
+training code. First small MLPs over the pretrained networks' features, their logits averaged,
+then a blend of those log-probabilities with our own CNN's, weighted per task (fitted on faces
+neither saw).
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from pathlib import Path
 import numpy as np
 
 _EPS = 1e-6
+# The arrays of one MLP; head.npz stacks several MLPs (fitted with different seeds) along a first axis.
+MLP_ARRAYS = ("mean", "std", "w1", "b1", "w_age", "b_age", "w_gender", "b_gender", "w_eth", "b_eth")
 
 
 class StackedHead:
-    """An MLP head and its blend with one network's own predictions, read from a .npz file."""
+    """An ensemble of MLP heads and its blend with one network's own predictions, read from a .npz file."""
 
     def __init__(self, weights: dict[str, np.ndarray], features: list[dict], blend_with: str | None):
         self.weights, self.features, self.blend_with = weights, features, blend_with
@@ -28,16 +31,19 @@ class StackedHead:
 
     def __call__(self, outputs: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return the age distribution (0..116 years), female probability and ethnicity probabilities."""
-        age, gender, ethnicity = self.logits(feature_matrix(outputs, self.features))
+        return self.from_logits(self.logits(feature_matrix(outputs, self.features)), outputs)
+
+    def from_logits(self, logits: tuple[np.ndarray, np.ndarray, np.ndarray], outputs: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the predictions of the MLP's logits, blended with the other network's outputs."""
+        age, gender, ethnicity = logits
         if self.blend_with is not None:
             age, gender, ethnicity = self._blend(age, gender, ethnicity, outputs[self.blend_with])
         return softmax(age), 1.0 / (1.0 + np.exp(-gender)), softmax(ethnicity)
 
     def logits(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return the MLP's age, gender and ethnicity logits for standardised-on-the-fly features."""
-        w = self.weights
-        hidden = np.maximum((x - w["mean"]) / w["std"] @ w["w1"] + w["b1"], 0.0)
-        return hidden @ w["w_age"] + w["b_age"], (hidden @ w["w_gender"] + w["b_gender"])[:, 0], hidden @ w["w_eth"] + w["b_eth"]
+        """Return the age, gender and ethnicity logits, averaged over the head's MLPs."""
+        members = [_mlp_logits(x, {key: self.weights[key][m] for key in MLP_ARRAYS}) for m in range(len(self.weights["w1"]))]
+        return tuple(np.mean([member[i] for member in members], axis=0) for i in range(3))  # type: ignore[return-value]
 
     def _blend(self, age, gender, ethnicity, cnn: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Weigh the MLP's log-probabilities against the CNN's, per task."""
@@ -48,6 +54,12 @@ class StackedHead:
         ethnicity = (w["blend_eth"][0] * log_softmax(ethnicity) + w["blend_eth"][1] * np.log(cnn["ethnicity"] + _EPS)
                      + w["blend_eth_bias"])
         return age, gender, ethnicity
+
+
+def _mlp_logits(x: np.ndarray, w: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return one MLP's age, gender and ethnicity logits for standardised-on-the-fly features."""
+    hidden = np.maximum((x - w["mean"]) / w["std"] @ w["w1"] + w["b1"], 0.0)
+    return hidden @ w["w_age"] + w["b_age"], (hidden @ w["w_gender"] + w["b_gender"])[:, 0], hidden @ w["w_eth"] + w["b_eth"]
 
 
 def feature_matrix(outputs: dict, features: list[dict]) -> np.ndarray:
