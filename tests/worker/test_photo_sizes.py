@@ -20,9 +20,12 @@ from worker.analyse import _detect_one
 PIPELINE = FacePipeline.load(MODEL, PROJECT_ROOT / "models" / "yunet")
 SETTINGS = Settings(previews=False)
 PHONE = 4032
-# Images that differ by a fraction of a grey level can make YuNet keep a neighbouring anchor, whose
-# landmarks sit a few detector pixels away; the models' probabilities move up to about 0.12 with that.
-PROBABILITY = 0.15
+# Two renderings of one photo give YuNet pixels that differ by resampling alone, and its landmarks
+# move with them: up to 8 px on a 270 px face here. The networks read that as another face (on 400
+# test-split chips shrunk by 10%, the default's age moved 0.75 years on average, more than 3 for 4%
+# of them), so the predictions are compared at the same landmarks: what is left is the decode scale,
+# the orientation and the crop, which are what a phone photo changes.
+YEARS, PROBABILITY = 1.0, 0.03
 
 
 class Bytes:
@@ -54,6 +57,13 @@ def analyse(data: bytes) -> tuple[tuple[int, int], list[FaceResult]]:
     return (outcome.width, outcome.height), PIPELINE.classify(detections, crops)
 
 
+def classify_at(data: bytes, faces: list[FaceResult], factor: float) -> list[FaceResult]:
+    """Return the faces of a photo cropped at given full-size detections of a photo `factor` times smaller."""
+    photo = PIPELINE.decode(data)
+    reduced = [face.detection.scaled(factor / photo.scale) for face in faces]
+    return PIPELINE.classify(reduced, PIPELINE.align(photo, reduced))
+
+
 @pytest.mark.parametrize("name", ["dlib_2008_001009.jpg", "dlib_2008_001322.jpg"])
 def test_a_phone_photo_gets_the_predictions_of_the_same_photo_at_2000_pixels(name):
     upright = Image.open(PHOTOS / name).convert("RGB")
@@ -66,7 +76,8 @@ def test_a_phone_photo_gets_the_predictions_of_the_same_photo_at_2000_pixels(nam
     for face, reference in zip(big, small):
         box = np.array(face.detection.box) * 2000 / PHONE
         assert np.abs(box - reference.detection.box).max() < 0.01 * 2000
-        assert abs(face.age - reference.age) < 3.0
+    for face, reference in zip(classify_at(jpeg(phone, orientation=6), small, PHONE / 2000), small):
+        assert abs(face.age - reference.age) < YEARS
         assert face.gender == reference.gender and abs(face.gender_probability - reference.gender_probability) < PROBABILITY
         assert face.ethnicity == reference.ethnicity
         assert np.abs(np.subtract(face.ethnicity_probabilities, reference.ethnicity_probabilities)).max() < PROBABILITY
