@@ -8,7 +8,7 @@ import { figure, legend } from "./draw.js";
 const GALLERY_PAGE = 24;
 const REFRESH_MS = 2000;
 const FILTERS = ["gender", "age_bin", "ethnicity", "status"];
-const view = { id: null, job: null, tokens: [null], page: 0, timer: null };
+const view = { id: null, job: null, tokens: [null], page: 0, timer: null, asked: 0 };
 
 /** Wire the buttons and fill the filter choices from the OpenAPI document, so they match the API's. */
 export async function initJob() {
@@ -100,9 +100,11 @@ function resultsQuery(pageSize, token) {
 async function gallery(n, fresh = false) {
   if (fresh) Object.assign(view, { tokens: [null], page: 0 });
   n = Math.max(0, Math.min(n, view.tokens.length - 1));
-  const id = view.id;
+  // Answers can come back out of order (two filters changed at once, a refresh running): only the
+  // last page asked for is shown.
+  const id = view.id, asked = ++view.asked;
   const page = await api(resultsQuery(GALLERY_PAGE, view.tokens[n]));
-  if (id !== view.id) return;
+  if (id !== view.id || asked !== view.asked) return;
   view.page = n;
   view.tokens = view.tokens.slice(0, n + 1).concat(page.next_page_token ? [page.next_page_token] : []);
   byId("gallery").replaceChildren(...page.images.map(card));
