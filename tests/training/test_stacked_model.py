@@ -116,3 +116,20 @@ def test_the_blend_is_fitted_on_logits_of_heads_that_never_saw_those_faces():
     after = out_of_fold_logits(x_train, y_train, x_val, relabelled, halves, epochs=3)
     np.testing.assert_allclose(after[1][halves[0]], before[1][halves[0]], atol=1e-5)
     assert np.abs(after[1][halves[1]] - before[1][halves[1]]).max() > 1e-3
+
+
+def test_the_gender_threshold_evens_out_the_groups_and_recentres_the_probability_on_it():
+    from training.stack import gender_threshold, recentred
+
+    rng = np.random.default_rng(0)
+    gender, ethnicity = rng.integers(0, 2, 6000), rng.integers(0, 5, 6000)
+    # Men's logits lean towards female (mean -0.7 against women's +1.5): the midpoint is logit 0.4, P 0.60.
+    female = 1 / (1 + np.exp(-rng.normal(np.where(gender == 1, 1.5, -0.7), 1.0)))
+    threshold = gender_threshold(female, {"gender": gender, "ethnicity": ethnicity})
+    assert 0.57 <= threshold <= 0.63
+    men, women = (female[gender == 0] < 0.5).mean(), (female[gender == 1] >= 0.5).mean()  # read right
+    men_after, women_after = (female[gender == 0] < threshold).mean(), (female[gender == 1] >= threshold).mean()
+    assert abs(men_after - women_after) < abs(men - women) / 3 and men_after + women_after > men + women
+    moved = recentred(female, threshold)
+    np.testing.assert_array_equal(moved >= 0.5, female >= threshold)
+    assert np.all(np.diff(moved[np.argsort(female)]) >= 0)
