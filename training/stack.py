@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from whoru.faces.head import StackedHead, feature_matrix, log_softmax
+from whoru.faces.head import StackedHead, feature_matrix, log_softmax, logit
 from whoru.faces.model import age_range
 from whoru.labels import ETHNICITIES, MAX_AGE
 from whoru.settings import PROJECT_ROOT
@@ -60,9 +60,8 @@ def labels_of(faces) -> dict[str, np.ndarray]:
 def fit_blend(head_logits: tuple, cnn: dict, y: dict) -> dict[str, np.ndarray]:
     """Fit the per-task blend of the head's and the CNN's log-probabilities on one set of faces."""
     age, gender, ethnicity = head_logits
-    p_female = np.clip(cnn["gender"][:, 0], 1e-6, 1 - 1e-6)
     blend_age, _ = fit_softmax_blend([log_softmax(age), np.log(cnn["age_distribution"] + 1e-6)], y["age"], bias=False)
-    blend_gender = fit_logistic_blend([gender, np.log(p_female / (1 - p_female))], y["gender"])
+    blend_gender = fit_logistic_blend([gender, logit(cnn["gender"][:, 0])], y["gender"])
     blend_eth, eth_bias = fit_softmax_blend([log_softmax(ethnicity), np.log(cnn["ethnicity"] + 1e-6)], y["ethnicity"], bias=True)
     return {"blend_age": blend_age, "blend_gender": blend_gender, "blend_eth": blend_eth, "blend_eth_bias": eth_bias}
 
@@ -132,8 +131,7 @@ def gender_threshold(female: np.ndarray, y: dict) -> float:
 
 def recentred(female: np.ndarray, threshold: float) -> np.ndarray:
     """Return P(female) with its logit shifted so that 0.5 falls where the threshold was."""
-    p = np.clip(female, 1e-6, 1 - 1e-6)
-    return 1.0 / (1.0 + np.exp(-(np.log(p / (1 - p)) - _logit(threshold))))
+    return 1.0 / (1.0 + np.exp(-(logit(female) - logit(threshold))))
 
 
 def thresholded(validation: tuple, y: dict, halves: list[np.ndarray]) -> tuple:
@@ -165,7 +163,7 @@ def build(data: Path, fit_cnn: Path, serve_cnn: Path, out: Path, cache_dir: Path
     blend = fit_blend(logits, val_outputs["cnn"], y["val"])
     threshold = gender_threshold(validation[1], y["val"])
     # Folded into the blend's gender bias, the threshold costs nothing at serving: 0.5 stays the decision.
-    blend["blend_gender"][-1] -= _logit(threshold)
+    blend["blend_gender"][-1] -= logit(threshold)
     temperature = range_temperature(validation[0], y["val"]["age"])
     fitted = np.concatenate([rows["train"], rows["val"]])
     refitted = refit_heads(x[fitted], _targets({k: np.concatenate([y["train"][k], y["val"][k]]) for k in y["train"]}), epochs)
@@ -180,11 +178,6 @@ def build(data: Path, fit_cnn: Path, serve_cnn: Path, out: Path, cache_dir: Path
               "sizes": {p: len(n) for p, n in manifest.items()}, "skipped": len(reading.skipped)}
     write_stacked_card(out, record, FEATURES, HEAD)
     return record
-
-
-def _logit(p: float) -> float:
-    """Return log(p / (1 - p))."""
-    return float(np.log(p / (1 - p)))
 
 
 def _targets(y: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

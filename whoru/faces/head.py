@@ -48,9 +48,8 @@ class StackedHead:
     def _blend(self, age, gender, ethnicity, cnn: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Weigh the MLP's log-probabilities against the CNN's, per task."""
         w = self.weights
-        p_female = np.clip(cnn["gender"][:, 0], _EPS, 1 - _EPS)
         age = w["blend_age"][0] * log_softmax(age) + w["blend_age"][1] * np.log(cnn["age_distribution"] + _EPS)
-        gender = w["blend_gender"][0] * gender + w["blend_gender"][1] * np.log(p_female / (1 - p_female)) + w["blend_gender"][2]
+        gender = w["blend_gender"][0] * gender + w["blend_gender"][1] * logit(cnn["gender"][:, 0]) + w["blend_gender"][2]
         ethnicity = (w["blend_eth"][0] * log_softmax(ethnicity) + w["blend_eth"][1] * np.log(cnn["ethnicity"] + _EPS)
                      + w["blend_eth_bias"])
         return age, gender, ethnicity
@@ -69,6 +68,12 @@ def feature_matrix(outputs: dict, features: list[dict]) -> np.ndarray:
         value = outputs[feature["network"]][feature["output"]]
         columns.append(np.log(value + _EPS) if feature.get("log") else value)
     return np.concatenate(columns, axis=1).astype(np.float32)
+
+
+def logit(p):
+    """Return log(p / (1 - p)), p kept a hair inside (0, 1) so that a certain network stays finite."""
+    p = np.clip(p, _EPS, 1 - _EPS)
+    return np.log(p / (1 - p))
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
