@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from whoru.faces.head import softmax
+from whoru.faces.head import sigmoid, softmax
 
 STEPS, LEARNING_RATE = 3000, 0.05
 
@@ -36,7 +36,7 @@ def fit_logistic_blend(logits: list[np.ndarray], labels: np.ndarray) -> np.ndarr
     x = np.column_stack([*logits, np.ones(len(labels))])
 
     def gradient(p: np.ndarray) -> np.ndarray:
-        return x.T @ (labels - 1.0 / (1.0 + np.exp(-x @ p))) / len(labels)
+        return x.T @ (labels - sigmoid(x @ p)) / len(labels)
 
     return _adam_ascent(np.concatenate([np.ones(len(logits)) / len(logits), [0.0]]), gradient)
 

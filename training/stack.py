@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from whoru.faces.head import StackedHead, feature_matrix, log_softmax, logit
+from whoru.faces.head import StackedHead, feature_matrix, log_softmax, logit, sigmoid
 from whoru.faces.model import age_range
 from whoru.labels import ETHNICITIES, MAX_AGE
 from whoru.settings import PROJECT_ROOT
@@ -131,7 +131,7 @@ def gender_threshold(female: np.ndarray, y: dict) -> float:
 
 def recentred(female: np.ndarray, threshold: float) -> np.ndarray:
     """Return P(female) with its logit shifted so that 0.5 falls where the threshold was."""
-    return 1.0 / (1.0 + np.exp(-(logit(female) - logit(threshold))))
+    return sigmoid(logit(female) - logit(threshold))
 
 
 def thresholded(validation: tuple, y: dict, halves: list[np.ndarray]) -> tuple:

@@ -38,7 +38,7 @@ class StackedHead:
         age, gender, ethnicity = logits
         if self.blend_with is not None:
             age, gender, ethnicity = self._blend(age, gender, ethnicity, outputs[self.blend_with])
-        return softmax(age), 1.0 / (1.0 + np.exp(-gender)), softmax(ethnicity)
+        return softmax(age), sigmoid(gender), softmax(ethnicity)
 
     def logits(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return the age, gender and ethnicity logits, averaged over the head's MLPs."""
@@ -74,6 +74,11 @@ def logit(p):
     """Return log(p / (1 - p)), p kept a hair inside (0, 1) so that a certain network stays finite."""
     p = np.clip(p, _EPS, 1 - _EPS)
     return np.log(p / (1 - p))
+
+
+def sigmoid(logits):
+    """Return 1 / (1 + exp(-logits)), the probability of a logit."""
+    return 1.0 / (1.0 + np.exp(-logits))
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
