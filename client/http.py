@@ -2,8 +2,10 @@
 
 Every request goes through urllib3's Retry: connection errors, 5xx and 429 (honouring
 Retry-After) are retried with exponential backoff, so a dropped connection or a restarted server
-costs a pause, not the upload. Retrying is safe for every call made here: PUT of a part and the
-close are idempotent, and the request that opens a job carries an Idempotency-Key.
+costs a pause, not the upload. A response cut off after its headers (a server killed while it
+answered) is retried the same way, with the same budget. Retrying is safe for every call made
+here: PUT of a part and the close are idempotent, and the request that opens a job carries an
+Idempotency-Key.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from pathlib import Path
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.exceptions import ChunkedEncodingError
+from urllib3.exceptions import MaxRetryError
 from urllib3.util import Retry
 
 FINAL = ("succeeded", "failed", "canceled")
@@ -131,10 +135,37 @@ class Client:
             file.write("]}\n")
 
 
+class _RereadingAdapter(HTTPAdapter):
+    """An adapter that also retries when a response's body breaks off.
+
+    urllib3's Retry covers a request until the response's headers arrive; requests reads the body
+    after that, outside it, so a server killed between its headers and its body failed the command.
+    """
+
+    def send(self, request, stream=False, **kwargs):
+        """Send the request; unless streaming, read the body, sending again while it breaks off."""
+        retries, start = self.max_retries, request.body.tell() if hasattr(request.body, "tell") else None
+        while True:
+            response = super().send(request, stream=True, **kwargs)
+            if stream:
+                return response
+            try:
+                response.content  # read here, where a broken body can still be sent for again
+                return response
+            except ChunkedEncodingError as error:
+                try:
+                    retries = retries.increment(request.method, request.url, error=error.args[0])
+                except MaxRetryError:
+                    raise error from None
+            retries.sleep()
+            if start is not None:
+                request.body.seek(start)
+
+
 def _session(key: str | None, retry: Retry) -> requests.Session:
     """Return a session that sends the key and retries as told."""
     session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
+    adapter = _RereadingAdapter(max_retries=retry)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     if key:
