@@ -153,6 +153,7 @@ class _RereadingAdapter(HTTPAdapter):
                 response.content  # read here, where a broken body can still be sent for again
                 return response
             except ChunkedEncodingError as error:
+                response.close()
                 try:
                     retries = retries.increment(request.method, request.url, error=error.args[0])
                 except MaxRetryError:
