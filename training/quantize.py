@@ -58,7 +58,8 @@ def quantize_model(model_dir: Path, data: Path, networks: list[str], faces: int 
     previous = (card.model_extra or {}).get("quantization", {}).get("from", {})
     float_files = {role: previous.get(role, {}).get("file", file) for role, file in card.onnx_files.items()}
     chosen = _calibration_faces(model_dir, data, faces, seed)
-    record = {"format": "QDQ", "weights": "int8 in 7 bits (reduce_range), per channel", "activations": "uint8, per tensor", "quantized_ops": QUANTIZED_OPS,
+    record = {"format": "QDQ", "weights": "int8 in 7 bits (reduce_range), per channel", "activations": "uint8, per tensor",
+              "quantized_ops": QUANTIZED_OPS,
               "calibration": f"min-max over {len(chosen)} faces of the training split, seed {seed}",
               "onnxruntime": onnxruntime.__version__, "from": {}}
     served = dict(float_files)
@@ -87,6 +88,6 @@ def _quantize(source: Path, target: Path, faces: np.ndarray) -> None:
         prepared = Path(scratch) / "prepared.onnx"
         quant_pre_process(str(source), str(prepared))
         quantize_static(str(prepared), str(target), _Faces(input_name, faces), quant_format=QuantFormat.QDQ,
-                        per_channel=True, reduce_range=True, op_types_to_quantize=QUANTIZED_OPS, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        calibrate_method=CalibrationMethod.MinMax)
+                        per_channel=True, reduce_range=True, op_types_to_quantize=QUANTIZED_OPS,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax)
 
