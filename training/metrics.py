@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS, age_bin
+from whoru.labels import AGE_BIN_NAMES, AGE_BINS, ETHNICITIES, GENDERS, age_bin
+
+GROUP_NAMES = [f"{eth}_{gender}" for eth in ETHNICITIES for gender in GENDERS]
+# Resamples of the bootstrap interval of the gender gap; the generator is seeded so a card's
+# figures are repeatable.
+GAP_RESAMPLES = 1000
 
 
 def figures(true_age, true_gender, true_eth, age, age_bin_pred, female_p, eth_p, age_low, age_high) -> dict:
@@ -45,4 +50,35 @@ def all_figures(labels: dict[str, np.ndarray], preds: dict[str, np.ndarray]) -> 
     true_bins = np.array([age_bin(a) for a in labels["age"]])
     for b, name in enumerate(AGE_BIN_NAMES):
         groups[f"age_{name}"] = subset(true_bins == b)
-    return {**subset(everything), "groups": groups}
+    group = labels["ethnicity"] * len(GENDERS) + labels["gender"]
+    correct = (preds["female"] >= 0.5).astype(int) == labels["gender"]
+    adults = labels["age"] > AGE_BINS[0][1]
+    return {**subset(everything), "gender_gap": gender_gap(group, correct),
+            "gender_gap_ages_21_plus": gender_gap(group[adults], correct[adults]), "groups": groups}
+
+
+def gender_gap(group: np.ndarray, correct: np.ndarray, resamples: int = GAP_RESAMPLES) -> dict | None:
+    """Return the points of gender accuracy between the best and the worst ethnicity x gender group.
+
+    A group of a few hundred faces moves by a point or more when a handful of faces change, so the
+    figure comes with the 5th and 95th percentiles of the gap over bootstrap resamples of the faces.
+    """
+    accuracy = _group_accuracy(group[None, :], correct[None, :])[0]
+    if np.isfinite(accuracy).sum() < 2:
+        return None
+    rows = np.random.default_rng(0).integers(0, len(group), (resamples, len(group)))
+    boot = _group_accuracy(group[rows], correct[rows])
+    gaps = np.nanmax(boot, axis=1) - np.nanmin(boot, axis=1)
+    return {"points": round(100 * float(np.nanmax(accuracy) - np.nanmin(accuracy)), 2),
+            "worst": GROUP_NAMES[int(np.nanargmin(accuracy))], "best": GROUP_NAMES[int(np.nanargmax(accuracy))],
+            "interval_90": [round(100 * float(q), 2) for q in np.percentile(gaps, [5, 95])]}
+
+
+def _group_accuracy(group: np.ndarray, correct: np.ndarray) -> np.ndarray:
+    """Return each row's accuracy per group (NaN where a row has no face of a group)."""
+    offsets = group + len(GROUP_NAMES) * np.arange(len(group))[:, None]
+    size = len(group) * len(GROUP_NAMES)
+    faces = np.bincount(offsets.ravel(), minlength=size).reshape(len(group), -1)
+    right = np.bincount(offsets.ravel(), weights=correct.ravel(), minlength=size).reshape(len(group), -1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(faces > 0, right / faces, np.nan)

@@ -16,7 +16,7 @@ from tests.utils.jobs import FIXTURES
 from cli.main import main
 from whoru.faces.model import FaceModel
 
-KEYS = ("n", "no_face", "age_mae", "age_bin_accuracy", "gender_accuracy", "ethnicity_accuracy", "age_range_coverage", "groups")
+KEYS = ("n", "no_face", "age_mae", "age_bin_accuracy", "gender_accuracy", "ethnicity_accuracy", "age_range_coverage", "gender_gap", "gender_gap_ages_21_plus", "groups")
 GROUP_KEYS = {"n", "age_mae", "age_bin_accuracy", "gender_accuracy", "ethnicity_accuracy", "age_range_coverage"}
 
 
