@@ -23,10 +23,15 @@ def figures(true_age, true_gender, true_eth, age, age_bin_pred, female_p, eth_p,
         "n": int(n),
         "age_mae": round(float(np.mean(np.abs(age - true_age))), 3),
         "age_bin_accuracy": round(float(np.mean(age_bin_pred == true_bins)), 4),
-        "gender_accuracy": round(float(np.mean((female_p >= 0.5).astype(int) == true_gender)), 4),
+        "gender_accuracy": round(float(np.mean(gender_correct(female_p, true_gender))), 4),
         "ethnicity_accuracy": round(float(np.mean(eth_p.argmax(axis=1) == true_eth)), 4),
         "age_range_coverage": coverage(true_age, age_low, age_high),
     }
+
+
+def gender_correct(female_p: np.ndarray, true_gender: np.ndarray) -> np.ndarray:
+    """Return whether each face's gender is right, reading P(female) >= 0.5 as female."""
+    return (female_p >= 0.5).astype(int) == true_gender
 
 
 def coverage(true_age: np.ndarray, low: np.ndarray, high: np.ndarray) -> float | None:
@@ -43,15 +48,12 @@ def all_figures(labels: dict[str, np.ndarray], preds: dict[str, np.ndarray]) -> 
                        *(preds[k][mask] for k in ("age", "age_bin", "female", "ethnicity", "age_low", "age_high")))
 
     everything = np.ones(len(labels["age"]), dtype=bool)
-    groups = {}
-    for e, eth in enumerate(ETHNICITIES):
-        for g, gender in enumerate(GENDERS):
-            groups[f"{eth}_{gender}"] = subset((labels["ethnicity"] == e) & (labels["gender"] == g))
+    group = labels["ethnicity"] * len(GENDERS) + labels["gender"]
+    groups = {name: subset(group == index) for index, name in enumerate(GROUP_NAMES)}
     true_bins = np.array([age_bin(a) for a in labels["age"]])
     for b, name in enumerate(AGE_BIN_NAMES):
         groups[f"age_{name}"] = subset(true_bins == b)
-    group = labels["ethnicity"] * len(GENDERS) + labels["gender"]
-    correct = (preds["female"] >= 0.5).astype(int) == labels["gender"]
+    correct = gender_correct(preds["female"], labels["gender"])
     adults = labels["age"] > AGE_BINS[0][1]
     return {**subset(everything), "gender_gap": gender_gap(group, correct),
             "gender_gap_ages_21_plus": gender_gap(group[adults], correct[adults]), "groups": groups}
