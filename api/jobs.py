@@ -39,7 +39,8 @@ CREATE_BODY = {"required": True, "content": {
     "multipart/form-data": {"schema": {"type": "object", "properties": {
         "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
         "callback_url": {"type": "string", "format": "uri", "description": schemas.CALLBACK},
-        "model": {"type": "string", "description": schemas.MODEL}}}}}}
+        "model": {"type": "string", "description": schemas.MODEL},
+        "people": {"type": "boolean", "description": schemas.PEOPLE}}}}}}
 
 
 @bp.post("")
@@ -61,16 +62,18 @@ def create():
     limit_upload_bytes(session, owner_id(), settings, request.content_length or 0)
     callback = _callback_url(request.form.get("callback_url"))
     model = _model(request.form.get("model"))
+    people = _people(_form_flag(request.form.get("people")))
     job_id, store = str(uuid.uuid4()), open_store(settings)
     with store.kept_if_committed(job_prefix(job_id)):
         uploads = store_parts(request.files.getlist("file"), job_id, store, settings)
         digest = request_digest([(upload.filename, upload.sha256) for upload, _ in uploads]
-                                + ([("callback_url", callback)] if callback else []) + [("model", model[0])])
+                                + ([("callback_url", callback)] if callback else []) + [("model", model[0])]
+                                + ([("people", "true")] if people else []))
         earlier = _earlier(session, digest)
         if earlier is not None:
             remove_job_files(store, job_id)
             return _answer(session, earlier, 200)
-        job = _new_job(session, job_id, digest, callback, model)
+        job = _new_job(session, job_id, digest, callback, model, people)
         positions = [append_part(session, job, upload, images) for upload, images in uploads]
         lifecycle.close(session, job_id)
         _commit_new(session)
@@ -82,15 +85,16 @@ def create():
 def _open(session):
     """Create an open job with no images from a JSON body of options."""
     options = request.get_json(silent=True)
-    if not isinstance(options, dict) or options.get("open") is not True or set(options) - {"open", "callback_url", "model"}:
-        abort(400, description='send {"open": true} to open a job (and no options but model and callback_url)')
+    if not isinstance(options, dict) or options.get("open") is not True or set(options) - {"open", "callback_url", "model", "people"}:
+        abort(400, description='send {"open": true} to open a job (and no options but model, people and callback_url)')
     callback = _callback_url(options.get("callback_url"))
     model = _model(options.get("model"))
+    people = _people(options.get("people"))
     digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()
     earlier = _earlier(session, digest)
     if earlier is not None:
         return _answer(session, earlier, 200)
-    job = _new_job(session, str(uuid.uuid4()), digest, callback, model)
+    job = _new_job(session, str(uuid.uuid4()), digest, callback, model, people)
     _commit_new(session)
     log.info("job=%s opened model=%s", job.id, model[0])
     return _answer(session, job, 201)
@@ -119,10 +123,24 @@ def _earlier(session, digest: str) -> Job | None:
     return earlier_job(session, owner_id(), key, digest) if key else None
 
 
-def _new_job(session, job_id: str, digest: str, callback_url: str | None, model: tuple[str, str]) -> Job:
+def _new_job(session, job_id: str, digest: str, callback_url: str | None, model: tuple[str, str], people: bool) -> Job:
     """Add an open job for this key, served by the model it chose."""
     key = request.headers.get("Idempotency-Key")
-    return lifecycle.open_job(session, job_id, owner_id(), model, key, digest if key else None, callback_url)
+    return lifecycle.open_job(session, job_id, owner_id(), model, key, digest if key else None, callback_url, people)
+
+
+def _form_flag(value: str | None) -> bool | str | None:
+    """Return a form field's true or false as a boolean (anything else as it came, for _people to refuse)."""
+    return {"true": True, "on": True, "1": True, "false": False, "off": False, "0": False}.get((value or "").lower(), value)
+
+
+def _people(requested) -> bool:
+    """Return whether a job groups its faces by person (the server's default if it does not say); 400 for a non-boolean."""
+    if requested is None:
+        return current_app.config["SETTINGS"].people
+    if not isinstance(requested, bool):
+        abort(400, description="people must be true or false")
+    return requested
 
 
 def _commit_new(session) -> None:
@@ -230,8 +248,14 @@ def remove(job_id: str):
 
 
 def _after_end(job_id: str, status) -> None:
-    """Remove a job's uploads once it has ended, unless settings keep them, and queue its webhook."""
+    """Remove a job's uploads once it has ended, unless settings keep them, and queue its webhook.
+
+    A people job whose images are done is not ended yet: its grouping is queued instead.
+    """
     settings = current_app.config["SETTINGS"]
+    if status == lifecycle.PeopleStatus.GROUPING:
+        queue.queue_grouping(job_id)
+        return
     if status is not None and not settings.keep_uploads:
         remove_job_files(open_store(settings), job_id)
     if status is not None and get_session().get(Job, job_id).callback_url:

@@ -24,6 +24,11 @@ def queue_images(job_id: str, positions: range, per_task: int) -> None:
         client().send_task("whoru.images.process", args=[job_id, first, min(first + per_task, positions.stop) - 1])
 
 
+def queue_grouping(job_id: str) -> None:
+    """Queue the grouping of a people job's faces, once its images are done."""
+    client().send_task("whoru.people.group", args=[job_id])
+
+
 def queue_webhook(job_id: str) -> None:
     """Queue the delivery of an ended job's webhook."""
     client().send_task("whoru.webhooks.deliver", args=[job_id])

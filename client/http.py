@@ -66,10 +66,10 @@ class Client:
         """Return a client of the same server and key with connections of its own (for another thread)."""
         return Client(self.server, self.key)
 
-    def open_job(self, model: str | None = None) -> dict:
+    def open_job(self, model: str | None = None, people: bool | None = None) -> dict:
         """Open a job that will receive parts (run by a model the server serves, or its default); return it."""
         headers = {"Idempotency-Key": f"submit-{uuid.uuid4()}"}
-        options = {"open": True, **({"model": model} if model else {})}
+        options = {"open": True, **({"model": model} if model else {}), **({"people": people} if people is not None else {})}
         return _check(self.first.post(f"{self.server}/v1/jobs", json=options, headers=headers, timeout=60)).json()
 
     def put_part(self, job_id: str, n: int, path: Path, sha256: str, name: str, progress=None) -> dict:
@@ -110,9 +110,9 @@ class Client:
                 return job
             time.sleep(interval)
 
-    def download_csv(self, job_id: str, out: Path) -> None:
-        """Stream the job's CSV to a file."""
-        with self.http.get(f"{self.server}/v1/jobs/{job_id}/results.csv", stream=True, timeout=3600) as response:
+    def download_csv(self, job_id: str, out: Path, table: str = "results") -> None:
+        """Stream one of the job's CSV tables (`results`, or `people` of a people job) to a file."""
+        with self.http.get(f"{self.server}/v1/jobs/{job_id}/{table}.csv", stream=True, timeout=3600) as response:
             _check(response)
             with out.open("wb") as file:
                 for chunk in response.iter_content(1 << 16):

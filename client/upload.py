@@ -24,10 +24,10 @@ class Uploader:
         self.remote: dict[int, dict] = {}
         self.job: dict = {}
 
-    def start(self, resume_id: str | None, model: str | None = None) -> dict:
+    def start(self, resume_id: str | None, model: str | None = None, people: bool | None = None) -> dict:
         """Open a new job, or read what the server has of the job being resumed."""
         if resume_id is None:
-            self.job = self.client.open_job(model)
+            self.job = self.client.open_job(model, people)
             return self.job
         self.job = self.client.job(resume_id, first=True)
         if not self.job["open"]:

@@ -12,10 +12,13 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
 from whoru.db.jobs import pending_positions
+from whoru.db.people import job_embeddings, save_people
 from whoru.db.rows import ImageOutcome, save_outcomes
 from whoru.db.schema import Image, Job, utcnow
 from whoru.faces.pipeline import FacePipeline
-from whoru.lifecycle import ImageStatus, close_idle, finish_if_complete, is_running, mark_running
+from whoru.grouping import average_linkage, person_labels
+from whoru.lifecycle import (ImageStatus, PeopleStatus, close_idle, end_grouped, finish_if_complete, is_grouping, is_running,
+                             mark_running)
 from whoru.logs import get_logger
 from whoru.stages import Stages
 from whoru.stores import open_store, remove_deleted_job_files, remove_job_files
@@ -68,11 +71,12 @@ def process_images(job_id: str, first: int, last: int) -> None:
         if not mark_running(session, job_id):
             return
         pipeline = _pipeline_of(session, job_id)
+        people = bool(session.scalar(select(Job.people).where(Job.id == job_id)))
         session.commit()
         images = _pending(session, job_id, first, last)
         # Attempts above zero mean an earlier run of this task died: go one image at a time.
         retried = any(image.attempts > 0 for image in images)
-        outcomes = (_isolated if retried else _batch)(session, job_id, images, pipeline, stages)
+        outcomes = (_isolated if retried else _batch)(session, job_id, images, pipeline, stages, people)
         with stages("db_write"):
             status = finish_if_complete(session, job_id)
             session.commit()
@@ -88,9 +92,38 @@ def process_images(job_id: str, first: int, last: int) -> None:
              (time.perf_counter() - started) * 1000, stages.json(), f" job_status={status}" if status else "")
 
 
+@shared_task(name="whoru.people.group", **RETRY)
+def group_people(job_id: str) -> None:
+    """Group a people job's faces by person and end the job, all in one transaction, so a rerun starts afresh."""
+    process = state.get()
+    started = time.perf_counter()
+    with process.sessions() as session:
+        if not is_grouping(session, job_id):
+            return
+        face_ids, embeddings = job_embeddings(session, job_id)
+        log.info("job=%s grouping faces=%d", job_id, len(face_ids))
+        clusters = average_linkage(embeddings, process.settings.people_threshold, process.settings.people_neighbours)
+        labels = person_labels(clusters)
+        status = end_grouped(session, job_id)
+        if status is None:
+            session.rollback()
+            return
+        save_people(session, face_ids, labels)
+        session.commit()
+    _after_end(job_id, status)
+    log.info("job=%s grouped faces=%d people=%d ms=%.0f", job_id, len(face_ids), len(set(labels)),
+             (time.perf_counter() - started) * 1000)
+
+
 def _after_end(job_id: str, status) -> None:
-    """Once a job has ended, delete its stored uploads (unless settings keep them) and queue its webhook."""
+    """Once a job has ended, delete its stored uploads (unless settings keep them) and queue its webhook.
+
+    A people job whose images are done is not ended yet: its grouping is queued instead.
+    """
     settings = state.get().settings
+    if status == PeopleStatus.GROUPING:
+        group_people.delay(job_id)
+        return
     if status is None:
         return
     if not settings.keep_uploads:
@@ -131,12 +164,13 @@ def _count_attempt(session, images: list[Image]) -> None:
     session.commit()
 
 
-def _batch(session, job_id: str, images: list[Image], pipeline: FacePipeline, stages: Stages) -> list[ImageOutcome]:
+def _batch(session, job_id: str, images: list[Image], pipeline: FacePipeline, stages: Stages,
+           people: bool) -> list[ImageOutcome]:
     """Analyse all images together and write them in one transaction."""
     process = state.get()
     with stages("db_write"):
         _count_attempt(session, images)
-    outcomes = analyse_images(images, pipeline, process.settings, stages)
+    outcomes = analyse_images(images, pipeline, process.settings, stages, people)
     with stages("db_write"):
         save_outcomes(session, _unless_canceled(session, job_id, outcomes))
         session.commit()
@@ -154,7 +188,8 @@ def _unless_canceled(session, job_id: str, outcomes: list[ImageOutcome]) -> list
     return [outcome for outcome in outcomes if outcome.error_code is None]
 
 
-def _isolated(session, job_id: str, images: list[Image], pipeline: FacePipeline, stages: Stages) -> list[ImageOutcome]:
+def _isolated(session, job_id: str, images: list[Image], pipeline: FacePipeline, stages: Stages,
+              people: bool) -> list[ImageOutcome]:
     """After a crash, run images one at a time so one poison image cannot sink its neighbours."""
     process = state.get()
     outcomes = []
@@ -165,7 +200,7 @@ def _isolated(session, job_id: str, images: list[Image], pipeline: FacePipeline,
             outcome = ImageOutcome(image.id, error_code="worker_crashed",
                                    error_message=f"processing this image stopped its worker {image.attempts - 1} times")
         else:
-            outcome = analyse_images([image], pipeline, process.settings, stages)[0]
+            outcome = analyse_images([image], pipeline, process.settings, stages, people)[0]
         save_outcomes(session, _unless_canceled(session, job_id, [outcome]))
         session.commit()
         outcomes.append(outcome)

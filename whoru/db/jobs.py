@@ -51,12 +51,14 @@ class ImageFilter:
     gender: str | None = None
     age_bin: str | None = None
     ethnicity: str | None = None
+    person: str | None = None
 
     def conditions(self) -> list:
         """Return the SQL conditions on Image that this filter stands for."""
         conditions = [] if self.status is None else [Image.status == self.status]
         on_face = [getattr(Face, name) == value for name, value in
-                   (("gender", self.gender), ("age_bin", self.age_bin), ("ethnicity", self.ethnicity)) if value is not None]
+                   (("gender", self.gender), ("age_bin", self.age_bin), ("ethnicity", self.ethnicity), ("person", self.person))
+                   if value is not None]
         if on_face:
             # One face must match them all: "a woman aged 21-40", not a woman and someone 21-40.
             conditions.append(select(Face.id).where(Face.image_id == Image.id, *on_face).exists())

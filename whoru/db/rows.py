@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import Session
 
+from whoru.db.people import embedding_bytes
 from whoru.db.schema import Face, Image
 from whoru.faces.face import FaceResult
 from whoru.lifecycle import ImageStatus
@@ -22,6 +24,7 @@ class ImageOutcome:
     faces: list[FaceResult] = field(default_factory=list)
     error_code: str | None = None
     error_message: str | None = None
+    taken_at: datetime | None = None
 
     @property
     def status(self) -> ImageStatus:
@@ -50,6 +53,7 @@ def _image_row(outcome: ImageOutcome) -> dict:
         "status": outcome.status,
         "width": outcome.width,
         "height": outcome.height,
+        "taken_at": outcome.taken_at,
         "face_count": len(outcome.faces),
         "error_code": outcome.error_code,
         "error_message": outcome.error_message,
@@ -73,6 +77,7 @@ def _face_row(image_id: int, index: int, face: FaceResult) -> dict:
         "gender_probability": round(face.gender_probability, 4),
         "ethnicity": face.ethnicity,
         "ethnicity_probabilities": [round(p, 4) for p in face.ethnicity_probabilities],
+        "embedding": embedding_bytes(face.embedding),
     }
 
 

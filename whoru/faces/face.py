@@ -43,3 +43,5 @@ class FaceResult:
     # The central 80% of the predicted age distribution, in years; None for a model that only predicts bins.
     age_low: float | None = None
     age_high: float | None = None
+    # The unit identity descriptor, computed only for jobs that group faces by person.
+    embedding: np.ndarray | None = None

@@ -14,13 +14,14 @@ A directory with `onnx_files` runs on ONNX Runtime alone, so a worker process ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from whoru.faces.align import InputSpec
 from whoru.faces.head import StackedHead
+from whoru.faces.identity import DESCRIPTOR, IDENTITY
 from whoru.faces.onnx_session import Net, onnx_runner
 from whoru.labels import AGE_BINS, age_bin_matrix
 from whoru.model_card import ModelCard
@@ -46,6 +47,8 @@ class Predictions:
     ethnicity_probabilities: np.ndarray
     age_low: np.ndarray
     age_high: np.ndarray
+    # faceres' pooled features, from a model that runs faceres; None from any other.
+    identity_features: np.ndarray | None = None
 
     @property
     def age_bin(self) -> np.ndarray:
@@ -79,7 +82,8 @@ class FaceModel:
         temperature = self.card.inference.age_range_temperature
         if self.card.format == "stacked":
             distribution, female, ethnicity = self._head(outputs)  # type: ignore[misc]
-            return from_distribution(distribution, distribution @ np.arange(distribution.shape[1]), female, ethnicity, temperature)
+            predictions = from_distribution(distribution, distribution @ np.arange(distribution.shape[1]), female, ethnicity, temperature)
+            return replace(predictions, identity_features=outputs[IDENTITY][DESCRIPTOR]) if IDENTITY in outputs else predictions
         if self.card.format == "multitask":
             out = outputs["model"]
             return from_distribution(out["age_distribution"], out["age"][:, 0], out["gender"][:, 0], out["ethnicity"], temperature)

@@ -10,11 +10,13 @@ at the coarsest DCT scale that has pixels enough for them (the full size at wors
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 from PIL import Image, ImageOps
 
 from whoru.faces.align import InputSpec, face_input, source_pixels_per_output
+from whoru.faces.capture_time import capture_time
 from whoru.faces.face import Detection
 from whoru.faces.images import MAX_PIXELS, opened, to_rgb
 from whoru.faces.yunet import GRID
@@ -61,6 +63,7 @@ class Photo:
     scale: int
     orientation: int
     stored_size: tuple[int, int]
+    taken_at: datetime | None = None
     frames: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -68,10 +71,11 @@ class Photo:
         """Decode at the smallest DCT scale that still gives the detector max_side (formats without one: full size)."""
         with opened(data, max_pixels) as image:
             stored_size, orientation = image.size, image.getexif().get(ORIENTATION, 1)
+            taken_at = capture_time(image)
             scale = _draft(image, max_side)
             ImageOps.exif_transpose(image, in_place=True)
             rgb = np.asarray(to_rgb(image))
-        return cls(data, max_pixels, rgb, scale, orientation, stored_size)
+        return cls(data, max_pixels, rgb, scale, orientation, stored_size, taken_at)
 
     @property
     def size(self) -> tuple[int, int]:
