@@ -76,17 +76,19 @@ def bcubed(clusters: np.ndarray, people: np.ndarray) -> tuple[float, float]:
 
 def single_linkage(vectors: np.ndarray, threshold: float, k: int = 20) -> np.ndarray:
     """Return the connected components of the graph of neighbour pairs with cosine >= threshold (for comparison)."""
-    parent = np.arange(len(vectors))
-    for i, j in zip(*neighbour_edges(vectors, k, threshold)):
+    parent = list(range(len(vectors)))
+    first, second, _ = neighbour_edges(vectors, k, threshold)
+    for i, j in zip(first.tolist(), second.tolist()):
         parent[_root(parent, i)] = _root(parent, j)
     return np.array([_root(parent, i) for i in range(len(parent))])
 
 
-def _root(parent: np.ndarray, i: int) -> int:
-    """Return the root of i in a union-find forest."""
+def _root(parent: list[int], i: int) -> int:
+    """Return the root of i in a union-find forest, halving the path on the way."""
     while parent[i] != i:
+        parent[i] = parent[parent[i]]
         i = parent[i]
-    return int(i)
+    return i
 
 
 def main() -> None:

@@ -24,36 +24,37 @@ def unit_rows(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
-def neighbour_edges(embeddings: np.ndarray, k: int, floor: float) -> tuple[np.ndarray, np.ndarray]:
-    """Return the pairs (i < j) where j is among i's k most similar faces (or i among j's) with cosine >= floor."""
+def neighbour_edges(embeddings: np.ndarray, k: int, floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the pairs (i < j) where j is among i's k most similar faces (or i among j's) with cosine >= floor, and that cosine."""
     n = len(embeddings)
-    k = min(k, n - 1)
-    if k < 1:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    firsts, seconds = [], []
+    firsts, seconds, cosines = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.float32)]
     for start in range(0, n, BLOCK):
         block = embeddings[start : start + BLOCK] @ embeddings.T
-        rows = np.arange(start, start + len(block))
-        block[rows - start, rows] = -np.inf
-        top = np.argpartition(block, -k, axis=1)[:, -k:]
-        keep = np.take_along_axis(block, top, axis=1) >= floor
-        firsts.append(np.repeat(rows, k)[keep.ravel()])
-        seconds.append(top.ravel()[keep.ravel()])
-    first, second = np.concatenate(firsts), np.concatenate(seconds)
-    pairs = np.unique(np.stack([np.minimum(first, second), np.maximum(first, second)], axis=1), axis=0)
-    return pairs[:, 0], pairs[:, 1]
+        block[np.arange(len(block)), np.arange(start, start + len(block))] = -np.inf
+        # Only the few pairs above the floor are ranked: sorting every row would cost as much as the product.
+        rows, columns = np.nonzero(block >= floor)
+        values = block[rows, columns]
+        order = np.lexsort((-values, rows))
+        rows, columns, values = rows[order], columns[order], values[order]
+        within_row = np.arange(len(rows)) - np.searchsorted(rows, rows)
+        keep = within_row < k
+        firsts.append(rows[keep] + start)
+        seconds.append(columns[keep])
+        cosines.append(values[keep])
+    first, second, cosine = np.concatenate(firsts), np.concatenate(seconds), np.concatenate(cosines)
+    pairs, index = np.unique(np.stack([np.minimum(first, second), np.maximum(first, second)], axis=1), axis=0, return_index=True)
+    return pairs[:, 0], pairs[:, 1], cosine[index]
 
 
 def average_linkage(embeddings: np.ndarray, threshold: float, k: int = 20) -> np.ndarray:
     """Return a cluster id per face: clusters merge, most similar first, while their mean cosine is >= threshold."""
     n = len(embeddings)
     clusters = _Clusters(embeddings)
-    first, second = neighbour_edges(embeddings, k, threshold)
-    for i, j in zip(first.tolist(), second.tolist()):
+    first, second, similarities = (values.tolist() for values in neighbour_edges(embeddings, k, threshold))
+    for i, j in zip(first, second):
         clusters.adjacent[i].add(j)
         clusters.adjacent[j].add(i)
-    similarities = np.einsum("ij,ij->i", embeddings[first], embeddings[second]).tolist()
-    heap = [(-s, i, j, 0, 0) for s, i, j in zip(similarities, first.tolist(), second.tolist())]
+    heap = [(-s, i, j, 0, 0) for s, i, j in zip(similarities, first, second)]
     heapq.heapify(heap)
     while heap:
         negative, a, b, version_a, version_b = heapq.heappop(heap)
@@ -61,7 +62,7 @@ def average_linkage(embeddings: np.ndarray, threshold: float, k: int = 20) -> np
             break
         # A pair pushed before either side last merged is stale; its fresh similarity was pushed then.
         if clusters.version[a] == version_a and clusters.version[b] == version_b and clusters.parent[a] == a and clusters.parent[b] == b:
-            for pair in clusters.merge(a, b):
+            for pair in clusters.merge(a, b, threshold):
                 heapq.heappush(heap, pair)
     return _roots(clusters.parent) if n else np.zeros(0, dtype=np.int64)
 
@@ -77,8 +78,12 @@ class _Clusters:
         self.version = np.zeros(n, dtype=np.int64)
         self.adjacent: list[set[int]] = [set() for _ in range(n)]
 
-    def merge(self, a: int, b: int) -> list[tuple[float, int, int, int, int]]:
-        """Merge two clusters; return the merged one's heap entries with each cluster next to it."""
+    def merge(self, a: int, b: int, threshold: float) -> list[tuple[float, int, int, int, int]]:
+        """Merge two clusters; return the merged one's heap entries with each cluster next to it similar enough to merge.
+
+        A pair below the threshold is left out of the heap: its similarity changes only when one of
+        the two merges again, and that merge pushes the pair afresh.
+        """
         if len(self.adjacent[a]) < len(self.adjacent[b]):
             a, b = b, a
         self.parent[b] = a
@@ -93,9 +98,10 @@ class _Clusters:
         self.adjacent[a].discard(b)
         self.adjacent[b] = set()
         others = np.fromiter(self.adjacent[a], dtype=np.int64, count=len(self.adjacent[a]))
-        similarities = (self.sums[others] @ self.sums[a] / (self.sizes[others] * self.sizes[a])).tolist()
+        similarities = self.sums[others] @ self.sums[a] / (self.sizes[others] * self.sizes[a])
+        close = similarities >= threshold
         return [(-s, min(a, c), max(a, c), int(self.version[min(a, c)]), int(self.version[max(a, c)]))
-                for c, s in zip(others.tolist(), similarities)]
+                for c, s in zip(others[close].tolist(), similarities[close].tolist())]
 
 
 def _roots(parent: np.ndarray) -> np.ndarray:

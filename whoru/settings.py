@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     identity_model: Path = Field(PROJECT_ROOT / "models" / "faceres", description=(
         "faceres' directory: it embeds the faces of people jobs for models that do not run it"))
     people: bool = Field(False, description="group a job's faces by person when the job does not say")
-    people_threshold: float = Field(0.5, ge=-1, le=1, description=(
+    people_threshold: float = Field(0.42, ge=-1, le=1, description=(
         "mean cosine similarity two groups of faces need to be one person (chosen on LFW, docs/people.md)"))
     people_neighbours: int = Field(20, ge=1, description="nearest faces per face that grouping considers merging with")
     detect_max_side: int = Field(1024, description="detection runs on a copy no larger than this")

@@ -27,10 +27,10 @@ def stored_embeddings(database_url: str, job_id: str) -> int:
     return count
 
 
-def submit_people(client) -> tuple[dict, dict[str, dict]]:
+def submit_people(client, model: str = "default") -> tuple[dict, dict[str, dict]]:
     """Submit the photos as a people job; return the ended job and its images by name."""
-    response = client.post("/v1/jobs", data={"people": "true", "file": [(io.BytesIO(data), name) for name, data in photos()]},
-                           content_type="multipart/form-data")
+    files = [(io.BytesIO(data), name) for name, data in photos()]
+    response = client.post("/v1/jobs", data={"people": "true", "model": model, "file": files}, content_type="multipart/form-data")
     assert response.status_code == 202, response.get_json()
     job = wait_job(client, response.get_json()["id"])
     return job, {image["name"]: image for image in all_results(client, job["id"], page_size=10)}
@@ -49,8 +49,8 @@ def grouped(app, stack):
     return client, job, images
 
 
-def test_the_same_persons_faces_share_a_label_across_images_and_others_do_not(grouped):
-    _, job, images = grouped
+def assert_grouped(job: dict, images: dict[str, dict]) -> None:
+    """Check that each person's faces share one label across the pictures, and that nobody shares another's."""
     assert job["status"] == "succeeded" and job["people"] is True and job["people_status"] == "done"
     group = sorted(images["group.jpg"]["faces"], key=centre_x)
     mirrored = sorted(images["mirrored.jpg"]["faces"], key=centre_x, reverse=True)
@@ -59,7 +59,18 @@ def test_the_same_persons_faces_share_a_label_across_images_and_others_do_not(gr
     portrait = {face["person"] for name in ("portrait.jpg", "darker.jpg") for face in images[name]["faces"]}
     assert len(portrait) == 1 and not portrait & {face["person"] for face in group}
     assert len({face["person"] for face in group}) == 3
+
+
+def test_the_same_persons_faces_share_a_label_across_images_and_others_do_not(grouped):
+    _, job, images = grouped
+    assert_grouped(job, images)
     assert images["portrait.jpg"]["taken_at"] == "2012-06-01T10:30:00" and images["group.jpg"]["taken_at"] is None
+
+
+def test_a_fast_job_runs_faceres_beside_its_model_and_groups_the_same(client):
+    job, images = submit_people(client, "fast")
+    assert job["model"]["name"] == "fast"
+    assert_grouped(job, images)
 
 
 def test_people_page_gives_each_persons_figures(grouped):

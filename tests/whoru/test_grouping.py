@@ -36,12 +36,13 @@ def test_average_linkage_does_not_chain_a_and_c_through_b():
 def test_blocked_neighbours_match_the_full_matrix(monkeypatch):
     monkeypatch.setattr(grouping, "BLOCK", 7)
     vectors, _ = people([5, 5, 5, 3], noise=1.5, seed=3)
-    first, second = neighbour_edges(vectors, 4, 0.2)
+    first, second, cosine = neighbour_edges(vectors, 4, 0.2)
     full = vectors @ vectors.T
     np.fill_diagonal(full, -np.inf)
     top = np.argsort(-full, axis=1)[:, :4]
     expected = {(min(i, j), max(i, j)) for i in range(len(vectors)) for j in top[i] if full[i, j] >= 0.2}
     assert set(zip(first.tolist(), second.tolist())) == expected
+    assert np.allclose(cosine, full[first, second])
 
 
 @pytest.mark.parametrize("n", [0, 1])
