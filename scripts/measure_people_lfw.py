@@ -4,13 +4,17 @@ Run on an extracted `LFW/<Person>/<Person>_NNNN.jpg` tree; the largest face of e
 folder's person. Prints what it measures; asserts nothing.
 
     python scripts/measure_people_lfw.py /tmp/LFW --cache /tmp/lfw-embeddings.npz
+
+With `--results out.json` (from `whoru submit LFW --people --wait --json out.json`) it scores the
+service's own grouping instead: the `person` of each image's largest face against its folder.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
@@ -91,13 +95,35 @@ def _root(parent: list[int], i: int) -> int:
     return i
 
 
+def score_results(path: Path) -> None:
+    """Print BCubed precision and recall of a people job's labels on the largest face of each photo."""
+    results = json.loads(path.read_text())
+    labels, people, faceless = [], [], 0
+    for image in results["images"]:
+        if not image["faces"]:
+            faceless += 1
+            continue
+        labels.append(max(image["faces"], key=lambda face: face["box"]["w"] * face["box"]["h"])["person"])
+        people.append(PurePosixPath(image["name"]).parent.name)
+    precision, recall = bcubed(np.array(labels), np.array(people))
+    singles = [label for label, person in zip(labels, people) if people.count(person) == 1]
+    print(f"job {results['job']['id']} people_status {results['job']['people_status']}: photos {len(labels)} "
+          f"(without a face {faceless}), people {len(set(people))}, labels {len(set(labels))}; "
+          f"bcubed P={precision:.4f} R={recall:.4f}; single-photo people {len(singles)} on {len(set(singles))} labels, "
+          f"{sum(labels.count(label) > 1 for label in singles)} of them sharing their label with another photo's largest face")
+
+
 def main() -> None:
-    """Embed LFW (or load the cache), then print verification and grouping figures."""
+    """Embed LFW (or load the cache), then print verification and grouping figures (or score a job's results)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", type=Path)
     parser.add_argument("--model", default="fast", help="served model that embeds (faceres' descriptor either way)")
     parser.add_argument("--cache", type=Path, help="npz of descriptors, written on the first run and read after")
+    parser.add_argument("--results", type=Path, help="a people job's `whoru submit --json` file to score instead")
     args = parser.parse_args()
+    if args.results:
+        score_results(args.results)
+        return
     if args.cache and args.cache.exists():
         saved = np.load(args.cache)
         vectors, people, missed = saved["vectors"], saved["people"], int(saved["missed"])

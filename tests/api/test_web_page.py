@@ -261,6 +261,8 @@ def test_people_tiles_are_drawn_and_a_click_filters_the_gallery(watched, live_ur
     page.wait_for_selector("#job-status.succeeded", timeout=SLOW)
     page.wait_for_function("() => document.querySelectorAll('#people li').length === 4", timeout=SLOW)
     assert page.locator("#people .name").all_text_contents() == ["p1", "p2", "p3", "p4"]
+    page.wait_for_function("() => document.querySelectorAll('#job-charts .chart').length === 7")
+    assert "People by gender" in page.text_content("#job-charts")
     assert all("2 photos" in tile for tile in page.locator("#people button").all_text_contents())
     # Each tile's canvas gets its face from a preview: wait until every one has pixels.
     page.wait_for_function("""() => [...document.querySelectorAll('#people canvas')].every(c =>
@@ -268,6 +270,8 @@ def test_people_tiles_are_drawn_and_a_click_filters_the_gallery(watched, live_ur
     watched.screenshot(screenshots, "people")
     page.click("#people button[data-person=p3]")
     page.wait_for_function("() => document.querySelectorAll('#gallery .card').length === 2")
+    cards = page.locator("#gallery .card").all()
+    assert all(any(line.startswith("p3 · ") for line in card.locator(".legend li").all_text_contents()) for card in cards)
     assert page.get_attribute("#people button[data-person=p3]", "aria-pressed") == "true"
     assert page.input_value("#job-filters select[name=person]") == "p3"
     page.click("#people button[data-person=p3]")

@@ -81,13 +81,19 @@ function showStatus(job) {
   byId("job-cancel").hidden = ENDED.includes(job.status);
 }
 
-/** Draw the age, gender and ethnicity charts. */
+/** Draw the age, gender and ethnicity charts of the faces, and of the people once they are grouped. */
 function showCharts(summary) {
+  const people = summary.people === null ? [] : [
+    barChart("People by age bin", summary.people_age_bins, { shares: true }),
+    barChart("People by gender", summary.people_genders, { shares: true }),
+    barChart("People by ethnicity", summary.people_ethnicities, { shares: true }),
+  ];
   byId("job-charts").replaceChildren(
     barChart("Age (years)", summary.age_decades),
     barChart("Age bins", summary.age_bins, { shares: true }),
     barChart("Gender", summary.genders, { shares: true }),
     barChart("Ethnicity", summary.ethnicities, { shares: true }),
+    ...people,
   );
 }
 
