@@ -45,7 +45,7 @@ def main() -> None:
     vectors = workload(args.cache, args.faces, args.noise)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started, cpu = time.perf_counter(), time.process_time()
-    labels = person_labels(average_linkage(vectors, settings.people_threshold, settings.people_neighbours))
+    labels = person_labels(average_linkage(vectors, settings.people_threshold, settings.people_neighbours, in_place=True))
     wall, used = time.perf_counter() - started, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"faces {len(vectors)} people {len(set(labels))} threshold {settings.people_threshold} "

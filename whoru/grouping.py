@@ -46,11 +46,14 @@ def neighbour_edges(embeddings: np.ndarray, k: int, floor: float) -> tuple[np.nd
     return pairs[:, 0], pairs[:, 1], cosine[index]
 
 
-def average_linkage(embeddings: np.ndarray, threshold: float, k: int = 20) -> np.ndarray:
-    """Return a cluster id per face: clusters merge, most similar first, while their mean cosine is >= threshold."""
+def average_linkage(embeddings: np.ndarray, threshold: float, k: int = 20, in_place: bool = False) -> np.ndarray:
+    """Return a cluster id per face: clusters merge, most similar first, while their mean cosine is >= threshold.
+
+    With in_place, the float32 embeddings become the clusters' sums (100,000 faces' copy is 400 MB).
+    """
     n = len(embeddings)
-    clusters = _Clusters(embeddings)
     first, second, similarities = (values.tolist() for values in neighbour_edges(embeddings, k, threshold))
+    clusters = _Clusters(embeddings, in_place)
     for i, j in zip(first, second):
         clusters.adjacent[i].add(j)
         clusters.adjacent[j].add(i)
@@ -70,9 +73,9 @@ def average_linkage(embeddings: np.ndarray, threshold: float, k: int = 20) -> np
 class _Clusters:
     """Clusters as sums of their unit vectors and sizes, the clusters next to each, and a version bumped on each merge."""
 
-    def __init__(self, embeddings: np.ndarray):
+    def __init__(self, embeddings: np.ndarray, in_place: bool):
         n = len(embeddings)
-        self.sums = np.array(embeddings, dtype=np.float32)
+        self.sums = np.asarray(embeddings, dtype=np.float32) if in_place else np.array(embeddings, dtype=np.float32)
         self.sizes = np.ones(n, dtype=np.int64)
         self.parent = np.arange(n)
         self.version = np.zeros(n, dtype=np.int64)

@@ -102,7 +102,7 @@ def group_people(job_id: str) -> None:
             return
         face_ids, embeddings = job_embeddings(session, job_id)
         log.info("job=%s grouping faces=%d", job_id, len(face_ids))
-        clusters = average_linkage(embeddings, process.settings.people_threshold, process.settings.people_neighbours)
+        clusters = average_linkage(embeddings, process.settings.people_threshold, process.settings.people_neighbours, in_place=True)
         labels = person_labels(clusters)
         status = end_grouped(session, job_id)
         if status is None:

@@ -28,8 +28,10 @@ def job_embeddings(session: Session, job_id: str) -> tuple[list[int], np.ndarray
         select(Face.id, Face.embedding).join(Image, Face.image_id == Image.id)
         .where(Image.job_id == job_id, Face.embedding.is_not(None)).order_by(Image.position, Face.index)
     ).all()
-    vectors = np.stack([np.frombuffer(blob, dtype=EMBEDDING_DTYPE) for _, blob in rows]) if rows else np.zeros((0, 0))
-    return [face_id for face_id, _ in rows], vectors.astype(np.float32)
+    vectors = np.zeros((len(rows), len(rows[0].embedding) // np.dtype(EMBEDDING_DTYPE).itemsize if rows else 0), dtype=np.float32)
+    for i, (_, blob) in enumerate(rows):
+        vectors[i] = np.frombuffer(blob, dtype=EMBEDDING_DTYPE)
+    return [face_id for face_id, _ in rows], vectors
 
 
 def save_people(session: Session, face_ids: list[int], labels: list[str]) -> None:
