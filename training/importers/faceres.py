@@ -171,7 +171,8 @@ def import_package(tarball: Path, out: Path) -> dict:
                        "tarball_sha256": hashlib.sha256(tarball.read_bytes()).hexdigest(),
                        "files": {"faceres.json": hashlib.sha256(graph_bytes).hexdigest(), "faceres.bin": hashlib.sha256(data).hexdigest()},
                        "upstream": graph_json["generatedBy"]},
-            "licenses": {"package": "MIT (Vladimir Mandic)", "upstream": "av-savchenko/HSE_FaceRec_tf: said to be Apache-2.0; no licence file was found in the copy of that repository checked here"},
+            "licenses": {"package": "MIT (Vladimir Mandic)", "upstream": "av-savchenko/HSE_FaceRec_tf: said to be Apache-2.0; no licence file "
+                "was found in the copy of that repository checked here"},
             "networks": {"faceres": {"file": "faceres.onnx", "sha256": hashlib.sha256((out / "faceres.onnx").read_bytes()).hexdigest()}},
             "outputs": {name: tf for tf, name in OUTPUTS.items()},
             "input": {"size": 224, "color": "rgb", "range": [0, 255], "layout": "NHWC",

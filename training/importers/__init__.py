@@ -1,0 +1,1 @@
+"""Importers that turn downloaded pretrained networks into ONNX files under models/."""
