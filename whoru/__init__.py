@@ -1,3 +1,24 @@
-"""whoru: age, gender and ethnicity for every face in bulk photo collections."""
+"""whoru: age, gender and ethnicity for every face in bulk photo collections.
+
+The public names load on first use: `import whoru` (done by every module of the package) loads
+no image or model library, so the API and the database layer stay light.
+"""
+
+from __future__ import annotations
 
 __version__ = "0.1.0"
+__all__ = ["Face", "ImageError", "analyze"]
+
+
+def __getattr__(name: str):
+    """Import a public name the first time it is asked for."""
+    if name == "analyze":
+        from whoru.analysis import analyze as value
+    elif name == "Face":
+        from whoru.faces.face import Face as value
+    elif name == "ImageError":
+        from whoru.faces.images import ImageError as value
+    else:
+        raise AttributeError(f"module 'whoru' has no attribute {name!r}")
+    globals()[name] = value
+    return value
