@@ -38,7 +38,7 @@ class Client:
         `model` and `people` are the job's options (None: the server's default). To finish a
         submission that stopped, call again with the same paths and `resume` set to its job id.
         """
-        found = scan([Path(path) for path in ([paths] if isinstance(paths, (str, os.PathLike)) else paths)])
+        found = scan(_existing(paths))
         refuse_unsendable(found)
         uploader = Uploader(self.http, found.items, part_mb * MB, progress)
         job = uploader.start(resume, model=model, people=people)
@@ -57,6 +57,15 @@ class Client:
     def jobs(self, limit: int = 20) -> list[Job]:
         """Return this key's jobs, newest first."""
         return [Job(self.http, info) for info in self.http.jobs(limit)]
+
+
+def _existing(paths: PathLike | Iterable[PathLike]) -> list[Path]:
+    """Return the paths given (one, or several), with ~ expanded; refuse one that does not exist, before any upload."""
+    expanded = [Path(path).expanduser() for path in ([paths] if isinstance(paths, (str, os.PathLike)) else paths)]
+    missing = [path for path in expanded if not path.exists()]
+    if missing:
+        raise http.ClientError(f"{missing[0]} does not exist; nothing was sent")
+    return expanded
 
 
 class Job:

@@ -58,12 +58,14 @@ def test_resume_sends_only_the_parts_the_server_lacks(served):
     assert len(resumed.to_dataframe()["image"].unique()) == len(TRUTH)
 
 
-def test_a_missing_job_and_a_refused_option_say_so(served):
+def test_a_missing_job_a_refused_option_and_a_missing_path_say_so(served):
     client = whoru.Client(served.url, served.key)
     with pytest.raises(ServerError, match="404"):
         client.job("00000000-0000-0000-0000-000000000000")
     with pytest.raises(ServerError, match="unknown model"):
         client.submit(PHOTOS, model="nonesuch", progress=False)
+    with pytest.raises(ClientError, match="missing.jpg does not exist; nothing was sent"):
+        client.submit([PHOTOS / "fr_obama_small.jpg", PHOTOS / "missing.jpg"], progress=False)
 
 
 def test_without_a_key_it_says_where_it_looked(tmp_path, monkeypatch):
