@@ -29,6 +29,7 @@ class Client:
         self.http = connect(server, api_key)
 
     def __repr__(self) -> str:
+        """Name the service this client talks to."""
         return f"whoru.Client({self.http.server!r})"
 
     def submit(self, paths: PathLike | Iterable[PathLike], model: str | None = None, people: bool | None = None,
@@ -80,6 +81,7 @@ class Job:
         return self.info["id"]
 
     def __repr__(self) -> str:
+        """Name the job and the status it had when last asked."""
         return f"whoru.Job({self.id!r}, status={self.info['status']!r})"
 
     def status(self) -> dict:
