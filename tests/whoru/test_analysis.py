@@ -132,4 +132,6 @@ def test_the_service_reports_the_same_faces(client):
     assert job["status"] == "succeeded"
     served = {image["name"]: image["faces"] for image in all_results(client, job["id"])}
     for name in photos:
-        same_faces([face.to_dict() for face in whoru.analyze(PHOTOS / name, model=str(MODEL))], served[name])
+        path = PHOTOS / name
+        for form in (path, path.read_bytes(), Image.open(path), np.asarray(Image.open(path).convert("RGB"))):
+            same_faces([face.to_dict() for face in whoru.analyze(form, model=str(MODEL))], served[name])
