@@ -12,7 +12,7 @@ from api.jobs import JOB_ID
 from api.paging import PAGING, decode_token, encode_token, page_size
 from whoru.db.people import job_people
 from whoru.db.schema import Job
-from whoru.lifecycle import PeopleStatus
+from whoru.db.statuses import PeopleStatus
 from whoru.people_csv import people_csv
 
 bp = Blueprint("people", __name__, url_prefix="/v1/jobs", description="A people job's people")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from celery import Celery
 from flask import Flask, current_app
 
@@ -27,6 +29,15 @@ def queue_images(job_id: str, positions: range, per_task: int) -> None:
 def queue_grouping(job_id: str) -> None:
     """Queue the grouping of a people job's faces, once its images are done."""
     client().send_task("whoru.people.group", args=[job_id])
+
+
+def queue_or_forget(job_id: str, positions: range, per_task: int, forget: Callable[[], None]) -> None:
+    """Queue a committed run of images; if the queue is unreachable, forget what was committed, so a retry is clean."""
+    try:
+        queue_images(job_id, positions, per_task)
+    except Exception:
+        forget()
+        raise
 
 
 def queue_webhook(job_id: str) -> None:

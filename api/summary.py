@@ -10,7 +10,7 @@ from api.database import get_session
 from api.jobs import JOB_ID
 from whoru.db.people import job_people, people_counts
 from whoru.db.summary import job_summary
-from whoru.lifecycle import PeopleStatus
+from whoru.db.statuses import PeopleStatus
 
 bp = Blueprint("summary", __name__, url_prefix="/v1/jobs", description="A job's totals")
 

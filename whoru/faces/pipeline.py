@@ -11,7 +11,7 @@ from whoru.faces.detector import FaceDetector
 from whoru.faces.face import Detection, FaceResult
 from whoru.faces.identity import IDENTITY, SPEC, IdentityNet
 from whoru.faces.model import FACE, FaceModel, Predictions
-from whoru.faces.images import MAX_PIXELS
+from whoru.settings import MAX_IMAGE_PIXELS
 from whoru.faces.photo import Photo
 from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
 from whoru.stages import Stages
@@ -35,7 +35,7 @@ class FacePipeline:
         identity = IdentityNet(identity_dir, threads) if identity_dir else None
         return cls(FaceDetector(detector_dir, score, max_side, threads), FaceModel(model_dir, threads), identity)
 
-    def decode(self, data: bytes, max_pixels: int = MAX_PIXELS) -> Photo:
+    def decode(self, data: bytes, max_pixels: int = MAX_IMAGE_PIXELS) -> Photo:
         """Decode an image's bytes at the smallest scale the detector needs."""
         return Photo.decode(data, self.detector.max_side, max_pixels)
 
@@ -85,10 +85,10 @@ class FacePipeline:
             raise ValueError(f"model {self.model.name} does not run faceres, and no faceres crops were given")
         return self.identity.embed(extra)
 
-    def analyse(self, photo: Photo, people: bool = False) -> list[FaceResult]:
+    def analyse(self, photo: Photo, batch_size: int = 256, people: bool = False) -> list[FaceResult]:
         """Return the faces of one photo, largest first, in upright full-resolution pixels (embedded with people on)."""
         found = self.find(photo, people=people)
-        return self.classify(found.detections, found.crops, people=people)
+        return self.classify(found.detections, found.crops, batch_size, people)
 
 
 @dataclass(frozen=True)
