@@ -61,5 +61,5 @@ def image_json(image: Image) -> dict:
         "width": image.width,
         "height": image.height,
         "taken_at": None if image.taken_at is None else image.taken_at.isoformat(),
-        "faces": [{**face_json(face), "person": face.person} for face in image.faces],
+        "faces": [face_json(face) for face in image.faces],
     }

@@ -84,6 +84,8 @@ class Face:
     gender_probability: float
     ethnicity: str
     ethnicity_probabilities: list[float]
+    # `p1`, `p2`... in a people job once grouped; None before, and for any other face.
+    person: str | None = None
 
     def to_dict(self) -> dict:
         """Return the face as the API's JSON gives it."""
@@ -101,6 +103,7 @@ def face_json(face) -> dict:
         "age_range": None if face.age_low is None else {"low": face.age_low, "high": face.age_high},
         "gender": {"label": face.gender, "probability": face.gender_probability},
         "ethnicity": {"label": face.ethnicity, "probabilities": dict(zip(ETHNICITIES, face.ethnicity_probabilities))},
+        "person": face.person,
     }
 
 
