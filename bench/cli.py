@@ -98,6 +98,7 @@ def _figures(run: dict, images: int, workers: int) -> dict:
         "rss_mb": run["rss_mb"],
         "rss_mb_after_1000_images": run["rss_after_1000"],
         "rss_mb_end": run["rss_end"],
+        "worker_rss_mb_ends": run["worker_rss_ends"],
         "csv_export": run["csv"],
     }
 
@@ -111,7 +112,8 @@ def _sizes(runs: dict[tuple[int, int], dict], images: int, workers: int) -> dict
         worker_ms = round(sum(stages.values()), 2)
         base = base or figures["images_per_s"]
         sizes[f"{width}x{height}"] = {
-            **{key: figures[key] for key in ("images", "faces", "wall_s", "images_per_s", "faces_per_s", "pipeline_share", "stages_ms")},
+            **{key: figures[key] for key in ("images", "faces", "wall_s", "images_per_s", "faces_per_s", "pipeline_share", "stages_ms",
+                                             "worker_rss_mb_ends")},
             "worker_ms_per_image": worker_ms,
             # The acceptance figures: time inside the worker per image against detection alone, and
             # throughput against the first size of the run.
