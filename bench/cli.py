@@ -90,6 +90,7 @@ def _figures(run: dict, images: int, workers: int) -> dict:
         "faces": run["job"]["counts"]["faces"],
         "workers": workers,
         "wall_s": round(wall, 2),
+        "start_s": round(run["start_s"], 2),
         "images_per_s": round(images / wall, 2),
         "faces_per_s": round(run["job"]["counts"]["faces"] / wall, 2),
         "pipeline_share": round(sum(stages.values()) / 1000 / (wall * workers), 3),
@@ -112,7 +113,7 @@ def _sizes(runs: dict[tuple[int, int], dict], images: int, workers: int) -> dict
         worker_ms = round(sum(stages.values()), 2)
         base = base or figures["images_per_s"]
         sizes[f"{width}x{height}"] = {
-            **{key: figures[key] for key in ("images", "faces", "wall_s", "images_per_s", "faces_per_s", "pipeline_share", "stages_ms",
+            **{key: figures[key] for key in ("images", "faces", "wall_s", "start_s", "images_per_s", "faces_per_s", "pipeline_share", "stages_ms",
                                              "worker_rss_mb_ends")},
             "worker_ms_per_image": worker_ms,
             # The acceptance figures: time inside the worker per image against detection alone, and

@@ -44,7 +44,9 @@ def run_job(stack: BenchStack, workload: Path, pollers: int, poll_interval: floa
     csv = _download_csv(stack, job_id)
     memory.stop()
     wall = (datetime.fromisoformat(job["finished_at"]) - submitted).total_seconds()
-    return {"job": job, "wall_s": wall, "latencies_ms": latencies, "server_latencies_ms": _server_latencies(stack.api_log, job_id),
+    # Upload, ingest and queueing: the wall time before the first task starts.
+    start = (datetime.fromisoformat(job["started_at"] or job["finished_at"]) - submitted).total_seconds()
+    return {"job": job, "wall_s": wall, "start_s": start, "latencies_ms": latencies, "server_latencies_ms": _server_latencies(stack.api_log, job_id),
             "stages": _stages(stack.worker_log, job_id),
             "rss_mb": memory.peak, "rss_after_1000": memory.after_1000, "rss_end": rss_end,
             "worker_rss_ends": memory.ends(job["counts"]["images_total"]),
