@@ -41,7 +41,7 @@ def reduced(pipeline: FacePipeline, data: bytes, stages: Stages) -> tuple[list, 
         photo = pipeline.decode(data)
     found = path(pipeline, photo, stages)
     faces = pipeline.detector.detect(photo.rgb, found.detector_copy)
-    from_frame = any(photo.source_scale(face, spec) == 1 for face in faces for spec in pipeline.model.inputs.values())
+    from_frame = photo.scale > 1 and any(photo.source_scale(face, spec) == 1 for face in faces for spec in pipeline.model.inputs.values())
     stages.ms["full_frame_crops"] += from_frame * 1000.0
     return found.detections, found.crops
 
