@@ -6,9 +6,8 @@ photos then needed for their small faces (docs/performance.md). The detector's c
 area-averaged by a whole factor and turned upright. A face is cropped from the coarsest
 area-averaged reduction of the frame (that copy, half or full size) where it holds at least one
 pixel per pixel of the model's input, so no face is upsampled that the file has at a higher
-resolution, and none is cropped from far more pixels than it needs, which would make it look
-sharper than its training faces. Every format goes this way (whoru/faces/images.py
-decodes each).
+resolution, and the warp reads no more pixels than it needs. Every format goes this way
+(whoru/faces/images.py decodes each).
 """
 
 from __future__ import annotations
@@ -140,7 +139,7 @@ def detector_scale(shape: tuple[int, ...], max_side: int) -> int:
 def halvings(frame: np.ndarray, scale: int) -> dict[int, np.ndarray]:
     """Return the frame area-averaged by each power of two up to scale, keyed by factor (1: the frame itself).
 
-    Halving twice is the same 4x4 average as one quarter, and OpenCV's vectorised path covers
+    Halving twice is the same 4x4 average as one quarter (up to rounding), and OpenCV's vectorised path covers
     only 2x2 (measured, docs/performance.md); each level's odd last row or column is dropped.
     """
     levels = {1: frame}
