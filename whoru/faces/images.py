@@ -12,10 +12,11 @@ import simplejpeg
 from PIL import Image, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
+from whoru.settings import MAX_IMAGE_PIXELS
+
 # iPhones save photos as HEIC; with the opener registered, Pillow reads them like any other format.
 register_heif_opener()
 
-MAX_PIXELS = 64_000_000
 ORIENTATION = 0x0112
 # How stored pixels (rows, columns, channels) stand up for each EXIF orientation, as exif_transpose turns them.
 UPRIGHT: dict[int, Callable[[np.ndarray], np.ndarray]] = {
@@ -38,7 +39,7 @@ class ImageError(ValueError):
         self.code = code
 
 
-def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+def decode_image(data: bytes, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
     """Return the first frame of an image as upright RGB uint8, EXIF orientation applied."""
     with opened(data, max_pixels) as image:
         return upright(stored_rgb(image, data), orientation(image))
@@ -68,7 +69,7 @@ def upright(pixels: np.ndarray, orientation: int) -> np.ndarray:
 
 
 @contextmanager
-def opened(data: bytes, max_pixels: int = MAX_PIXELS) -> Iterator[Image.Image]:
+def opened(data: bytes, max_pixels: int = MAX_IMAGE_PIXELS) -> Iterator[Image.Image]:
     """Open an image at its first frame; any failure inside the block becomes an ImageError."""
     if not data:
         raise ImageError("empty_file", "the file is empty")

@@ -19,8 +19,9 @@ import numpy as np
 
 from whoru.faces.align import InputSpec, face_input, source_pixels_per_output
 from whoru.faces.face import Detection
-from whoru.faces.images import MAX_PIXELS, opened, orientation, stored_rgb, upright
+from whoru.faces.images import opened, orientation, stored_rgb, upright
 from whoru.faces.yunet import GRID
+from whoru.settings import MAX_IMAGE_PIXELS
 
 # Image pixels per crop pixel below which a face comes from the full frame: under one, the
 # detector's copy would upsample a face that the file has at a higher resolution.
@@ -34,7 +35,7 @@ SCALES = (8, 4, 2, 1)
 
 
 def orientation_matrix(orientation: int, width: float, height: float) -> np.ndarray:
-    """Return the 3x3 map from stored points (in a width x height frame) to upright ones, as exif_transpose turns pixels."""
+    """Return the 3x3 map from stored points (in a width x height frame) to upright ones, as exif_transpose does."""
     w, h = width, height
     rows = {1: [[1, 0, 0], [0, 1, 0]], 2: [[-1, 0, w], [0, 1, 0]], 3: [[-1, 0, w], [0, -1, h]], 4: [[1, 0, 0], [0, -1, h]],
             5: [[0, 1, 0], [1, 0, 0]], 6: [[0, -1, h], [1, 0, 0]], 7: [[0, -1, h], [-1, 0, w]], 8: [[0, 1, 0], [-1, 0, w]]}
@@ -65,7 +66,7 @@ class Photo:
     levels: dict[int, np.ndarray] = field(repr=False)
 
     @classmethod
-    def decode(cls, data: bytes, max_side: int, max_pixels: int = MAX_PIXELS) -> "Photo":
+    def decode(cls, data: bytes, max_side: int, max_pixels: int = MAX_IMAGE_PIXELS) -> "Photo":
         """Decode the whole photo and area-average the detector's copy from it, by the coarsest factor that still gives max_side."""
         with opened(data, max_pixels) as image:
             turned, frame = orientation(image), stored_rgb(image, data)
