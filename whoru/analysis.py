@@ -20,7 +20,7 @@ from whoru.faces.images import ImageError, to_rgb
 from whoru.faces.model import FaceModel
 from whoru.faces.photo import Photo
 from whoru.faces.pipeline import FacePipeline
-from whoru.models import served_models
+from whoru.served_models import served_models
 from whoru.settings import Settings, get_settings
 
 ImageInput = str | os.PathLike | bytes | BinaryIO | Image.Image | np.ndarray

@@ -84,9 +84,8 @@ class Photo:
 
     @classmethod
     def of_pixels(cls, rgb: np.ndarray) -> "Photo":
-        """Wrap pixels already decoded and upright (H x W x 3, uint8): there is no file to decode finer."""
-        height, width = rgb.shape[:2]
-        return cls(b"", 0, rgb, 1, 1, (width, height))
+        """Wrap pixels already decoded and upright (H x W x 3, uint8): the frame and the detector's copy at once."""
+        return cls(rgb, 1, 1, {1: rgb})
 
     @property
     def size(self) -> tuple[int, int]:
