@@ -14,6 +14,7 @@ from client import http
 from client.packing import Scan, duplicates, scan
 from client.upload import Uploader
 from whoru.settings import Settings
+from whoru.image_names import IMAGE_EXTENSIONS
 
 SERVER = click.option("--server", default="http://127.0.0.1:8000", show_default=True, envvar="WHORU_SERVER",
                       help="Base URL of the whoru API (http:// is assumed when no scheme is given).")
@@ -146,8 +147,8 @@ def _report(found: Scan) -> None:
         click.echo(f"... and {len(found.skipped) - SHOWN_SKIPPED} more skipped", err=True)
     click.echo(f"{found.photos} images, {found.archives} zip archives; {len(found.skipped)} files skipped", err=True)
     if not found.items:
-        raise click.ClickException("nothing to submit: no images (jpg, jpeg, png, webp, bmp, gif, tif, tiff, heic, heif) "
-                                   "or zip archives")
+        kinds = ", ".join(extension.lstrip(".") for extension in IMAGE_EXTENSIONS)
+        raise click.ClickException(f"nothing to submit: no images ({kinds}) or zip archives")
 
 
 def _tell_how_to_resume(job_id: str, paths, server: str) -> None:
