@@ -26,7 +26,7 @@ from whoru.callback_urls import CallbackRefused, check_callback_url
 from whoru.db import lifecycle
 from whoru.db.jobs import counts, list_jobs
 from whoru.db.schema import Job
-from whoru.db.statuses import IN_FLIGHT, JobStatus, PeopleStatus
+from whoru.db.statuses import IN_FLIGHT, JobStatus
 from whoru.job_end import after_end, forget_job
 from whoru.keys import owner_secret
 from whoru.logs import get_logger, job_field
@@ -201,7 +201,7 @@ def close(job_id: str):
     job = owned_job(job_id)
     ended = lifecycle.close(session, job_id)
     session.commit()
-    _after_end(job_id, ended)
+    after_end(current_app.config["SETTINGS"], job_id, ended, _queue_webhook, queue.queue_grouping)
     session.refresh(job)
     log.info("closed status=%s", job.status, extra=job_field(job_id))
     return job_json(job, counts(session, job_id))
@@ -220,7 +220,7 @@ def cancel(job_id: str):
     session.commit()
     if not canceled:
         abort(409, description=f"job {job_id} has already ended; there is nothing to cancel")
-    _after_end(job_id, JobStatus.CANCELED)
+    after_end(current_app.config["SETTINGS"], job_id, JobStatus.CANCELED, _queue_webhook, queue.queue_grouping)
     session.refresh(job)
     log.info("cancel requested status=%s", job.status, extra=job_field(job_id))
     return job_json(job, counts(session, job_id))
@@ -239,11 +239,6 @@ def remove(job_id: str):
     remove_deleted_job_files(open_store(current_app.config["SETTINGS"]), job_id)
     log.info("deleted", extra=job_field(job_id))
     return ""
-
-
-def _after_end(job_id: str, status: JobStatus | PeopleStatus | None) -> None:
-    """Do what follows a job's end, if this request ended it (or queue its grouping, if its people are next)."""
-    after_end(current_app.config["SETTINGS"], job_id, status, _queue_webhook, queue.queue_grouping)
 
 
 def _queue_webhook(job_id: str) -> None:

@@ -1,5 +1,7 @@
 """Celery tasks: thin, by id, idempotent. The API queues a task per run of images as each part is
-committed; `start` queues a job's pending images again after a restart."""
+committed; `start` queues a job's pending images again after a restart. A task that ends a job queues
+its webhook unasked: the webhook task does nothing for a job without a callback URL, and asking
+here would cost a query."""
 
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ from whoru.db.lifecycle import close_idle, end_grouped, finish_if_complete, is_g
 from whoru.db.people import job_embeddings, save_people
 from whoru.db.rows import ImageOutcome, count_attempt, record_model_version, save_outcomes
 from whoru.db.schema import Image, utcnow
-from whoru.db.statuses import JobStatus, PeopleStatus
 from whoru.faces.pipeline import FacePipeline
 from whoru.grouping import average_linkage, person_labels
 from whoru.job_end import after_end
@@ -41,7 +42,7 @@ def start_job(job_id: str) -> None:
         positions = pending_positions(session, job_id)
         status = None if positions else finish_if_complete(session, job_id)
         session.commit()
-    _after_end(job_id, status)
+    after_end(process.settings, job_id, status, deliver_webhook.delay, group_people.delay)
     size = process.settings.task_images
     for i in range(0, len(positions), size):
         chunk = positions[i : i + size]
@@ -57,7 +58,7 @@ def close_idle_jobs() -> None:
         closed = close_idle(session, utcnow() - timedelta(seconds=process.settings.open_job_timeout))
         session.commit()
     for job_id, status in closed:
-        _after_end(job_id, status)
+        after_end(process.settings, job_id, status, deliver_webhook.delay, group_people.delay)
         log.info("closed by the server after %d s without a part status=%s", process.settings.open_job_timeout,
                  status or "running", extra=job_field(job_id))
 
@@ -84,7 +85,7 @@ def process_images(job_id: str, first: int, last: int) -> None:
     if deleted:
         # Deleted while this task ran: the API removed the job's files before these previews were written.
         remove_deleted_job_files(open_store(process.settings), job_id)
-    _after_end(job_id, status)
+    after_end(process.settings, job_id, status, deliver_webhook.delay, group_people.delay)
     observe_images(outcomes, stages)
     faces = sum(len(o.faces) for o in outcomes)
     log.info("task=%d-%d images=%d faces=%d ms=%.0f stages=%s%s", first, last, len(outcomes), faces,
@@ -110,15 +111,9 @@ def group_people(job_id: str) -> None:
             return
         save_people(session, face_ids, labels)
         session.commit()
-    _after_end(job_id, status)
+    after_end(process.settings, job_id, status, deliver_webhook.delay, group_people.delay)
     log.info("grouped faces=%d people=%d ms=%.0f", len(face_ids), len(set(labels)), (time.perf_counter() - started) * 1000,
              extra=job_field(job_id))
-
-
-def _after_end(job_id: str, status: JobStatus | PeopleStatus | None) -> None:
-    """Do what follows a job's end, if this task ended it (or queue its grouping, if its people are next)."""
-    # The webhook task does nothing for a job without a callback URL; asking here would cost a query as well.
-    after_end(state.get().settings, job_id, status, deliver_webhook.delay, group_people.delay)
 
 
 def _pipeline_of(session, job_id: str) -> FacePipeline:
