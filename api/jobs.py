@@ -25,7 +25,7 @@ from whoru import lifecycle
 from whoru.callback_urls import CallbackRefused, check_callback_url
 from whoru.db.jobs import counts, list_jobs
 from whoru.db.schema import Job
-from whoru.keys import owner_secret
+from whoru.keys import hold_key, owner_secret
 from whoru.logs import get_logger
 from whoru.models import served_models
 from whoru.results import job_json
@@ -55,6 +55,7 @@ CREATE_BODY = {"required": True, "content": {
 def create():
     """Open a job (`{"open": true}`), or make one from multipart `file` parts, closed at once."""
     settings, session = current_app.config["SETTINGS"], get_session()
+    # Checked again, atomically, when the job is added; here it spares reading a body for nothing.
     limit_jobs_in_flight(session, owner_id(), settings)
     if request.is_json:
         return _open(session)
@@ -120,7 +121,9 @@ def _earlier(session, digest: str) -> Job | None:
 
 
 def _new_job(session, job_id: str, digest: str, callback_url: str | None, model: tuple[str, str]) -> Job:
-    """Add an open job for this key, served by the model it chose."""
+    """Add an open job for this key, served by the model it chose, if its limit of jobs in flight allows one more."""
+    hold_key(session, owner_id())
+    limit_jobs_in_flight(session, owner_id(), current_app.config["SETTINGS"])
     key = request.headers.get("Idempotency-Key")
     return lifecycle.open_job(session, job_id, owner_id(), model, key, digest if key else None, callback_url)
 

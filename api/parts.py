@@ -10,6 +10,7 @@ from flask import abort, current_app, request, url_for
 from flask_smorest import Blueprint
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import Conflict, NotFound
 from werkzeug.http import parse_options_header
 
 from api import queue, schemas
@@ -21,7 +22,8 @@ from whoru.db.schema import Job, Upload
 from whoru.lifecycle import PartRefused, add_part
 from whoru.logs import get_logger
 from whoru.storage import kept_if_committed
-from whoru.stores import open_store, part_key
+from whoru.keys import hold_key
+from whoru.stores import attempt_key, open_store, remove_deleted_job_files
 
 bp = Blueprint("parts", __name__, url_prefix="/v1/jobs", description="Fill an open job part by part")
 log = get_logger("api")
@@ -61,9 +63,16 @@ def put_part(job_id: str, n: int):
         if existing is not None:
             spooled.unlink()
             return _replay(existing, sha256)
-        upload, images = describe(spooled, store.location(part_key(job_id, n)), _part_name(n), n, sha256, settings)
+        upload, images = describe(spooled, store.location(attempt_key(job_id, n)), _part_name(n), n, sha256, settings)
         store.put_file(upload.path, spooled)
-    positions = _commit(session, job, upload, images)
+    try:
+        positions = _commit(session, job, upload, images)
+    except Conflict:
+        # A request racing this one (a client's retry) stored part n first: answer as if this came after it.
+        winner = _stored_part(session, job_id, n)
+        if winner is None:
+            raise
+        return _replay(winner, sha256)
     _queue_or_forget(session, upload, positions)
     log.info("job=%s part=%d stored bytes=%d images=%d", job_id, n, upload.bytes, upload.image_count)
     return part_json(upload), 201, {"Location": url_for("parts.list_parts", job_id=job_id)}
@@ -89,17 +98,18 @@ def part_json(upload: Upload) -> dict:
 def append_part(session, job: Job, upload: Upload, images: list[dict]) -> range:
     """Apply the per-key quotas to a stored part and append it to its job (the caller commits)."""
     settings = current_app.config["SETTINGS"]
+    hold_key(session, owner_id())
     limit_upload_bytes(session, owner_id(), settings, upload.bytes)
     limit_images(job.images_total, len(images), settings)
     try:
         return add_part(session, job.id, upload, images)
     except PartRefused as refused:
-        abort(409, description=str(refused))
+        abort(404 if refused.code == "job_gone" else 409, description=str(refused))
 
 
 def _commit(session, job: Job, upload: Upload, images: list[dict]) -> range:
-    """Append a stored part and commit; its object goes if the commit does not happen."""
-    store = open_store(current_app.config["SETTINGS"])
+    """Append a stored part and commit; this request's object goes if the commit does not happen."""
+    store, job_id = open_store(current_app.config["SETTINGS"]), job.id
     try:
         positions = append_part(session, job, upload, images)
         session.commit()
@@ -107,6 +117,11 @@ def _commit(session, job: Job, upload: Upload, images: list[dict]) -> range:
         session.rollback()
         store.delete(upload.path)
         abort(409, description=f"part {upload.position} is being stored by another request; GET the job's parts, then retry")
+    except NotFound:
+        # Deleted while the body arrived: the delete may have run before this part's folder was made.
+        session.rollback()
+        remove_deleted_job_files(store, job_id)
+        raise
     except BaseException:
         store.delete(upload.path)
         raise

@@ -28,9 +28,14 @@ def analyse_images(images: list[Image], pipeline: FacePipeline, settings: Settin
     found: dict[int, tuple[ImageOutcome, list, list]] = {}
     for group in by_upload.values():
         upload = group[0].upload
-        with open_upload(store, upload.path, upload.kind, limits) as source:
+        try:
+            with open_upload(store, upload.path, upload.kind, limits) as source:
+                for image in group:
+                    found[image.id] = _detect_one(image, source, pipeline, settings, stages)
+        except FileNotFoundError as error:
+            # A part whose object is gone can never be read: its images fail, so that the job still ends.
             for image in group:
-                found[image.id] = _detect_one(image, source, pipeline, settings, stages)
+                found[image.id] = _failed(ImageOutcome(image.id), _missing(error))
     detections = [d for _, ds, _ in found.values() for d in ds]
     with stages("classify"):
         faces = pipeline.classify(detections, [c for _, _, cs in found.values() for c in cs], settings.classify_batch)
@@ -78,10 +83,17 @@ def _preview(image: Image, rgb, settings: Settings) -> None:
         log.warning("job=%s image=%d preview not stored: %s", image.job_id, image.position, error)
 
 
+def _missing(error: FileNotFoundError) -> ImageError:
+    """Return the error of an image whose stored upload is gone."""
+    return ImageError("upload_missing", f"the stored upload of this image is gone: {error}")
+
+
 def _read(source: ImageSource, entry: int | None) -> bytes:
     """Read one image's bytes, turning storage failures into image errors."""
     try:
         return source.read(entry)
+    except FileNotFoundError as error:
+        raise _missing(error) from error
     except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, EOFError, OSError) as error:
         raise ImageError("unreadable_entry", f"the file could not be read from the upload: {error}") from error
     except ValueError as error:
