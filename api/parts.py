@@ -56,7 +56,7 @@ def put_part(job_id: str, n: int):
         _refuse_unless_open(job)
         limit_upload_bytes(session, owner_id(), settings, request.content_length or 0)
     store = open_store(settings)
-    spooled, sha256 = spool_body(request.stream, store.incoming)
+    spooled, sha256 = spool_body(request.stream, store.incoming, request.content_length)
     with kept_if_committed(spooled):
         if sha256 != claimed:
             abort(400, description=f"the body's SHA-256 is {sha256}, not the {claimed} its Content-Digest says; nothing was kept")
@@ -162,10 +162,12 @@ def _refuse_unless_open(job: Job) -> None:
 
 def _claimed_sha256() -> str:
     """Return the hex SHA-256 the Content-Digest header claims; 400 if there is none."""
-    header = request.headers.get("Content-Digest", "")
-    members = {name.lower(): value for name, value in DIGEST_MEMBER.findall(header)}
+    header = ",".join(request.headers.getlist("Content-Digest"))
+    claims = {value for name, value in DIGEST_MEMBER.findall(header) if name.lower() == "sha-256"}
+    if len(claims) > 1:
+        abort(400, description="Content-Digest holds different sha-256 values; send one")
     try:
-        raw = base64.b64decode(members["sha-256"], validate=True)
+        raw = base64.b64decode(claims.pop(), validate=True)
     except (KeyError, ValueError):
         abort(400, description="send the part's digest as 'Content-Digest: sha-256=:<base64 of its SHA-256>:' (RFC 9530)")
     if len(raw) != 32:
@@ -175,5 +177,12 @@ def _claimed_sha256() -> str:
 
 def _part_name(n: int) -> str:
     """Return the part's name from its Content-Disposition, or a stand-in."""
-    _, options = parse_options_header(request.headers.get("Content-Disposition", ""))
+    # WSGI hands header bytes over as Latin-1: raw UTF-8 in filename="..." is read back as the
+    # client wrote it. An RFC 6266 filename*, which the parser decodes, is ASCII on the wire.
+    header = request.headers.get("Content-Disposition", "")
+    try:
+        header = header.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        pass  # Latin-1 text after all, read as such.
+    _, options = parse_options_header(header)
     return display_name(options.get("filename"), n)

@@ -82,20 +82,16 @@ def add_part(session: Session, job_id: str, upload: Upload, images: list[dict]) 
     Parts come in order: part n is taken only once parts 0..n-1 are there, so images stay in
     part order and a client that resumes knows exactly what is missing.
     """
-    # The job's row first: its lock orders this against a racing part, close or delete, so the
-    # count of parts below is the one this part will follow.
+    parts = session.scalar(select(func.count()).where(Upload.job_id == job_id))
+    if upload.position != parts:
+        raise _unless_gone(session, job_id, PartRefused("part_out_of_order", f"the job has parts 0..{parts - 1}; send part {parts} next"))
     first = session.scalar(
         update(Job).where(Job.id == job_id, Job.open.is_(True), Job.status.in_(IN_FLIGHT))
         .values(images_total=Job.images_total + len(images), active_at=utcnow())
         .returning(Job.images_total)
     )
-    if first is None and session.scalar(select(Job.id).where(Job.id == job_id)) is None:
-        raise PartRefused("job_gone", f"no job {job_id}")
     if first is None:
-        raise PartRefused("job_closed", "the job is closed, canceled or ended; it takes no more parts")
-    parts = session.scalar(select(func.count()).where(Upload.job_id == job_id))
-    if upload.position != parts:
-        raise PartRefused("part_out_of_order", f"the job has parts 0..{parts - 1}; send part {parts} next")
+        raise _unless_gone(session, job_id, PartRefused("job_closed", "the job is closed, canceled or ended; it takes no more parts"))
     first -= len(images)
     upload.job_id, upload.image_count = job_id, len(images)
     session.add(upload)
@@ -104,6 +100,13 @@ def add_part(session: Session, job_id: str, upload: Upload, images: list[dict]) 
     if rows:
         session.execute(insert(Image), rows)
     return range(first, first + len(rows))
+
+
+def _unless_gone(session: Session, job_id: str, refused: PartRefused) -> PartRefused:
+    """Return the refusal of a part, or that its job is gone (deleted while the part arrived: not a conflict)."""
+    if session.scalar(select(Job.id).where(Job.id == job_id)) is None:
+        return PartRefused("job_gone", f"no job {job_id}")
+    return refused
 
 
 def close(session: Session, job_id: str, by: ClosedBy = ClosedBy.CLIENT) -> JobStatus | None:

