@@ -108,7 +108,7 @@ def _callback_url(url) -> str | None:
         abort(400, description="this key has no webhook signing secret (give it one with `whoru keys "
                                "rotate-webhook-secret NAME`); send no callback_url")
     try:
-        check_callback_url(url, settings.webhook_allow_private)
+        check_callback_url(url, settings.webhook_allow_private, settings.webhook_allow_loopback)
     except CallbackRefused as error:
         abort(400, description=str(error))
     return url

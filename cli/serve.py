@@ -47,8 +47,9 @@ def serve(host: str, port: int) -> None:
         upgrade(settings.database_url)
         key = _local_key(settings)
         env.update(WHORU_DATABASE_URL=settings.database_url, WHORU_HOME=str(settings.home))
-        # On one's own machine, a callback receiver on the same machine is the usual case.
-        env.setdefault("WHORU_WEBHOOK_ALLOW_PRIVATE", "true")
+        # On one's own machine, a callback receiver on the same machine is the usual case; the rest
+        # of the network (metadata services, the LAN) stays out of reach of anyone holding a key.
+        env.setdefault("WHORU_WEBHOOK_ALLOW_LOOPBACK", "true")
         _run(host, port, key, env)
     finally:
         stop_embedded_redis(redis_server)
