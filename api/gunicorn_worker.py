@@ -5,7 +5,8 @@ gthread hands each new connection to a thread, which then blocks until the reque
 arrived: ten clients that send half a request line and stop hold every thread of two workers.
 Here the worker's event loop reads request heads itself and queues a connection only once its
 head is complete; a head that takes longer than HEAD_TIMEOUT_S is dropped. A body that stops for
-BODY_IDLE_S fails its read, which the app answers with a 400. See docs/deploying.md for why this
+BODY_IDLE_S fails its read, which the app answers with a 400, and a body the app does not read is
+not waited for. See docs/deploying.md for why this
 and a buffering reverse proxy, not an async worker class.
 """
 
@@ -17,6 +18,8 @@ import selectors
 import socket
 import struct
 import time
+from collections import deque
+from collections.abc import Callable
 from functools import partial
 
 from gunicorn import util
@@ -24,14 +27,38 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 
 HEAD_TIMEOUT_S = 10.0
 BODY_IDLE_S = 30
+# A body the app did not read (a 401, a 429 before the upload) is drained for this long at most,
+# then the connection is closed: gthread's 5 s let trickling clients hold every thread.
+DRAIN_S = 0.1
+# A closed connection lingers this long for the client to close its side (RFC 9112 9.6), in the
+# event loop: gthread lingers in it too, but blocking it, for 2 s per stalled client.
+LINGER_S = 2.0
 # Past this many bytes without a blank line the head is handed over anyway: the parser refuses it
 # (431) with gunicorn's own limits on the request line and headers.
 HEAD_LIMIT = 64 * 1024
 HEAD_ENDS = (b"\r\n\r\n", b"\n\n")
 
 
+class Conn(TConn):
+    """A connection whose graceful close is handed to the worker's event loop."""
+
+    linger: Callable[["Conn"], None]
+
+    def close(self, graceful: bool = False) -> None:
+        """Close now, or half-close and let the event loop finish."""
+        if graceful:
+            self.linger(self)
+        else:
+            super().close()
+
+
 class HeadFirstWorker(ThreadWorker):
     """A gthread worker whose threads only ever see connections with a whole request head."""
+
+    def __init__(self, *args, **kwargs):
+        """Make a gthread worker with an empty list of lingering connections."""
+        super().__init__(*args, **kwargs)
+        self.lingering: deque[Conn] = deque()
 
     def init_process(self) -> None:
         """Answer gunicorn's own errors (malformed request lines and headers, 431) in JSON, then run."""
@@ -49,13 +76,55 @@ class HeadFirstWorker(ThreadWorker):
         self.nr_conns += 1
         # A blocking read of the body then fails after this long without a byte.
         client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", BODY_IDLE_S, 0))
-        self._await_head(TConn(self.cfg, client, address, listener.getsockname()))
+        conn = Conn(self.cfg, client, address, listener.getsockname())
+        conn.linger = self._linger
+        self._await_head(conn)
 
     def on_client_socket_readable(self, conn: TConn, client) -> None:
         """Wait for the next request head of a kept-alive connection the same way."""
         self.poller.unregister(client)
         self.keepalived_conns.remove(conn)
         self._await_head(conn)
+
+    def _keepalive_after(self, conn: TConn, keepalive: bool) -> bool:
+        """Keep a connection for another request only if what is left of its body arrives at once."""
+        return keepalive and bool(conn.parser.finish_body(deadline=time.monotonic() + DRAIN_S))
+
+    def murder_pending(self) -> None:
+        """Close the connections past their head or linger deadline."""
+        super().murder_pending()
+        now = time.monotonic()
+        while self.lingering and self.lingering[0].timeout <= now:
+            self._unlinger(self.lingering[0])
+
+    def _linger(self, conn: Conn) -> None:
+        """Half-close a finished connection and drop what the client still sends until it closes."""
+        try:
+            conn.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            util.close(conn.sock)
+            return
+        conn.sock.setblocking(False)
+        conn.timeout = time.monotonic() + LINGER_S
+        self.lingering.append(conn)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._drop_input, conn))
+
+    def _drop_input(self, conn: Conn, client) -> None:
+        """Discard bytes from a lingering connection; close it once the client has closed its side."""
+        try:
+            if client.recv(65536):
+                return
+        except BlockingIOError:
+            return
+        except OSError:
+            pass
+        self._unlinger(conn)
+
+    def _unlinger(self, conn: Conn) -> None:
+        """Close a lingering connection for good."""
+        self.lingering.remove(conn)
+        self.poller.unregister(conn.sock)
+        util.close(conn.sock)
 
     def _await_head(self, conn: TConn) -> None:
         """Read a connection's request head as it arrives, without a thread; drop it after HEAD_TIMEOUT_S."""
