@@ -114,14 +114,16 @@ def test_a_nul_in_a_name_is_refused(keyed):
     assert client.get(f"/v1/jobs/{job_id}/parts").get_json()["parts"] == []
 
 
-@pytest.mark.parametrize("disposition", [
-    "attachment; filename=\"__.zip\"; filename*=UTF-8''%E5%90%8D%E5%89%8D.zip",
-    "attachment; filename=\"名前.zip\"".encode().decode("latin-1"),
-], ids=["rfc6266", "raw-utf8"])
-def test_a_non_ascii_name_is_kept_as_sent(keyed, disposition):
+@pytest.mark.parametrize(("disposition", "name"), [
+    ("attachment; filename=\"__.zip\"; filename*=UTF-8''%E5%90%8D%E5%89%8D.zip", "名前.zip"),
+    ("attachment; filename=\"名前.zip\"".encode().decode("latin-1"), "名前.zip"),
+    ("attachment; filename=\"a_b.zip\"; filename*=UTF-8''a%22b.zip", 'a"b.zip'),
+], ids=["rfc6266", "raw-utf8", "quoted"])
+def test_a_name_is_kept_as_sent(keyed, disposition, name):
     client, _ = keyed
     job_id = open_job(client)["id"]
     answer = client.put(f"/v1/jobs/{job_id}/parts/0", data=BODY,
                         headers={"Content-Digest": content_digest(BODY), "Content-Disposition": disposition})
-    assert answer.status_code == 201 and answer.get_json()["name"] == "名前.zip"
+    assert answer.status_code == 201 and answer.get_json()["name"] == name
+    assert client.get(f"/v1/jobs/{job_id}/parts").get_json()["parts"][0]["name"] == name
     client.delete(f"/v1/jobs/{job_id}")
