@@ -19,10 +19,10 @@ from api.database import get_session
 from api.limits import limit_images, limit_upload_bytes
 from api.uploads import describe, display_name, spool_body
 from whoru.db.schema import Job, Upload
+from whoru.keys import hold_key
 from whoru.lifecycle import PartRefused, add_part
 from whoru.logs import get_logger
 from whoru.storage import kept_if_committed
-from whoru.keys import hold_key
 from whoru.stores import attempt_key, open_store, remove_deleted_job_files
 
 bp = Blueprint("parts", __name__, url_prefix="/v1/jobs", description="Fill an open job part by part")
@@ -34,15 +34,17 @@ DIGEST_MEMBER = re.compile(r"([A-Za-z0-9_-]+)\s*=\s*:([A-Za-z0-9+/=]*):")
 @bp.put("/<job_id>/parts/<int:n>")
 @bp.response(201, schemas.Part, description="The part is stored and its images are queued")
 @bp.alt_response(200, schema=schemas.Part, description="This part was already stored with the same digest: nothing changed")
-@bp.alt_response(400, schema=schemas.Error, description="No, malformed or mismatching Content-Digest; nothing kept")
-@bp.alt_response(404, schema=schemas.Error, description="No such job")
+@bp.alt_response(400, schema=schemas.Error, description="No, malformed, disagreeing or mismatching Content-Digest; "
+                 "a body short of its Content-Length or badly chunked; a name with control characters; nothing kept")
+@bp.alt_response(404, schema=schemas.Error, description="No such job (or it was deleted while the part arrived)")
 @bp.alt_response(409, schema=schemas.Error, description="Another body for this n, a part out of order, or a closed job")
 @bp.alt_response(413, schema=schemas.Error, description="Part over the size, entry or part-count limits")
 @bp.alt_response(429, schema=schemas.Error, description="Per-key quota reached")
 @bp.doc(parameters=[{"name": "Content-Digest", "in": "header", "required": True, "schema": {"type": "string"},
                      "description": "sha-256=:<base64 of the body's SHA-256>: (RFC 9530)"},
                     {"name": "Content-Disposition", "in": "header", "schema": {"type": "string"},
-                     "description": "attachment; filename=\"holiday.zip\": the part's name (an image's name in the results)"}],
+                     "description": "attachment; filename=\"holiday.zip\" (or RFC 6266 filename*=UTF-8''...): the part's name "
+                                    "(an image's name in the results)"}],
         requestBody={"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}})
 def put_part(job_id: str, n: int):
     """Store part n (one image or one zip of images) and queue its images."""

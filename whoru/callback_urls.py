@@ -1,4 +1,4 @@
-"""Which callback URLs the workers may call: http(s), and only public addresses unless settings allow loopback or private ones."""
+"""Which callback URLs the workers may call: http(s), and only public addresses unless settings allow others."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1
 
 
 def check_callback_url(url: str, allow_private: bool, allow_loopback: bool = False) -> Address | None:
-    """Raise CallbackRefused unless url is http(s) and its host resolves only to public addresses (or loopback ones, if allowed).
+    """Raise CallbackRefused unless url is http(s) and its host resolves only to public (or allowed loopback) addresses.
 
     Return the checked address the caller must connect to (None where private ones are allowed):
     resolving the name again to connect would let its DNS answer differently the second time.
