@@ -6,8 +6,8 @@ arrived: ten clients that send half a request line and stop hold every thread of
 Here the worker's event loop reads request heads itself and queues a connection only once its
 head is complete; a head that takes longer than HEAD_TIMEOUT_S is dropped. A body that stops for
 BODY_IDLE_S fails its read, which the app answers with a 400, and a body the app does not read is
-not waited for. See docs/deploying.md for why this
-and a buffering reverse proxy, not an async worker class.
+not waited for. docs/deploying.md says why this and a buffering reverse proxy, not an async
+worker class.
 """
 
 from __future__ import annotations
@@ -40,8 +40,9 @@ HEAD_ENDS = (b"\r\n\r\n", b"\n\n")
 
 
 class Conn(TConn):
-    """A connection whose graceful close is handed to the worker's event loop."""
+    """A connection that keeps the request head read so far, and whose graceful close is left to the event loop."""
 
+    head: bytes = b""
     linger: Callable[["Conn"], None]
 
     def close(self, graceful: bool = False) -> None:
@@ -80,13 +81,13 @@ class HeadFirstWorker(ThreadWorker):
         conn.linger = self._linger
         self._await_head(conn)
 
-    def on_client_socket_readable(self, conn: TConn, client) -> None:
+    def on_client_socket_readable(self, conn: Conn, client) -> None:
         """Wait for the next request head of a kept-alive connection the same way."""
         self.poller.unregister(client)
         self.keepalived_conns.remove(conn)
         self._await_head(conn)
 
-    def _keepalive_after(self, conn: TConn, keepalive: bool) -> bool:
+    def _keepalive_after(self, conn: Conn, keepalive: bool) -> bool:
         """Keep a connection for another request only if what is left of its body arrives at once."""
         return keepalive and bool(conn.parser.finish_body(deadline=time.monotonic() + DRAIN_S))
 
@@ -126,7 +127,7 @@ class HeadFirstWorker(ThreadWorker):
         self.poller.unregister(conn.sock)
         util.close(conn.sock)
 
-    def _await_head(self, conn: TConn) -> None:
+    def _await_head(self, conn: Conn) -> None:
         """Read a connection's request head as it arrives, without a thread; drop it after HEAD_TIMEOUT_S."""
         conn.sock.setblocking(False)
         conn.head = b""
@@ -134,7 +135,7 @@ class HeadFirstWorker(ThreadWorker):
         self.pending_conns.append(conn)
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._read_head, conn))
 
-    def _read_head(self, conn: TConn, client) -> None:
+    def _read_head(self, conn: Conn, client) -> None:
         """Take what has arrived; queue the connection once its head is whole, close it if the client left."""
         try:
             data = client.recv(HEAD_LIMIT)
