@@ -28,8 +28,8 @@ def wait_for(condition, what: str, timeout: float = TIMEOUT):
     return value
 
 
-def test_a_worker_killed_with_sigkill_is_replaced_and_leaves_no_orphan(serve):
-    served = serve()
+def test_a_worker_killed_with_sigkill_is_replaced_and_leaves_no_orphan(serve, database_url):
+    served = serve(WHORU_DATABASE_URL=database_url)
     headers = {"Authorization": f"Bearer {served.key}"}
     worker = worker_of(served.process.pid)
     pool = wait_for(lambda: worker.children(recursive=True), "the worker started no pool process")
