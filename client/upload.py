@@ -13,7 +13,7 @@ import click
 from tqdm import tqdm
 
 from client import http
-from client.packing import Photo, build, plan
+from client.packing import PhotoFile, build, plan
 
 
 class Uploader:
@@ -38,7 +38,7 @@ class Uploader:
 
     def send_all(self, folder: Path, watch: bool) -> dict:
         """Send every part the server lacks, then close the job; return it."""
-        total = sum(item.size if isinstance(item, Photo) else item.stat().st_size for item in self.items)
+        total = sum(item.size if isinstance(item, PhotoFile) else item.stat().st_size for item in self.items)
         with tqdm(total=total, unit="B", unit_scale=True, desc="upload", position=0, disable=not self.show) as sent:
             poller = _Poller(self) if watch else None
             try:

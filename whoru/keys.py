@@ -8,7 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,13 +34,6 @@ def create_key(session: Session, name: str) -> str:
         session.rollback()
         raise ValueError(f"a key named {name!r} already exists") from error
     return key
-
-
-def hold_key(session: Session, owner: int) -> None:
-    """Lock a key's row until the transaction ends: a quota check and the insert it allows then happen as one."""
-    # An UPDATE, not SELECT ... FOR UPDATE: SQLite has no row locks, and its first write takes the
-    # database's write lock, which orders concurrent requests the same way.
-    session.execute(update(ApiKey).where(ApiKey.id == owner).values(revoked_at=ApiKey.revoked_at))
 
 
 def new_webhook_secret() -> str:

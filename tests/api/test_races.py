@@ -16,12 +16,13 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from api import create_app, queue
-from tests.utils.services import start_embedded_redis, stop_embedded_redis
 from tests.utils.jobs import PHOTOS, all_results, content_digest, keyed_client, make_zip, open_job, wait_job
+from tests.utils.services import start_embedded_redis, stop_embedded_redis
 from whoru.db.engine import make_engine, make_sessionmaker
+from whoru.db.lifecycle import add_part
 from whoru.db.schema import Upload
-from whoru.lifecycle import add_part
-from whoru.stores import attempt_key, open_store
+from whoru.storage import open_store
+from whoru.storage.keys import attempt_key
 
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
 TIMEOUT = 60
