@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoru.image_names import is_image_name
-
+from client.http import ClientError
+from whoru.image_names import IMAGE_EXTENSIONS, is_image_name
 from whoru.local_files import file_sha256
 
 ZIP_SUFFIX = ".zip"
@@ -89,6 +89,17 @@ def duplicates(found: Scan) -> list[str]:
     """Return the job names that two or more files would share (they are never merged)."""
     counts = Counter(item.name for item in found.items if isinstance(item, PhotoFile))
     return sorted(name for name, count in counts.items() if count > 1)
+
+
+def refuse_unsendable(found: Scan) -> None:
+    """Refuse a scan with nothing to send, or with names two files would share (they are never merged)."""
+    clash = duplicates(found)
+    if clash:
+        raise ClientError(f"{len(clash)} names would be shared by several files (e.g. {clash[0]!r}); "
+                          "give their folders instead, so each keeps its path")
+    if not found.items:
+        kinds = ", ".join(extension.lstrip(".") for extension in IMAGE_EXTENSIONS)
+        raise ClientError(f"nothing to submit: no images ({kinds}) or zip archives")
 
 
 def _scan_folder(folder: Path, prefix: str, found: Scan) -> None:
