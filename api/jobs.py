@@ -25,8 +25,8 @@ from api.uploads import store_parts
 from whoru.callback_urls import CallbackRefused, check_callback_url
 from whoru.db import lifecycle
 from whoru.db.jobs import counts, list_jobs
-from whoru.db.schema import Job
 from whoru.db.quotas import hold_key
+from whoru.db.schema import Job
 from whoru.db.statuses import IN_FLIGHT, JobStatus
 from whoru.job_end import after_end, forget_job
 from whoru.keys import owner_secret

@@ -22,8 +22,8 @@ from whoru.db.lifecycle import PartRefused, add_part
 from whoru.db.quotas import hold_key
 from whoru.db.schema import Job, Upload
 from whoru.job_end import forget_part
-from whoru.logs import get_logger, job_field
 from whoru.local_files import removed_unless_committed
+from whoru.logs import get_logger, job_field
 from whoru.storage import open_store
 from whoru.storage.keys import attempt_key, remove_deleted_job_files
 

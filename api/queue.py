@@ -9,7 +9,6 @@ from flask import Flask, current_app
 
 from whoru.celery_app import make_celery
 
-
 # A request waits on the broker: one that accepts connections but never answers (stopped,
 # swapping) must cost a 503 within seconds, not a request held for as long as the OS allows.
 BROKER_TIMEOUT_S = 1

@@ -15,13 +15,13 @@ from werkzeug.datastructures import FileStorage
 
 from whoru.db.schema import Upload
 from whoru.db.statuses import ImageStatus
-from whoru.settings import Settings
 from whoru.image_names import is_image_name
 from whoru.local_files import file_sha256, removed_unless_committed
-from whoru.upload_entries import UploadError, zip_entries, zip_limits
+from whoru.settings import Settings
 from whoru.storage import open_store
 from whoru.storage.keys import part_key
 from whoru.storage.store import Store
+from whoru.upload_entries import UploadError, zip_entries, zip_limits
 
 
 class StoringRequest(Request):

@@ -12,7 +12,7 @@ log = get_logger("serve")
 
 
 class Restarts:
-    """A child started again after it exits: after 1 s, then 2, 4 ... up to `cap` while it keeps dying within `healthy` s."""
+    """A child started again after it exits: after 1 s, then 2, 4 ... up to `cap` while it dies within `healthy` s."""
 
     def __init__(self, name: str, child: subprocess.Popen, start: Callable[[], subprocess.Popen],
                  first: float = 1.0, cap: float = 30.0, healthy: float = 60.0):

@@ -18,9 +18,9 @@ import urllib.request
 
 import click
 
-from whoru.children import stop_with_parent
 from cli.embedded_redis import EmbeddedRedis
 from cli.restarts import Restarts
+from whoru.children import stop_with_parent
 from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.db.migrate import upgrade
 from whoru.keys import ensure_local_key

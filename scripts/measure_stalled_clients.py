@@ -91,13 +91,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         api = start_api(args.worker_class, port, Path(folder))
         try:
-            cases = {"half a request line": b"GET /heal",
-                     "a head and 100 body bytes": b"PUT /v1/jobs/x/parts/0 HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"
-                                                  + b"x" * 100}
+            head = b"PUT /v1/jobs/x/parts/0 HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"
+            cases = {"half a request line": b"GET /heal", "a head and 100 body bytes": head + b"x" * 100}
             job_id, key = open_job(port, Path(folder))
             cases["a part's head and 100 body bytes, with a key"] = (
                 f"PUT /v1/jobs/{job_id}/parts/0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n"
-                "Content-Digest: sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:\r\nContent-Length: 100000\r\n\r\n"
+                "Content-Digest: sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:\r\n"
+                "Content-Length: 100000\r\n\r\n"
             ).encode() + b"x" * 100
             for name, first_bytes in cases.items():
                 took = stalled(port, args.stalled, first_bytes)

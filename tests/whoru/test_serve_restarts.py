@@ -47,7 +47,8 @@ def test_a_worker_killed_with_sigkill_is_replaced_and_leaves_no_orphan(serve, da
     done = wait_for(lambda: (j := requests.get(f"{served.url}/v1/jobs/{job['id']}", headers=headers, timeout=30).json())
                     ["status"] in ("succeeded", "failed") and j, "the job never ended")
     assert done["status"] == "succeeded"
-    results = requests.get(f"{served.url}/v1/jobs/{job['id']}/results?page_size=100", headers=headers, timeout=30).json()
+    results = requests.get(f"{served.url}/v1/jobs/{job['id']}/results?page_size=100", headers=headers,
+                           timeout=30).json()
     assert sorted(image["name"] for image in results["images"]) == sorted(path.name for path in PHOTOS_IN_JOB)
     assert served.process.poll() is None and replacement.is_running()
     log = (served.folder / "serve.log").read_text()
