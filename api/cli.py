@@ -26,7 +26,9 @@ def api_command(host: str, port: int, workers: int) -> None:
     # No control socket: by default every gunicorn on a machine would share one under ~/.gunicorn.
     # A short graceful timeout: status polls keep connections alive, which gunicorn would otherwise
     # wait 30 s for when stopped.
+    # The worker class reads request heads in its event loop, so stalled clients hold no thread.
     argv = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
+            "--worker-class", "api.gunicorn_worker.HeadFirstWorker",
             "--timeout", "3600", "--graceful-timeout", "5", "--log-level", "warning", "--no-control-socket", *access,
             "api:create_app()"]
     if settings.metrics_token:

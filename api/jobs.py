@@ -25,6 +25,7 @@ from api.uploads import store_parts
 from whoru.callback_urls import CallbackRefused, check_callback_url
 from whoru.db import lifecycle
 from whoru.db.jobs import counts, list_jobs
+from whoru.db.quotas import hold_key
 from whoru.db.schema import Job
 from whoru.db.statuses import IN_FLIGHT, JobStatus
 from whoru.job_end import after_end, forget_job
@@ -60,6 +61,7 @@ CREATE_BODY = {"required": True, "content": {
 def create():
     """Open a job (`{"open": true}`), or make one from multipart `file` parts, closed at once."""
     settings, session = current_app.config["SETTINGS"], get_session()
+    # Checked again, atomically, when the job is added; here it spares reading a body for nothing.
     limit_jobs_in_flight(session, owner_id(), settings)
     if request.is_json:
         return _open(session)
@@ -118,7 +120,7 @@ def _callback_url(url: str | None) -> str | None:
         abort(400, description="this key has no webhook signing secret (give it one with `whoru keys "
                                "rotate-webhook-secret NAME`); send no callback_url")
     try:
-        check_callback_url(url, settings.webhook_allow_private)
+        check_callback_url(url, settings.webhook_allow_private, settings.webhook_allow_loopback)
     except CallbackRefused as error:
         abort(400, description=str(error))
     return url
@@ -131,7 +133,9 @@ def _earlier(session, digest: str) -> Job | None:
 
 
 def _new_job(session, job_id: str, digest: str, callback_url: str | None, model: tuple[str, str], people: bool) -> Job:
-    """Add an open job for this key, served by the model it chose."""
+    """Add an open job for this key, served by the model it chose, if its limit of jobs in flight allows one more."""
+    hold_key(session, owner_id())
+    limit_jobs_in_flight(session, owner_id(), current_app.config["SETTINGS"])
     key = request.headers.get("Idempotency-Key")
     return lifecycle.open_job(session, job_id, owner_id(), model, key, digest if key else None, callback_url, people)
 

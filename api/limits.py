@@ -1,7 +1,9 @@
 """Per-key limits: jobs in flight, upload bytes in flight and images per job; past them, 429 with Retry-After.
 
 Each check aborts; the caller's `kept_if_committed` or `removed_unless_committed` block then removes
-whatever it had stored.
+whatever it had stored. The checks made as a job or part is added come after
+`whoru.db.quotas.hold_key`, in the transaction that inserts it, so that concurrent requests of one
+key cannot each pass on the same count.
 """
 
 from __future__ import annotations

@@ -9,10 +9,20 @@ from flask import Flask, current_app
 
 from whoru.celery_app import make_celery
 
+# A request waits on the broker: one that accepts connections but never answers (stopped,
+# swapping) must cost a 503 within seconds, not a request held for as long as the OS allows.
+BROKER_TIMEOUT_S = 1
+PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
 
 def init_app(app: Flask) -> None:
-    """Attach a Celery client configured like the workers."""
-    app.extensions["whoru_celery"] = make_celery(app.config["SETTINGS"])
+    """Attach a Celery client configured like the workers, with short broker timeouts."""
+    celery = make_celery(app.config["SETTINGS"])
+    celery.conf.broker_transport_options = {**celery.conf.broker_transport_options,
+                                            "socket_timeout": BROKER_TIMEOUT_S, "socket_connect_timeout": BROKER_TIMEOUT_S}
+    celery.conf.broker_connection_timeout = BROKER_TIMEOUT_S
+    celery.conf.task_publish_retry_policy = PUBLISH_RETRY
+    app.extensions["whoru_celery"] = celery
 
 
 def client() -> Celery:
@@ -48,4 +58,4 @@ def queue_webhook(job_id: str) -> None:
 def ping_broker() -> None:
     """Raise if the broker cannot be reached."""
     with client().connection_for_write() as connection:
-        connection.ensure_connection(max_retries=1, timeout=2)
+        connection.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_S)

@@ -15,13 +15,13 @@ from werkzeug.datastructures import FileStorage
 
 from whoru.db.schema import Upload
 from whoru.db.statuses import ImageStatus
-from whoru.settings import Settings
 from whoru.image_names import is_image_name
 from whoru.local_files import file_sha256, removed_unless_committed
-from whoru.upload_entries import UploadError, zip_entries, zip_limits
+from whoru.settings import Settings
 from whoru.storage import open_store
 from whoru.storage.keys import part_key
 from whoru.storage.store import Store
+from whoru.upload_entries import UploadError, zip_entries, zip_limits
 
 
 class StoringRequest(Request):
@@ -52,16 +52,34 @@ def store_parts(parts: list[FileStorage], job_id: str, store: Store, settings: S
     return uploads
 
 
-def spool_body(stream, incoming: Path) -> tuple[Path, str]:
-    """Write a request body to a temporary file under incoming/, hashing it on the way; return both."""
+def spool_body(stream, incoming: Path, expected: int | None) -> tuple[Path, str]:
+    """Write a request body to a temporary file under incoming/, hashing it on the way; return both.
+
+    A body that cannot be read (broken chunked framing, a client that stalls) or that stops short
+    of its Content-Length is refused, and nothing of it is kept.
+    """
     incoming.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
+    digest, size = hashlib.sha256(), 0
     with tempfile.NamedTemporaryFile("wb", dir=incoming, prefix="part-", delete=False) as file:
         with removed_unless_committed(Path(file.name)):
-            while chunk := stream.read(1 << 20):
+            while chunk := _read_body(stream):
                 digest.update(chunk)
                 file.write(chunk)
+                size += len(chunk)
+            if expected is not None and size < expected:
+                raise UploadError("short_body", f"the body stopped after {size} of the {expected} bytes its "
+                                                "Content-Length announced; nothing was kept")
     return Path(file.name), digest.hexdigest()
+
+
+def _read_body(stream) -> bytes:
+    """Return the next megabyte of a request body; a body that cannot be read is the client's error."""
+    try:
+        return stream.read(1 << 20)
+    # Each server raises its own errors for a broken body (gunicorn's ParseException, Werkzeug's
+    # OSError); whatever they are, the read was of the client's bytes alone.
+    except Exception as error:  # noqa: BLE001
+        raise UploadError("bad_body", f"the request body could not be read ({error}); nothing was kept") from error
 
 
 def describe(path: Path, location: str, filename: str, n: int, sha256: str, settings: Settings) -> tuple[Upload, list[dict]]:
@@ -108,6 +126,8 @@ def _could_be_image(path: Path, filename: str) -> bool:
 
 
 def display_name(filename: str | None, position: int) -> str:
-    """Return the uploaded file's base name (never a path), or a stand-in."""
+    """Return the uploaded file's base name (never a path), or a stand-in; a name with control characters is refused."""
+    if filename and any(ord(char) < 32 or ord(char) == 127 for char in filename):
+        raise UploadError("bad_name", f"the name {filename!r} holds NUL or other control characters; send it without them")
     base = PurePosixPath((filename or "").replace("\\", "/")).name
     return base or f"upload-{position}"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import redis
 
-from cli.children import stop_with_parent
+from whoru.children import stop_with_parent
 
 START_TIMEOUT_S = 20
 # Linux refuses unix socket paths over 107 bytes: a socket beside a deep data folder goes to /tmp.

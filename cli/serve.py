@@ -18,8 +18,9 @@ import urllib.request
 
 import click
 
-from cli.children import stop_with_parent
 from cli.embedded_redis import EmbeddedRedis
+from cli.restarts import Restarts
+from whoru.children import stop_with_parent
 from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.db.migrate import upgrade
 from whoru.keys import ensure_local_key
@@ -45,8 +46,9 @@ def serve(host: str, port: int) -> None:
         upgrade(settings.database_url)
         key = _local_key(settings)
         env.update(WHORU_DATABASE_URL=settings.database_url, WHORU_HOME=str(settings.home))
-        # On one's own machine, a callback receiver on the same machine is the usual case.
-        env.setdefault("WHORU_WEBHOOK_ALLOW_PRIVATE", "true")
+        # On one's own machine, a callback receiver on the same machine is the usual case; the rest
+        # of the network (metadata services, the LAN) stays out of reach of anyone holding a key.
+        env.setdefault("WHORU_WEBHOOK_ALLOW_LOOPBACK", "true")
         _run(host, port, key, env)
     finally:
         stop_embedded_redis(redis_server)
@@ -55,14 +57,16 @@ def serve(host: str, port: int) -> None:
 
 def _run(host: str, port: int, key: str, env: dict) -> None:
     """Start the API and a worker, say so once the API is ready, and stop both when asked."""
-    children = {"api": spawn(["api", "--host", host, "--port", str(port)], env),
-                "worker": spawn(["worker", "--name", "whoru-serve@%h"], env)}
+    def start_worker() -> subprocess.Popen:
+        return spawn(["worker", "--name", "whoru-serve@%h"], env)
+
+    children = {"api": spawn(["api", "--host", host, "--port", str(port)], env), "worker": start_worker()}
     try:
         wait_ready(f"http://{host}:{port}", children)
         click.echo(f"whoru is up: http://{host}:{port}  (Ctrl-C stops everything)")
         # The key rides in the fragment, which browsers never send to a server or in a Referer.
         click.echo(f"sign in to the web page: http://{host}:{port}/#key={key}")
-        _supervise(children)
+        _supervise(children, Restarts("worker", children["worker"], start_worker))
     finally:
         stop_all(children)
 
@@ -127,8 +131,8 @@ def spawn(arguments: list[str], env: dict, log=None) -> subprocess.Popen:
                             start_new_session=True, preexec_fn=stop_with_parent)
 
 
-def _supervise(children: dict[str, subprocess.Popen]) -> None:
-    """Wait until SIGINT/SIGTERM or until a child exits."""
+def _supervise(children: dict[str, subprocess.Popen], worker: Restarts) -> None:
+    """Wait until SIGINT/SIGTERM or until the API exits, starting the worker again whenever it dies."""
     stop = {"signal": None}
 
     def request_stop(signum, _frame):
@@ -137,7 +141,8 @@ def _supervise(children: dict[str, subprocess.Popen]) -> None:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     while stop["signal"] is None:
-        _fail_if_exited(children)
+        _fail_if_exited({"api": children["api"]})
+        children["worker"] = worker.check()
         time.sleep(0.3)
 
 

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -55,6 +56,12 @@ def _check(response: requests.Response) -> requests.Response:
     raise ServerError(response.status_code, f"HTTP {response.status_code} from {response.url}: {message}")
 
 
+def content_disposition(name: str) -> str:
+    """Return an RFC 6266 Content-Disposition naming a part: the name itself in filename*, an ASCII stand-in in filename."""
+    fallback = "".join(char if " " <= char <= "~" and char not in '"\\' else "_" for char in name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
 def server_url(server: str) -> str:
     """Return the server's base URL, with http:// added when no scheme is given."""
     server = server.strip().rstrip("/")
@@ -82,7 +89,7 @@ class Client:
         """PUT one part from disk with its Content-Digest, streamed; return the server's record of it."""
         digest = base64.b64encode(bytes.fromhex(sha256)).decode()
         headers = {"Content-Digest": f"sha-256=:{digest}:", "Content-Type": "application/octet-stream",
-                   "Content-Disposition": f'attachment; filename="{name}"'}
+                   "Content-Disposition": content_disposition(name)}
         with path.open("rb") as file:
             body = ProgressReader(file, path.stat().st_size, progress)
             response = self.http.put(f"{self.server}/v1/jobs/{job_id}/parts/{n}", data=body, headers=headers, timeout=600)

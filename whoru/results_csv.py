@@ -18,7 +18,8 @@ HEADER = (
 
 def inert(text: str) -> str:
     """Neutralise a user-controlled cell a spreadsheet would run as a formula (OWASP CSV injection)."""
-    return "'" + text if text[:1] in _FORMULA_STARTS else text
+    # Spreadsheets look past leading spaces and line breaks for the sign that starts a formula.
+    return "'" + text if text.lstrip(" \n")[:1] in _FORMULA_STARTS else text
 
 
 def image_rows(image: Image, model_version: str) -> Iterator[list]:

@@ -86,6 +86,7 @@ class Settings(BaseSettings):
         "Standard Webhooks secret (whsec_ + base64) that signs the callbacks of keys without a secret of their own"))
     webhook_max_age: int = Field(24 * 3600, description="seconds a callback keeps being retried")
     webhook_allow_private: bool = Field(False, description="allow callback URLs on private and loopback addresses")
+    webhook_allow_loopback: bool = Field(False, description="allow callback URLs on loopback addresses (`whoru serve` sets it)")
     metrics_token: str = Field("", description="bearer token the API's /metrics asks for; unset, no /metrics")
     metrics_port: int = Field(0, description="port on which each `whoru worker` serves its metrics; 0 serves none")
     server: str = Field("http://127.0.0.1:8000", description="the whoru API a client talks to (http:// is assumed when no scheme is given)")

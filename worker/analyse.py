@@ -13,9 +13,9 @@ from whoru.logs import get_logger, job_field
 from whoru.previews import preview_jpeg
 from whoru.settings import Settings
 from whoru.stages import Stages
-from whoru.upload_entries import ImageSource, open_upload, zip_limits
 from whoru.storage import open_store
 from whoru.storage.keys import preview_key
+from whoru.upload_entries import ImageSource, open_upload, zip_limits
 
 log = get_logger("worker")
 
@@ -30,9 +30,14 @@ def analyse_images(images: list[Image], pipeline: FacePipeline, settings: Settin
     found: dict[int, tuple[ImageOutcome, list, list]] = {}
     for group in by_upload.values():
         upload = group[0].upload
-        with open_upload(store, upload.path, upload.kind, limits) as source:
+        try:
+            with open_upload(store, upload.path, upload.kind, limits) as source:
+                for image in group:
+                    found[image.id] = _detect_one(image, source, pipeline, settings, stages, people)
+        except FileNotFoundError as error:
+            # A part whose object is gone can never be read: its images fail, so that the job still ends.
             for image in group:
-                found[image.id] = _detect_one(image, source, pipeline, settings, stages, people)
+                found[image.id] = _failed(ImageOutcome(image.id), _missing(error))
     detections = [d for _, ds, _ in found.values() for d in ds]
     with stages("classify"):
         faces = pipeline.classify(detections, [c for _, _, cs in found.values() for c in cs], settings.classify_batch, people)
@@ -81,10 +86,17 @@ def _preview(image: Image, rgb, settings: Settings) -> None:
         log.warning("image=%d preview not stored: %s", image.position, error, extra=job_field(image.job_id))
 
 
+def _missing(error: FileNotFoundError) -> ImageError:
+    """Return the error of an image whose stored upload is gone."""
+    return ImageError("upload_missing", f"the stored upload of this image is gone: {error}")
+
+
 def _read(source: ImageSource, entry: int | None) -> bytes:
     """Read one image's bytes, turning storage failures into image errors."""
     try:
         return source.read(entry)
+    except FileNotFoundError as error:
+        raise _missing(error) from error
     except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, EOFError, OSError) as error:
         raise ImageError("unreadable_entry", f"the file could not be read from the upload: {error}") from error
     except ValueError as error:

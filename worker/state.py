@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
 from dataclasses import dataclass
 
 import cv2
 from celery.signals import beat_embedded_init, worker_process_init
 from sqlalchemy.orm import Session, sessionmaker
 
+from whoru.children import stop_with_parent
 from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.faces.detector import FaceDetector
 from whoru.faces.identity import IdentityNet
@@ -41,10 +43,19 @@ _state: ProcessState | None = None
 @worker_process_init.connect
 def _load(**_kwargs) -> None:
     """Load the detector and model in each child process: runtime thread pools do not survive a fork."""
+    _stop_with_worker()
     # Linux keeps a nice value per thread and a new thread inherits its creator's, so this comes
     # before loading: ONNX Runtime's and OpenCV's pools start during the load.
     _lower_priority()
     load()
+
+
+@beat_embedded_init.connect
+def _stop_with_worker(**_kwargs) -> None:
+    """Die with the worker's main process, even when it is SIGKILLed (pool processes and the embedded beat)."""
+    # Left behind, such a process holds memory and a beat schedule for nothing: tasks are
+    # acknowledged late, so the next worker runs the task a killed pool process had.
+    stop_with_parent(signal.SIGKILL)
 
 
 @beat_embedded_init.connect

@@ -33,9 +33,11 @@ class DeliveryFailed(Exception):
 
 # A waiting retry must come due before Redis' visibility timeout (twice WHORU_TASK_TIME_LIMIT plus
 # a minute), or Redis hands it to a second worker as well: hence at most 10 minutes between
-# attempts. WHORU_WEBHOOK_MAX_AGE, not a count, ends the retries.
+# attempts. WHORU_WEBHOOK_MAX_AGE, not a count, ends the retries. No jitter: Celery's draws each
+# wait anywhere from 0 to the backoff, so attempts came milliseconds apart; 1, 2, 4 ... s is what
+# receivers are promised.
 @shared_task(name="whoru.webhooks.deliver", autoretry_for=(DeliveryFailed, OperationalError), retry_backoff=1,
-             retry_backoff_max=600, retry_jitter=True, max_retries=None)
+             retry_backoff_max=600, retry_jitter=False, max_retries=None)
 def deliver_webhook(job_id: str) -> None:
     """POST an ended job to its callback URL, once it answers 2xx; the webhook-id is the same on every attempt."""
     process = state.get()
@@ -71,7 +73,7 @@ def _post(url: str, message_id: str, body: str, secret: str, settings: Settings)
     """POST a signed body; return the receiver's status and an error unless it answered 2xx."""
     try:
         # Checked again at each attempt: the host may have been pointed at a private address since.
-        address = check_callback_url(url, settings.webhook_allow_private)
+        address = check_callback_url(url, settings.webhook_allow_private, settings.webhook_allow_loopback)
         now = datetime.now(timezone.utc)
         headers = {"content-type": "application/json", "user-agent": "whoru-webhooks",
                    "webhook-id": message_id, "webhook-timestamp": str(int(now.timestamp())),

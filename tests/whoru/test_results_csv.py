@@ -11,7 +11,8 @@ from whoru.db.schema import Face, Image
 from whoru.results_csv import HEADER, csv_chunks, image_rows, inert
 
 
-@pytest.mark.parametrize("name", ["=HYPERLINK(\"http://x\",\"y\")", "+1", "-1", "@x", "\tname", "\rname"])
+@pytest.mark.parametrize("name", ["=HYPERLINK(\"http://x\",\"y\")", "+1", "-1", "@x", "\tname", "\rname",
+                                  " =1+1", "\n@x", " \n-1"])
 def test_formula_names_are_inert(name):
     assert inert(name) == "'" + name
     image = Image(name=name, status="no_face", faces=[])

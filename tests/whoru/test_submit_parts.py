@@ -114,6 +114,22 @@ def test_a_zip_named_on_the_command_line_is_sent_as_it_is(serve, tmp_path):
         f"set{i % 3}/{i:03d}-{PHOTO_FILES[i % len(PHOTO_FILES)].name}" for i in range(4))
 
 
+def test_zips_with_non_ascii_and_quoted_names_keep_their_names(serve, tmp_path):
+    served = serve()
+    names = ["名前.zip", 'a"b.zip']
+    archive = shutil.make_archive(str(tmp_path / "archive"), "zip", make_folder(tmp_path / "photos", 1))
+    for name in names:
+        shutil.copyfile(archive, tmp_path / name)
+    out = tmp_path / "out.json"
+    run = submit(*(str(tmp_path / name) for name in names), "--server", served.url, "--wait", "--quiet",
+                 "--json", str(out), served=served)
+    _, err = run.communicate(timeout=300)
+    assert run.returncode == 0, err
+    job = json.loads(out.read_text())["job"]
+    parts = api(served.url, f"/v1/jobs/{job['id']}/parts", served.key)["parts"]
+    assert sorted(part["name"] for part in parts) == sorted(names)
+
+
 def test_two_folders_keep_their_names_and_clashing_files_are_refused(serve, tmp_path):
     served = serve()
     for name, photo in (("dA", PHOTO_FILES[0]), ("dB", PHOTO_FILES[1])):

@@ -20,8 +20,8 @@ from api import create_app
 from cli.embedded_redis import EmbeddedRedis
 from tests.conftest import stack_env
 from tests.utils.jobs import PHOTOS, all_results, keyed_client, make_zip, open_job, post_files, put_part, wait_job
-from tests.utils.services import ROOT, Worker, free_port, start_embedded_redis, stop_embedded_redis
-from tests.utils.waiting import alive, answers, wait_until
+from tests.utils.services import ROOT, ApiServer, Worker, free_port, start_embedded_redis, stop_embedded_redis
+from tests.utils.waiting import alive, wait_until
 from whoru.db.schema import Face, Image, Job
 
 PHOTO = (PHOTOS / "dlib_2008_001322.jpg").read_bytes()
@@ -325,31 +325,6 @@ def test_submit_rides_out_an_api_restart_between_parts(deployment, tmp_path):
     assert_one_result_per_image(env, job_id)
 
 
-class ApiServer:
-    """A real `whoru api` (gunicorn) that a test can kill and start again on the same port."""
-
-    def __init__(self, env: dict[str, str], log: Path):
-        self.env, self.log, self.process = env, log, None
-
-    def start(self) -> "ApiServer":
-        """Start the API and wait until it answers."""
-        self.process = subprocess.Popen([sys.executable, "-m", "cli", "api"], env=self.env, cwd=ROOT,
-                                        stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
-        wait_until(lambda: answers(f"http://127.0.0.1:{self.env['WHORU_PORT']}/healthz", self.process), 60,
-                   describe=self.output)
-        return self
-
-    def output(self) -> str:
-        """Return what the API has logged."""
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def stop(self, sig: int) -> None:
-        """Stop the API and its gunicorn workers."""
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, sig)
-            self.process.wait(30)
-
-
 def test_sigkill_during_grouping_reruns_it_and_labels_every_face_once(deployment, database_url):
     if not database_url.startswith("postgresql"):
         pytest.skip("a row lock holds the grouping midway only on PostgreSQL (SQLite locks the whole file)")
@@ -369,10 +344,8 @@ def test_sigkill_during_grouping_reruns_it_and_labels_every_face_once(deployment
     assert put_part(client, job_id, 1, make_zip({"portrait.jpg": pictures["portrait.jpg"]})).status_code == 201
     client.post(f"/v1/jobs/{job_id}/close")
     worker.wait_for(f"job={job_id} grouping faces=4", 120)
-    deadline = time.monotonic() + 60
-    while not holder.exec_driver_sql("SELECT count(*) FROM pg_locks WHERE NOT granted").scalar():
-        assert time.monotonic() < deadline, "the grouping never waited for the held rows"
-        time.sleep(0.1)
+    wait_until(lambda: holder.exec_driver_sql("SELECT count(*) FROM pg_locks WHERE NOT granted").scalar(), 60,
+               describe=lambda: "the grouping never waited for the held rows")
     worker.stop(signal.SIGKILL)
     held.rollback()
     holder.close()

@@ -12,6 +12,7 @@ import sys
 import time
 
 import pytest
+from celery.utils.time import get_exponential_backoff_interval
 from standardwebhooks import Webhook
 
 from api import create_app
@@ -20,7 +21,7 @@ from tests.utils.jobs import PHOTOS, keyed_client, wait_job
 from tests.utils.receiver import Receiver
 from tests.utils.services import Worker, start_embedded_redis
 from tests.utils.waiting import wait_until
-from worker.webhooks import post_to
+from worker.webhooks import deliver_webhook, post_to
 
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
 
@@ -127,3 +128,11 @@ def test_a_delivery_connects_to_the_checked_address_not_to_a_second_lookup():
     headers = {name.lower(): value for name, value in received.headers.items()}
     assert headers["host"] == f"hook.invalid:{port}"
     assert headers["authorization"] == "Basic " + base64.b64encode(b"user:p@ss").decode()
+
+
+def test_retries_wait_the_documented_backoff():
+    # Computed by the function Celery's autoretry calls, with the task's own options.
+    task = deliver_webhook
+    waits = [get_exponential_backoff_interval(task.retry_backoff, n, task.retry_backoff_max, task.retry_jitter)
+             for n in range(12)]
+    assert waits == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 600, 600]

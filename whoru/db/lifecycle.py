@@ -47,14 +47,16 @@ def add_part(session: Session, job_id: str, upload: Upload, images: list[dict]) 
     """
     parts = session.scalar(select(func.count()).where(Upload.job_id == job_id))
     if upload.position != parts:
-        raise PartRefused("part_out_of_order", f"the job has parts 0..{parts - 1}; send part {parts} next")
+        refused = PartRefused("part_out_of_order", f"the job has parts 0..{parts - 1}; send part {parts} next")
+        raise _unless_gone(session, job_id, refused)
     first = session.scalar(
         update(Job).where(Job.id == job_id, Job.open.is_(True), Job.status.in_(IN_FLIGHT))
         .values(images_total=Job.images_total + len(images), active_at=utcnow())
         .returning(Job.images_total)
     )
     if first is None:
-        raise PartRefused("job_closed", "the job is closed, canceled or ended; it takes no more parts")
+        raise _unless_gone(session, job_id, PartRefused(
+            "job_closed", "the job is closed, canceled or ended; it takes no more parts"))
     first -= len(images)
     upload.job_id, upload.image_count = job_id, len(images)
     session.add(upload)
@@ -63,6 +65,13 @@ def add_part(session: Session, job_id: str, upload: Upload, images: list[dict]) 
     if rows:
         session.execute(insert(Image), rows)
     return range(first, first + len(rows))
+
+
+def _unless_gone(session: Session, job_id: str, refused: PartRefused) -> PartRefused:
+    """Return the refusal of a part, or that its job is gone (deleted while the part arrived: not a conflict)."""
+    if session.scalar(select(Job.id).where(Job.id == job_id)) is None:
+        return PartRefused("job_gone", f"no job {job_id}")
+    return refused
 
 
 def remove_part(session: Session, upload: Upload) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from whoru.db.lifecycle import in_flight
-from whoru.db.schema import Job, Upload
+from whoru.db.schema import ApiKey, Job, Upload
 
 
 def jobs_in_flight(session: Session, owner: int) -> int:
@@ -19,3 +19,10 @@ def upload_bytes_in_flight(session: Session, owner: int) -> int:
     return session.scalar(
         select(func.coalesce(func.sum(Upload.bytes), 0)).join(Job, Upload.job_id == Job.id).where(in_flight(owner))
     )
+
+
+def hold_key(session: Session, owner: int) -> None:
+    """Lock a key's row until the transaction ends: a quota check and the insert it allows then happen as one."""
+    # An UPDATE, not SELECT ... FOR UPDATE: SQLite has no row locks, and its first write takes the
+    # database's write lock, which orders concurrent requests the same way.
+    session.execute(update(ApiKey).where(ApiKey.id == owner).values(revoked_at=ApiKey.revoked_at))

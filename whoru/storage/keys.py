@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from whoru.storage.store import Store
 
 
@@ -13,6 +15,12 @@ def job_prefix(job_id: str) -> str:
 def part_key(job_id: str, n: int) -> str:
     """Return the key of part n of a job."""
     return f"{job_prefix(job_id)}{n:05d}.bin"
+
+
+def attempt_key(job_id: str, n: int) -> str:
+    """Return a key of its own for one request's copy of part n: the row committed for n names the one that won."""
+    # Requests racing for the same n (a retry overlapping its first try) must never write or delete each other's bytes.
+    return f"{job_prefix(job_id)}{n:05d}.{uuid.uuid4().hex}.bin"
 
 
 def preview_prefix(job_id: str) -> str:
