@@ -23,8 +23,8 @@ from api.parts import append_part
 from api.uploads import store_parts
 from whoru import lifecycle
 from whoru.callback_urls import CallbackRefused, check_callback_url
-from whoru.db.jobs import counts, list_jobs
-from whoru.db.schema import Job
+from whoru.db.jobs import counts, list_jobs, same_first_part
+from whoru.db.schema import LABEL_LENGTH, Job
 from whoru.keys import owner_secret
 from whoru.logs import get_logger
 from whoru.models import served_models
@@ -39,7 +39,9 @@ CREATE_BODY = {"required": True, "content": {
     "multipart/form-data": {"schema": {"type": "object", "properties": {
         "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
         "callback_url": {"type": "string", "format": "uri", "description": schemas.CALLBACK},
-        "model": {"type": "string", "description": schemas.MODEL}}}}}}
+        "model": {"type": "string", "description": schemas.MODEL},
+        "label": {"type": "string", "maxLength": LABEL_LENGTH, "description": schemas.LABEL}}}}}}
+OPTIONS = {"open", "callback_url", "model", "label", "try_it"}
 
 
 @bp.post("")
@@ -47,6 +49,7 @@ CREATE_BODY = {"required": True, "content": {
 @bp.alt_response(202, schema=schemas.Job, description="A job from multipart files, closed and queued")
 @bp.alt_response(200, schema=schemas.Job, description="Idempotent replay of an earlier identical request")
 @bp.alt_response(400, schema=schemas.Error, description="Bad body, or nothing that could be an image")
+@bp.alt_response(409, schema=schemas.Error, description="Two files would give one image name; nothing was kept")
 @bp.alt_response(413, schema=schemas.Error, description="Over the size or part limits")
 @bp.alt_response(422, schema=schemas.Error, description="Idempotency-Key reused with another body")
 @bp.alt_response(429, schema=schemas.Error, description="Per-key quota reached")
@@ -61,16 +64,18 @@ def create():
     limit_upload_bytes(session, owner_id(), settings, request.content_length or 0)
     callback = _callback_url(request.form.get("callback_url"))
     model = _model(request.form.get("model"))
+    label = _label(request.form.get("label"))
     job_id, store = str(uuid.uuid4()), open_store(settings)
     with store.kept_if_committed(job_prefix(job_id)):
         uploads = store_parts(request.files.getlist("file"), job_id, store, settings)
         digest = request_digest([(upload.filename, upload.sha256) for upload, _ in uploads]
-                                + ([("callback_url", callback)] if callback else []) + [("model", model[0])])
+                                + ([("callback_url", callback)] if callback else []) + [("model", model[0])]
+                                + ([("label", label)] if label else []))
         earlier = _earlier(session, digest)
         if earlier is not None:
             remove_job_files(store, job_id)
             return _answer(session, earlier, 200)
-        job = _new_job(session, job_id, digest, callback, model)
+        job = _new_job(session, job_id, digest, callback, model, label)
         positions = [append_part(session, job, upload, images) for upload, images in uploads]
         lifecycle.close(session, job_id)
         _commit_new(session)
@@ -82,15 +87,18 @@ def create():
 def _open(session):
     """Create an open job with no images from a JSON body of options."""
     options = request.get_json(silent=True)
-    if not isinstance(options, dict) or options.get("open") is not True or set(options) - {"open", "callback_url", "model"}:
-        abort(400, description='send {"open": true} to open a job (and no options but model and callback_url)')
+    if not isinstance(options, dict) or options.get("open") is not True or set(options) - OPTIONS:
+        abort(400, description='send {"open": true} to open a job (and no options but model, callback_url, label and try_it)')
     callback = _callback_url(options.get("callback_url"))
     model = _model(options.get("model"))
+    label = _label(options.get("label"))
+    if not isinstance(options.get("try_it", False), bool):
+        abort(400, description="try_it must be true or false")
     digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()
     earlier = _earlier(session, digest)
     if earlier is not None:
         return _answer(session, earlier, 200)
-    job = _new_job(session, str(uuid.uuid4()), digest, callback, model)
+    job = _new_job(session, str(uuid.uuid4()), digest, callback, model, label, options.get("try_it", False))
     _commit_new(session)
     log.info("job=%s opened model=%s", job.id, model[0])
     return _answer(session, job, 201)
@@ -113,16 +121,26 @@ def _callback_url(url) -> str | None:
     return url
 
 
+def _label(label) -> str | None:
+    """Return a job's label, stripped (None when empty or not given); 400 for one that is not a short string."""
+    if label is None:
+        return None
+    if not isinstance(label, str) or len(label) > LABEL_LENGTH:
+        abort(400, description=f"label must be a string of at most {LABEL_LENGTH} characters")
+    return label.strip() or None
+
+
 def _earlier(session, digest: str) -> Job | None:
     """Return the job an Idempotency-Key already made with this body, if the request has one."""
     key = request.headers.get("Idempotency-Key")
     return earlier_job(session, owner_id(), key, digest) if key else None
 
 
-def _new_job(session, job_id: str, digest: str, callback_url: str | None, model: tuple[str, str]) -> Job:
+def _new_job(session, job_id: str, digest: str, callback_url: str | None, model: tuple[str, str],
+             label: str | None, try_it: bool = False) -> Job:
     """Add an open job for this key, served by the model it chose."""
     key = request.headers.get("Idempotency-Key")
-    return lifecycle.open_job(session, job_id, owner_id(), model, key, digest if key else None, callback_url)
+    return lifecycle.open_job(session, job_id, owner_id(), model, key, digest if key else None, callback_url, label, try_it)
 
 
 def _commit_new(session) -> None:
@@ -166,15 +184,46 @@ def show(job_id: str):
     return job_json(job, counts(get_session(), job_id)), 200, headers
 
 
+@bp.get("/<job_id>/duplicates")
+@bp.response(200, schemas.JobList, description="The unfinished jobs that were sent the same first part (no paging)")
+@bp.alt_response(404, schema=schemas.Error, description="No such job")
+@bp.doc(parameters=[JOB_ID])
+def duplicates(job_id: str):
+    """List your other queued or running jobs whose first part has this job's SHA-256: the same files, sent twice."""
+    session = get_session()
+    jobs = same_first_part(session, owned_job(job_id))
+    return {"jobs": [job_json(job, counts(session, job.id)) for job in jobs], "next_page_token": None}
+
+
+@bp.patch("/<job_id>")
+@bp.response(200, schemas.Job, description="The job, with its new label")
+@bp.alt_response(400, schema=schemas.Error, description="A body other than {\"label\": ...}")
+@bp.alt_response(404, schema=schemas.Error, description="No such job")
+@bp.doc(parameters=[JOB_ID], requestBody={"required": True, "content": {
+    "application/json": {"schema": {"$ref": "#/components/schemas/JobChange"}}}})
+def change(job_id: str):
+    """Change a job's label (null or "" removes it), whatever its status."""
+    session = get_session()
+    job = owned_job(job_id)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or set(body) != {"label"}:
+        abort(400, description='send {"label": "a name for the job"}; the label is all that can change')
+    job.label = _label(body["label"])
+    session.commit()
+    log.info("job=%s labelled", job_id)
+    return job_json(job, counts(session, job_id))
+
+
 @bp.get("")
 @bp.response(200, schemas.JobList, description="A page of jobs, newest first")
-@bp.alt_response(400, schema=schemas.Error, description="Bad page_size or page_token")
-@bp.doc(parameters=PAGING)
+@bp.alt_response(400, schema=schemas.Error, description="Bad page_size, page_token or try_it")
+@bp.doc(parameters=[*PAGING, {"name": "try_it", "in": "query", "schema": {"type": "boolean"},
+                              "description": "false hides the web page's Try it jobs; true lists only them"}])
 def index():
     """Return jobs newest first, a page at a time."""
     size = page_size(current_app.config["SETTINGS"])
     session = get_session()
-    jobs = list_jobs(session, owner_id(), size + 1, _decode_cursor(request.args.get("page_token")))
+    jobs = list_jobs(session, owner_id(), size + 1, _decode_cursor(request.args.get("page_token")), _try_it_filter())
     token = _encode_cursor(jobs[size - 1]) if len(jobs) > size else None
     return {"jobs": [job_json(job, counts(session, job.id)) for job in jobs[:size]], "next_page_token": token}
 
@@ -256,6 +305,16 @@ def _model(requested) -> tuple[str, str]:
     if requested not in models:
         abort(400, description=f"unknown model {requested!r}; this server serves {', '.join(models)}")
     return models[requested].name, models[requested].version
+
+
+def _try_it_filter() -> bool | None:
+    """Return the try_it query parameter as a boolean, None when absent; 400 for another value."""
+    value = request.args.get("try_it")
+    if value is None:
+        return None
+    if value not in ("true", "false"):
+        abort(400, description="try_it must be true or false")
+    return value == "true"
 
 
 def _encode_cursor(job: Job) -> str:

@@ -66,20 +66,24 @@ class Client:
         """Return a client of the same server and key with connections of its own (for another thread)."""
         return Client(self.server, self.key)
 
-    def open_job(self, model: str | None = None) -> dict:
+    def open_job(self, model: str | None = None, label: str | None = None) -> dict:
         """Open a job that will receive parts (run by a model the server serves, or its default); return it."""
         headers = {"Idempotency-Key": f"submit-{uuid.uuid4()}"}
-        options = {"open": True, **({"model": model} if model else {})}
+        options = {"open": True, **({"model": model} if model else {}), **({"label": label} if label else {})}
         return _check(self.first.post(f"{self.server}/v1/jobs", json=options, headers=headers, timeout=60)).json()
 
-    def put_part(self, job_id: str, n: int, path: Path, sha256: str, name: str, progress=None) -> dict:
-        """PUT one part from disk with its Content-Digest, streamed; return the server's record of it."""
+    def put_part(self, job_id: str, n: int, path: Path, sha256: str, name: str, progress=None, packed: bool = False) -> dict:
+        """PUT one part from disk with its Content-Digest, streamed; return the server's record of it.
+
+        A packed part is a zip of loose photos made here: its members keep their names, not the zip's.
+        """
         digest = base64.b64encode(bytes.fromhex(sha256)).decode()
         headers = {"Content-Digest": f"sha-256=:{digest}:", "Content-Type": "application/octet-stream",
                    "Content-Disposition": f'attachment; filename="{name}"'}
         with path.open("rb") as file:
             body = ProgressReader(file, path.stat().st_size, progress)
-            response = self.http.put(f"{self.server}/v1/jobs/{job_id}/parts/{n}", data=body, headers=headers, timeout=600)
+            response = self.http.put(f"{self.server}/v1/jobs/{job_id}/parts/{n}", params={"packed": str(packed).lower()},
+                                     data=body, headers=headers, timeout=600)
         return _check(response).json()
 
     def parts(self, job_id: str) -> list[dict]:
@@ -94,6 +98,10 @@ class Client:
         """Return a job's status (failing fast when this is the command's first call)."""
         session = self.first if first else self.http
         return _check(session.get(f"{self.server}/v1/jobs/{job_id}", timeout=60)).json()
+
+    def jobs_like(self, job_id: str) -> list[dict]:
+        """Return this key's other unfinished jobs whose first part is the same as this job's."""
+        return _check(self.http.get(f"{self.server}/v1/jobs/{job_id}/duplicates", timeout=60)).json()["jobs"]
 
     def jobs(self, limit: int) -> list[dict]:
         """Return up to limit jobs, newest first."""

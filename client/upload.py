@@ -10,10 +10,10 @@ import threading
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
 from client import http
 from client.packing import Photo, build, plan
+from client.progress import progress
 
 
 class Uploader:
@@ -24,10 +24,10 @@ class Uploader:
         self.remote: dict[int, dict] = {}
         self.job: dict = {}
 
-    def start(self, resume_id: str | None, model: str | None = None) -> dict:
+    def start(self, resume_id: str | None, model: str | None = None, label: str | None = None) -> dict:
         """Open a new job, or read what the server has of the job being resumed."""
         if resume_id is None:
-            self.job = self.client.open_job(model)
+            self.job = self.client.open_job(model, label)
             return self.job
         self.job = self.client.job(resume_id, first=True)
         if not self.job["open"]:
@@ -39,7 +39,7 @@ class Uploader:
     def send_all(self, folder: Path, watch: bool) -> dict:
         """Send every part the server lacks, then close the job; return it."""
         total = sum(item.size if isinstance(item, Photo) else item.stat().st_size for item in self.items)
-        with tqdm(total=total, unit="B", unit_scale=True, desc="upload", position=0, disable=not self.show) as sent:
+        with progress(total, "upload", "B", 0, not self.show) as sent:
             poller = _Poller(self) if watch else None
             try:
                 planned = [self._send(part, folder, sent) for part in plan(self.items, self.max_bytes)]
@@ -53,7 +53,7 @@ class Uploader:
             click.echo(f"{len(self.remote)} parts were already on the server, {len(planned) - len(self.remote)} sent", err=True)
         return self.client.close(self.job["id"])
 
-    def _send(self, part, folder: Path, sent: tqdm) -> int:
+    def _send(self, part, folder: Path, sent) -> int:
         """Send one part unless the server has it already; a different digest means the files changed."""
         with build(part, folder) as (path, sha256):
             size = path.stat().st_size
@@ -62,7 +62,7 @@ class Uploader:
             sent.refresh()
             known = self.remote.get(part.n)
             if known is None:
-                self.client.put_part(self.job["id"], part.n, path, sha256, part.name, sent.update)
+                self.client.put_part(self.job["id"], part.n, path, sha256, part.name, sent.update, part.archive is None)
             elif known["sha256"] != sha256:
                 raise click.ClickException(f"part {part.n} ({part.name}) differs from the one the server has: "
                                            "the files changed since the first run; nothing was merged")
@@ -70,14 +70,16 @@ class Uploader:
                 sent.update(size)
         return part.n
 
-    def wait(self, job_id: str) -> dict:
-        """Poll until the job ends, with the images bar; return the final job."""
-        with self._images_bar() as bar:
-            return self.client.wait(job_id, lambda job: _show(bar, job))
 
-    def _images_bar(self) -> tqdm:
-        """Return a bar over the job's images."""
-        return tqdm(total=0, unit="img", desc="process", position=1, disable=not self.show)
+def wait_showing(client: http.Client, job_id: str, show: bool) -> dict:
+    """Poll until the job ends, with the images bar; return the final job."""
+    with images_bar(show) as bar:
+        return client.wait(job_id, lambda job: _show(bar, job))
+
+
+def images_bar(show: bool):
+    """Return a bar over a job's images."""
+    return progress(0, "process", "img", 1, not show)
 
 
 class _Poller:
@@ -85,7 +87,7 @@ class _Poller:
 
     def __init__(self, uploader: Uploader, interval: float = 1.0):
         self.client = uploader.client.copy()
-        self.job_id, self.bar, self.interval = uploader.job["id"], uploader._images_bar(), interval
+        self.job_id, self.bar, self.interval = uploader.job["id"], images_bar(uploader.show), interval
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -105,7 +107,7 @@ class _Poller:
         self.bar.close()
 
 
-def _show(bar: tqdm, job: dict) -> None:
+def _show(bar, job: dict) -> None:
     """Move a bar to a job's counts."""
     counts = job["counts"]
     bar.total = counts["images_total"]

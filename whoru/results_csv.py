@@ -1,4 +1,4 @@
-"""Stream a job's results as CSV rows: one per face, one per image without faces."""
+"""Stream a job's results as CSV rows: one per face, one per image without faces; `position` joins them back to the images."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from whoru.db.schema import Image
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HEADER = (
-    "image", "face", "x", "y", "w", "h", "detection_score", "age", "age_bin", "age_low", "age_high", "gender",
+    "position", "image", "face", "x", "y", "w", "h", "detection_score", "age", "age_bin", "age_low", "age_high", "gender",
     "gender_probability",
     "ethnicity", "p_white", "p_black", "p_asian", "p_indian", "p_others", "status", "error", "model_version",
 )
@@ -26,11 +26,11 @@ def image_rows(image: Image, model_version: str) -> Iterator[list]:
     error = inert(f"{image.error_code}: {image.error_message}") if image.error_code else ""
     name = inert(image.name)
     if not image.faces:
-        yield [name] + [""] * (len(HEADER) - 4) + [image.status, error, model_version]
+        yield [image.position, name] + [""] * (len(HEADER) - 5) + [image.status, error, model_version]
         return
     for face in image.faces:
         yield [
-            name, face.index, face.x, face.y, face.w, face.h, face.detection_score, face.age, face.age_bin,
+            image.position, name, face.index, face.x, face.y, face.w, face.h, face.detection_score, face.age, face.age_bin,
             face.age_low, face.age_high, face.gender, face.gender_probability, face.ethnicity, *face.ethnicity_probabilities,
             image.status, error, model_version,
         ]

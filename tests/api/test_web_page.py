@@ -201,12 +201,12 @@ def test_bulk_upload_then_the_job_page_boxes_filters_and_downloads(watched, live
         late[0].continue_()
     page.wait_for_timeout(500)  # time for the page to (wrongly) draw the late answer
     assert page.locator("#gallery .card").count() == 1
-    assert page.text_content("#gallery .card .name") == "broken.jpg"
+    assert page.text_content("#gallery .card .name") == "more.zip/broken.jpg"
 
     with page.expect_download() as download:
         page.click("#job-csv")
     rows = download.value.path().read_text().splitlines()
-    assert rows[0].startswith("image,face,x,y,w,h") and len(rows) == 1 + faces + 2  # a row per face, per image without one
+    assert rows[0].startswith("position,image,face,x,y,w,h") and len(rows) == 1 + faces + 2  # a row per face, per image without one
 
     page.set_viewport_size(PHONE)
     page.select_option("#job-filters select[name=status]", "")
@@ -221,8 +221,8 @@ def test_bulk_upload_then_the_job_page_boxes_filters_and_downloads(watched, live
 def test_a_hostile_file_name_shows_as_text_and_runs_nothing(watched, live_url, key, tmp_path):
     page = watched.page
     upload_folder_and_zip(watched, live_url, key, tmp_path)
-    page.wait_for_selector(f"#gallery .card .name[title='{HOSTILE}']", timeout=SLOW)
-    assert HOSTILE in page.locator("#gallery .name").all_text_contents()
+    page.wait_for_selector(f"#gallery .card .name[title='more.zip/{HOSTILE}']", timeout=SLOW)
+    assert f"more.zip/{HOSTILE}" in page.locator("#gallery .name").all_text_contents()
     assert page.locator("img").count() == 0
     assert watched.dialogs == []
 

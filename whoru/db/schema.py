@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, false, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
@@ -14,6 +14,9 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+LABEL_LENGTH = 500
+
 
 def utcnow() -> datetime:
     """Return the current time in UTC."""
@@ -59,6 +62,10 @@ class Job(Base):
     active_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_by: Mapped[str | None] = mapped_column(String(16))
+    # A name its owner chose ("holiday 2026"); the CLI gives the submitted paths when none is given.
+    label: Mapped[str | None] = mapped_column(String(LABEL_LENGTH))
+    # Made by the web page's "Try it": one photo to look at, which the jobs list can hide.
+    try_it: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     model_name: Mapped[str] = mapped_column(String(64))
     model_version: Mapped[str] = mapped_column(String(64))
     images_total: Mapped[int] = mapped_column(Integer, default=0)
