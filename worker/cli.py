@@ -13,7 +13,7 @@ from whoru.metrics_dir import use_multiprocess_dir
 from whoru.settings import Settings
 
 # The modules whose tasks and signal receivers a worker runs.
-TASK_MODULES = ["worker.tasks", "worker.recovery", "worker.webhooks", "worker.metrics"]
+TASK_MODULES = ["worker.tasks", "worker.recovery", "worker.webhooks", "worker.metrics", "worker.handback"]
 
 
 @click.command("worker")
