@@ -168,7 +168,7 @@ def _check_outputs(force: bool, *outputs: Path | None) -> None:
         if out is not None and not os.access(out.parent, os.W_OK):
             raise click.BadParameter(f"cannot write {out}: its folder {out.parent} does not exist or is not writable")
         if out is not None and out.exists() and not force:
-            raise click.ClickException(f"{out} already exists; nothing was sent. Pass --force to overwrite it, "
+            raise click.ClickException(f"{out} already exists; nothing was sent or written. Pass --force to overwrite it, "
                                        "or name another file")
 
 
