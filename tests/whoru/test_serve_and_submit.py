@@ -14,6 +14,8 @@ import time
 import psutil
 import pytest
 
+from cli.serve import wait_ready
+from tests.conftest import MODEL, ROOT
 from tests.utils.jobs import PHOTOS
 from tests.utils.services import free_port
 
@@ -100,3 +102,20 @@ def _pending_images(served) -> int:
     """Return how many images the stopped service left pending, read from its database file."""
     with sqlite3.connect(served.folder / "var" / "whoru.db") as database:
         return database.execute("SELECT count(*) FROM images WHERE status = 'pending'").fetchone()[0]
+
+
+def test_make_run_serves_on_the_port_and_host_given(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WHORU_")}
+    env.update(WHORU_HOME=str(tmp_path / "var"), WHORU_MODEL=str(MODEL), WHORU_WORKER_CONCURRENCY="1")
+    # 127.0.0.2 is loopback too, but not serve's default address: answering there proves HOST went through.
+    make = subprocess.Popen(["make", "run", f"PORT={port}", "HOST=127.0.0.2"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_ready(f"http://127.0.0.2:{port}", {"make run": make})
+    finally:
+        started = psutil.Process(make.pid).children(recursive=True)
+        os.killpg(make.pid, signal.SIGTERM)
+        make.wait(60)
+        _, alive = psutil.wait_procs(started, timeout=60)
+    assert alive == []
