@@ -83,6 +83,9 @@ def wait_command(job_id: str, server: str, csv_out: Path | None, json_out: Path 
     _check_outputs(force, csv_out, json_out)
     client = _client(server, api_key)
     job = _call(client.job, job_id, True)
+    if job["open"]:
+        click.echo(f"job {job['id']} is still open: it ends once it is closed (`whoru submit PATH... --resume "
+                   f"{job['id'][:8]}` sends the rest and closes it) or the server closes it for want of parts", err=True)
     _finish(client, job["id"], csv_out, json_out, not quiet)
 
 

@@ -30,10 +30,12 @@ class Uploader:
             self.job = self.client.open_job(model, label)
             return self.job
         self.job = self.client.job(resume_id, first=True)
+        job_id = self.job["id"]
         if not self.job["open"]:
-            raise click.ClickException(f"job {resume_id} is {self.job['status']} and no longer open; it cannot be resumed")
-        self.remote = {part["n"]: part for part in self.client.parts(resume_id)}
-        click.echo(f"resuming: the server has {len(self.remote)} parts of job {resume_id}", err=True)
+            raise click.ClickException(f"job {job_id} is {self.job['status']} and no longer open, so it takes no more "
+                                       f"parts; wait for its results with `whoru wait {job_id[:8]}`")
+        self.remote = {part["n"]: part for part in self.client.parts(job_id)}
+        click.echo(f"resuming: the server has {len(self.remote)} parts of job {job_id}", err=True)
         return self.job
 
     def send_all(self, folder: Path, watch: bool) -> dict:

@@ -91,6 +91,8 @@ def test_a_label_short_ids_and_wait_on_a_running_job(serve, tmp_path):
     assert status.returncode == 0 and status.stdout.startswith(f"{job_id}  succeeded") and "holiday 2026" in status.stdout
     results = whoru("results", prefix, "--server", served.url, served=served)
     assert results.returncode == 0 and results.stdout.startswith("position,image,face")
+    ended = whoru("submit", str(folder), "--server", served.url, "--resume", prefix, served=served)
+    assert ended.returncode != 0 and f"whoru wait {prefix}" in ended.stderr
 
     second = whoru("submit", str(ONE), "--server", served.url, "--quiet", served=served)
     assert second.returncode == 0, second.stderr
