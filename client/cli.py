@@ -61,7 +61,7 @@ def submit(paths, server, wait, csv_out, json_out, part_mb, resume_id, model, la
         try:
             job = _call(uploader.send_all, Path(folder), wait or bool(csv_out or json_out))
         except (click.ClickException, KeyboardInterrupt) as stop:
-            _tell_how_to_resume(job["id"], paths, server, _output_options(csv_out, json_out))
+            _tell_how_to_resume(job["id"], paths, server, (["--wait"] if wait else []) + _output_options(csv_out, json_out))
             raise click.exceptions.Exit(130) if isinstance(stop, KeyboardInterrupt) else stop
         _warn_if_sent_before(client, job)
     click.echo(f"job {job['id']} {job['status']}")
