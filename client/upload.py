@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from client import http
-from client.packing import Photo, build, plan
+from client.packing import PhotoFile, build, plan
 from client.progress import progress
 
 
@@ -40,7 +40,7 @@ class Uploader:
 
     def send_all(self, folder: Path, watch: bool) -> dict:
         """Send every part the server lacks, then close the job; return it."""
-        total = sum(item.size if isinstance(item, Photo) else item.stat().st_size for item in self.items)
+        total = sum(item.size if isinstance(item, PhotoFile) else item.stat().st_size for item in self.items)
         with progress(total, "upload", "B", 0, not self.show) as sent:
             poller = _Poller(self) if watch else None
             try:

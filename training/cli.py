@@ -51,7 +51,7 @@ def train_command(data: Path, arch: str, out: Path, epochs: int, resume: bool, f
 
 @click.command("evaluate")
 @click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              envvar="WHORU_MODEL", help="Model directory to measure.")
+              envvar="WHORU_TRAIN_MODEL", help="Model directory to measure.")
 @DATA
 @click.option("--mode", type=click.Choice(["chips", "pipeline"]), default="chips", show_default=True,
               help="chips: images are aligned face crops; pipeline: detect and align like serving does.")
@@ -80,7 +80,7 @@ def evaluate_command(model_dir, data, mode, json_out, report, update_card, cache
 
 @click.command("export")
 @click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              envvar="WHORU_MODEL", help="Model directory whose Keras files to export.")
+              envvar="WHORU_TRAIN_MODEL", help="Model directory whose Keras files to export.")
 def export_command(model_dir: Path) -> None:
     """Export a model directory's Keras networks to the ONNX files the worker serves."""
     _require_training_extra()
@@ -93,7 +93,7 @@ def export_command(model_dir: Path) -> None:
 
 @click.command("quantize")
 @click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              envvar="WHORU_MODEL", help="Model directory whose ONNX networks to quantize.")
+              envvar="WHORU_TRAIN_MODEL", help="Model directory whose ONNX networks to quantize.")
 @DATA
 @click.option("--network", "networks", multiple=True, help="A network (its role in the card) to quantize; repeatable; all when none.")
 @click.option("--faces", default=512, show_default=True, help="Training faces the activation ranges are measured on.")

@@ -62,7 +62,7 @@ def iter_files(source: Path) -> Iterator[tuple[str, bytes]]:
         raise ValueError(f"{source} is neither a folder nor a .tar, .tar.gz or .zip archive")
 
 
-def is_image_name(path: str) -> bool:
+def is_utkface_jpeg(path: str) -> bool:
     """Return True for names that look like images (not macOS metadata or text files)."""
     name = PurePosixPath(path).name
     return name.lower().endswith(".jpg") and not name.startswith("._")
@@ -73,7 +73,7 @@ def read_dataset(source: Path) -> Reading:
     faces, skipped, seen = [], [], set()
     digest = hashlib.sha256()
     for path, data in iter_files(source):
-        if not is_image_name(path):
+        if not is_utkface_jpeg(path):
             continue
         digest.update(path.encode() + b"\0" + hashlib.sha256(data).digest())
         face = parse_name(path)

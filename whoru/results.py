@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import datetime
 
 from whoru.db.jobs import Counts
 from whoru.db.schema import Face, Image, Job
 from whoru.labels import ETHNICITIES
 
 
-def _iso(moment) -> str | None:
-    """Return an ISO 8601 UTC timestamp, or None (SQLite hands back naive UTC datetimes)."""
-    if moment is None:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
+def _iso(moment: datetime | None) -> str | None:
+    """Return an ISO 8601 UTC timestamp, or None."""
+    return None if moment is None else moment.isoformat()
 
 
 def job_json(job: Job, counts: Counts) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 from tests.utils.jobs import PHOTOS, open_job, post_files, put_part, wait_job
-from whoru import lifecycle
+from whoru.db import lifecycle
 from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.db.schema import Job
 

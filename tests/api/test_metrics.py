@@ -17,7 +17,7 @@ import pytest
 from api import create_app
 from tests.conftest import stack_env
 from tests.utils.jobs import PHOTOS, keyed_client, post_files, put_part, wait_job
-from tests.utils.metrics import Scrape
+from tests.utils.scrape import Scrape
 from tests.utils.services import ROOT, free_port, start_embedded_redis
 
 TOKEN = "a-metrics-token"

@@ -8,10 +8,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from whoru.db.schema import ApiKey, Face, Image, Job, Upload, utcnow
-from whoru.lifecycle import (
-    ClosedBy, ImageStatus, JobStatus, PartRefused, WebhookStatus, add_part, cancel, close, close_idle, delete_jobs,
-    ended_before, finish_if_complete, in_flight, is_running, mark_running, open_job, unfinished,
-)
+from whoru.db.lifecycle import add_part, cancel, close, close_idle, delete_jobs, ended_before, finish_if_complete, in_flight, is_running, mark_running, open_job, PartRefused, unfinished
+from whoru.db.statuses import ClosedBy, ImageStatus, JobStatus, WebhookStatus
 
 MODEL = ("default", "v1")
 

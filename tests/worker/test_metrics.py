@@ -11,7 +11,7 @@ import pytest
 from api import create_app
 from tests.conftest import MODEL, stack_env
 from tests.utils.jobs import PHOTOS, keyed_client, post_files, wait_job
-from tests.utils.metrics import Scrape
+from tests.utils.scrape import Scrape
 from tests.utils.receiver import SECRET, Receiver
 from tests.utils.services import Worker, free_port, start_embedded_redis
 

@@ -1,4 +1,4 @@
-"""Write one task's outcome: face rows and image statuses, in bulk, in one transaction."""
+"""A task's writes: its attempts, the model version it serves, its outcome (face rows and image statuses, in bulk)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import Session
 
-from whoru.db.schema import Face, Image
+from whoru.db.schema import Face, Image, Job
 from whoru.faces.face import FaceResult
-from whoru.lifecycle import ImageStatus
+from whoru.db.statuses import ImageStatus
 
 
 @dataclass
@@ -29,6 +29,16 @@ class ImageOutcome:
         if self.error_code:
             return ImageStatus.FAILED
         return ImageStatus.DONE if self.faces else ImageStatus.NO_FACE
+
+
+def count_attempt(session: Session, image_ids: list[int]) -> None:
+    """Add one to these images' attempts (the caller commits before processing them)."""
+    session.execute(update(Image).where(Image.id.in_(image_ids)).values(attempts=Image.attempts + 1))
+
+
+def record_model_version(session: Session, job_id: str, version: str) -> None:
+    """Record the version of its model that serves a job, if it differs from the one recorded."""
+    session.execute(update(Job).where(Job.id == job_id, Job.model_version != version).values(model_version=version))
 
 
 def save_outcomes(session: Session, outcomes: list[ImageOutcome]) -> None:

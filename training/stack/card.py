@@ -13,7 +13,7 @@ from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
 from whoru.model_card import ModelCard
 from whoru.settings import PROJECT_ROOT
 from training.card import LIMITATIONS
-from training.metrics import figures
+from training.accuracy import figures
 
 DESCRIPTION = (
     "A stack of four networks, each on its own crop of the face: our multi-task CNN (96x96, UTKFace framing), "
@@ -75,8 +75,8 @@ def _training(record: dict, recipe: dict) -> dict:
     """Return the whole recipe and what it cost."""
     return {
         "seconds": record["seconds_total"], "seconds_extracting_features": record["seconds_extracting"],
-        "feature_extraction": "one ONNX Runtime thread, one alignment process; features of face and mirror image averaged "
-                              "for cnn, age and gender, faceres on the face alone",
+        "feature_extraction": "one ONNX Runtime thread, one alignment process; features of face and "
+                              "mirror image averaged for cnn, age and gender, faceres on the face alone",
         "head": {**recipe, "epochs_chosen_on_validation": record["head_epochs"], "refit_on": "train+val",
                  "targets": "age: Gaussian over 0-116 years (sigma 2.5); gender: binary; ethnicity: one-hot",
                  "features_standardised": "mean and std of the fitting faces"},
@@ -101,6 +101,7 @@ def _validation(record: dict) -> dict:
     p = from_distribution(distribution, distribution @ np.arange(distribution.shape[1]), female, ethnicity,
                            record["age_range_temperature"])
     return {"note": "train-only CNN in the stack; each validation half's head logits from a head refitted on the "
-                    "training split and the other half; blend weights and gender threshold fitted on one half, measured on the other",
+                    "training split and the other half; blend weights and gender "
+                        "threshold fitted on one half, measured on the other",
             **figures(y["age"], y["gender"], y["ethnicity"], p.age, p.age_bin, p.female_probability,
                       p.ethnicity_probabilities, p.age_low, p.age_high)}
