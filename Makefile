@@ -21,7 +21,7 @@ $(SERVE_STAMP): pyproject.toml | $(VENV)
 
 $(TEST_STAMP): pyproject.toml | $(VENV)
 	@echo "installing whoru with training and test tools into $(VENV) (a few minutes the first time)"
-	$(PIP) -e '.[train,test]'
+	$(PIP) -e '.[train,test,pandas]'
 	touch $@ $(SERVE_STAMP)
 
 # `make run PORT=8080 HOST=0.0.0.0` passes both to `whoru serve` (its defaults, or WHORU_PORT/WHORU_HOST, otherwise).

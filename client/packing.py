@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from client.http import ClientError
 from whoru.image_names import is_image_name
-
 from whoru.local_files import file_sha256
 
 ZIP_SUFFIX = ".zip"
@@ -106,6 +106,17 @@ def _job_names(item: PhotoFile | Path) -> set[str]:
     except (zipfile.BadZipFile, OSError):
         # The server says what is wrong with it, for this zip alone.
         return {item.name}
+
+
+def refuse_unsendable(found: Scan) -> None:
+    """Refuse a scan with nothing to send, or with names two files would share (they are never merged)."""
+    clash = duplicates(found)
+    if clash:
+        raise ClientError(f"{len(clash)} names would be shared by several files (e.g. {clash[0]!r}); "
+                          "give their folders instead, so each keeps its path")
+    if not found.items:
+        raise ClientError("nothing to submit: no images (jpg, jpeg, png, webp, bmp, gif, tif, tiff, heic, heif) "
+                          "or zip archives")
 
 
 def _scan_folder(folder: Path, prefix: str, found: Scan) -> None:

@@ -24,16 +24,16 @@ class Uploader:
         self.remote: dict[int, dict] = {}
         self.job: dict = {}
 
-    def start(self, resume_id: str | None, model: str | None = None, label: str | None = None) -> dict:
-        """Open a new job, or read what the server has of the job being resumed."""
+    def start(self, resume_id: str | None, **options) -> dict:
+        """Open a new job with these job options, or read what the server has of the job being resumed."""
         if resume_id is None:
-            self.job = self.client.open_job(model, label)
+            self.job = self.client.open_job(**options)
             return self.job
         self.job = self.client.job(resume_id, first=True)
         job_id = self.job["id"]
         if not self.job["open"]:
-            raise click.ClickException(f"job {job_id} is {self.job['status']} and no longer open, so it takes no more "
-                                       f"parts; wait for its results with `whoru wait {job_id[:8]}`")
+            raise http.ClientError(f"job {job_id} is {self.job['status']} and no longer open, so it takes no more "
+                                   f"parts; wait for its results with `whoru wait {job_id[:8]}`")
         self.remote = {part["n"]: part for part in self.client.parts(job_id)}
         click.echo(f"resuming: the server has {len(self.remote)} parts of job {job_id}", err=True)
         return self.job
@@ -49,7 +49,7 @@ class Uploader:
                 if poller:
                     poller.stop()
         if len(self.remote) > len(planned):
-            raise click.ClickException(f"the server has {len(self.remote)} parts, these paths make {len(planned)}: "
+            raise http.ClientError(f"the server has {len(self.remote)} parts, these paths make {len(planned)}: "
                                        "the files changed since the first run; nothing was merged")
         if self.remote:
             click.echo(f"{len(self.remote)} parts were already on the server, {len(planned) - len(self.remote)} sent", err=True)
@@ -66,22 +66,26 @@ class Uploader:
             if known is None:
                 self.client.put_part(self.job["id"], part.n, path, sha256, part.name, sent.update, part.archive is None)
             elif known["sha256"] != sha256:
-                raise click.ClickException(f"part {part.n} ({part.name}) differs from the one the server has: "
+                raise http.ClientError(f"part {part.n} ({part.name}) differs from the one the server has: "
                                            "the files changed since the first run; nothing was merged")
             else:
                 sent.update(size)
         return part.n
 
+    def wait(self, job_id: str) -> dict:
+        """Poll until the job ends, with the images bar; return the final job."""
+        return wait(self.client, job_id, self.show)
 
-def wait_showing(client: http.Client, job_id: str, show: bool) -> dict:
-    """Poll until the job ends, with the images bar; return the final job."""
-    with images_bar(show) as bar:
+
+def wait(client: http.Client, job_id: str, show_progress: bool) -> dict:
+    """Poll until a job ends, moving a bar over its images; return the final job."""
+    with images_bar(show_progress) as bar:
         return client.wait(job_id, lambda job: _show(bar, job))
 
 
-def images_bar(show: bool):
-    """Return a bar over a job's images."""
-    return progress(0, "process", "img", 1, not show)
+def images_bar(show_progress: bool):
+    """Return a bar over a job's images, below the upload bar (plain lines when not on a terminal)."""
+    return progress(0, "process", "img", 1, not show_progress)
 
 
 class _Poller:

@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = Field(False, description="allow callback URLs on private and loopback addresses")
     metrics_token: str = Field("", description="bearer token the API's /metrics asks for; unset, no /metrics")
     metrics_port: int = Field(0, description="port on which each `whoru worker` serves its metrics; 0 serves none")
+    server: str = Field("http://127.0.0.1:8000", description="the whoru API a client talks to (http:// is assumed when no scheme is given)")
+    api_key: str = Field("", description="a client's API key; unset, the key `whoru serve` saved in WHORU_HOME")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":

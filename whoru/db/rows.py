@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import Session
@@ -68,24 +68,4 @@ def _image_row(outcome: ImageOutcome) -> dict:
 
 def _face_row(image_id: int, index: int, face: FaceResult) -> dict:
     """Return the insert row of a face."""
-    x, y, w, h = face.detection.box
-    return {
-        "image_id": image_id,
-        "index": index,
-        "x": round(x, 1), "y": round(y, 1), "w": round(w, 1), "h": round(h, 1),
-        "detection_score": round(face.detection.score, 4),
-        "landmarks": [[round(float(px), 1), round(float(py), 1)] for px, py in face.detection.landmarks],
-        "age": round(face.age, 1),
-        "age_bin": face.age_bin,
-        "age_low": _rounded(face.age_low),
-        "age_high": _rounded(face.age_high),
-        "gender": face.gender,
-        "gender_probability": round(face.gender_probability, 4),
-        "ethnicity": face.ethnicity,
-        "ethnicity_probabilities": [round(p, 4) for p in face.ethnicity_probabilities],
-    }
-
-
-def _rounded(value: float | None) -> float | None:
-    """Return a value rounded to a tenth, or None for a model that gives no age range."""
-    return None if value is None else round(float(value), 1)
+    return {"image_id": image_id, "index": index, **asdict(face.rounded())}

@@ -74,6 +74,12 @@ class Photo:
             rgb = np.asarray(to_rgb(image))
         return cls(data, max_pixels, rgb, scale, orientation, stored_size)
 
+    @classmethod
+    def of_pixels(cls, rgb: np.ndarray) -> "Photo":
+        """Wrap pixels already decoded and upright (H x W x 3, uint8): there is no file to decode finer."""
+        height, width = rgb.shape[:2]
+        return cls(b"", 0, rgb, 1, 1, (width, height))
+
     @property
     def size(self) -> tuple[int, int]:
         """Return the full upright (width, height)."""

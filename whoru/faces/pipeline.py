@@ -62,10 +62,10 @@ class FacePipeline:
         predictions = self.model.predict(stack_crops(crops), batch_size)
         return [_result(face, predictions, i) for i, face in enumerate(detections)]
 
-    def analyse(self, photo: Photo) -> list[FaceResult]:
+    def analyse(self, photo: Photo, batch_size: int = 256) -> list[FaceResult]:
         """Return the faces of one photo, largest first, in upright full-resolution pixels."""
         found = self.find(photo)
-        return self.classify(found.detections, found.crops)
+        return self.classify(found.detections, found.crops, batch_size)
 
 
 @dataclass(frozen=True)
