@@ -120,13 +120,15 @@ def test_outputs_are_kept_without_force_and_hints_name_what_the_user_typed(serve
     for i in range(30):
         shutil.copyfile(THREE, folder / f"p{i:02d}.jpg")
     waiting = subprocess.Popen([sys.executable, "-m", "cli", "submit", str(folder), "--server", served.url, "--csv", str(out),
-                                "--json", "mine.json", "--force", "--quiet"], cwd=served.folder,
+                                "--json", "mine.json", "--force"], cwd=served.folder,
                                env={**served.env, "PYTHONUNBUFFERED": "1"}, text=True, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE)
     job_id = waiting.stdout.readline().split()[1]  # `job <id> <status>` once every part is sent
+    # Interrupted once it waits: its first `process` line (plain, off a terminal) says so.
+    assert any(line.startswith("process ") for line in waiting.stderr)
     waiting.send_signal(signal.SIGINT)
     _, err = waiting.communicate(timeout=60)
-    assert waiting.returncode == 130
+    assert waiting.returncode == 130, err
     assert f"whoru wait {job_id[:8]} --server {served.url} --csv {out} --json mine.json" in err
     assert out.read_text() == "keep me"
     kept = whoru("results", job_id, "--server", served.url, "--partial", "--csv", str(out), served=served)
