@@ -229,7 +229,7 @@ def close(job_id: str):
     job = owned_job(job_id)
     ended = lifecycle.close(session, job_id)
     session.commit()
-    _after_end(job_id, ended)
+    after_end(current_app.config["SETTINGS"], job_id, ended, _queue_webhook)
     session.refresh(job)
     log.info("closed status=%s", job.status, extra=job_field(job_id))
     return job_json(job, counts(session, job_id))
@@ -248,7 +248,7 @@ def cancel(job_id: str):
     session.commit()
     if not canceled:
         abort(409, description=f"job {job_id} has already ended; there is nothing to cancel")
-    _after_end(job_id, JobStatus.CANCELED)
+    after_end(current_app.config["SETTINGS"], job_id, JobStatus.CANCELED, _queue_webhook)
     session.refresh(job)
     log.info("cancel requested status=%s", job.status, extra=job_field(job_id))
     return job_json(job, counts(session, job_id))
@@ -267,11 +267,6 @@ def remove(job_id: str):
     remove_deleted_job_files(open_store(current_app.config["SETTINGS"]), job_id)
     log.info("deleted", extra=job_field(job_id))
     return ""
-
-
-def _after_end(job_id: str, status: JobStatus | None) -> None:
-    """Do what follows a job's end, if this request ended it."""
-    after_end(current_app.config["SETTINGS"], job_id, status, _queue_webhook)
 
 
 def _queue_webhook(job_id: str) -> None:

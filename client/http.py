@@ -32,7 +32,7 @@ FIRST_CALL_RETRY = RETRY.new(total=2, backoff_max=2)
 
 
 class ClientError(RuntimeError):
-    """A submission the client cannot make or finish (no key, files changed since the first run); the message says why."""
+    """A submission the client cannot make or finish (no key, files changed since the first run); the message says."""
 
 
 class ServerError(RuntimeError):
@@ -73,7 +73,7 @@ class Client:
         return Client(self.server, self.key)
 
     def open_job(self, **options) -> dict:
-        """Open a job that will receive parts, with the job options given (None leaves the server's default); return it."""
+        """Open a job to receive parts, with the given job options (None leaves the server default); return it."""
         headers = {"Idempotency-Key": f"submit-{uuid.uuid4()}"}
         body = {"open": True, **{name: value for name, value in options.items() if value is not None}}
         return _check(self.first.post(f"{self.server}/v1/jobs", json=body, headers=headers, timeout=60)).json()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from client.http import ClientError
-from whoru.image_names import is_image_name
+from whoru.image_names import IMAGE_EXTENSIONS, is_image_name
 from whoru.local_files import file_sha256
 
 ZIP_SUFFIX = ".zip"
@@ -115,8 +115,8 @@ def refuse_unsendable(found: Scan) -> None:
         raise ClientError(f"{len(clash)} names would be shared by several files (e.g. {clash[0]!r}); "
                           "give their folders instead, so each keeps its path")
     if not found.items:
-        raise ClientError("nothing to submit: no images (jpg, jpeg, png, webp, bmp, gif, tif, tiff, heic, heif) "
-                          "or zip archives")
+        kinds = ", ".join(extension.lstrip(".") for extension in IMAGE_EXTENSIONS)
+        raise ClientError(f"nothing to submit: no images ({kinds}) or zip archives")
 
 
 def _scan_folder(folder: Path, prefix: str, found: Scan) -> None:

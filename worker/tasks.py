@@ -1,5 +1,7 @@
 """Celery tasks: thin, by id, idempotent. The API queues a task per run of images as each part is
-committed; `start` queues a job's pending images again after a restart."""
+committed; `start` queues a job's pending images again after a restart. A task that ends a job queues
+its webhook unasked: the webhook task does nothing for a job without a callback URL, and asking
+here would cost a query."""
 
 from __future__ import annotations
 
@@ -13,7 +15,6 @@ from whoru.db.jobs import job_exists, model_name, pending_images, pending_positi
 from whoru.db.lifecycle import close_idle, finish_if_complete, is_running, mark_running
 from whoru.db.rows import ImageOutcome, count_attempt, record_model_version, save_outcomes
 from whoru.db.schema import Image, utcnow
-from whoru.db.statuses import JobStatus
 from whoru.faces.pipeline import FacePipeline
 from whoru.job_end import after_end
 from whoru.logs import get_logger, job_field
@@ -39,7 +40,7 @@ def start_job(job_id: str) -> None:
         positions = pending_positions(session, job_id)
         status = None if positions else finish_if_complete(session, job_id)
         session.commit()
-    _after_end(job_id, status)
+    after_end(process.settings, job_id, status, deliver_webhook.delay)
     size = process.settings.task_images
     for i in range(0, len(positions), size):
         chunk = positions[i : i + size]
@@ -55,7 +56,7 @@ def close_idle_jobs() -> None:
         closed = close_idle(session, utcnow() - timedelta(seconds=process.settings.open_job_timeout))
         session.commit()
     for job_id, status in closed:
-        _after_end(job_id, status)
+        after_end(process.settings, job_id, status, deliver_webhook.delay)
         log.info("closed by the server after %d s without a part status=%s", process.settings.open_job_timeout,
                  status or "running", extra=job_field(job_id))
 
@@ -81,18 +82,12 @@ def process_images(job_id: str, first: int, last: int) -> None:
     if deleted:
         # Deleted while this task ran: the API removed the job's files before these previews were written.
         remove_deleted_job_files(open_store(process.settings), job_id)
-    _after_end(job_id, status)
+    after_end(process.settings, job_id, status, deliver_webhook.delay)
     observe_images(outcomes, stages)
     faces = sum(len(o.faces) for o in outcomes)
     log.info("task=%d-%d images=%d faces=%d ms=%.0f stages=%s%s", first, last, len(outcomes), faces,
              (time.perf_counter() - started) * 1000, stages.json(), f" job_status={status}" if status else "",
              extra=job_field(job_id))
-
-
-def _after_end(job_id: str, status: JobStatus | None) -> None:
-    """Do what follows a job's end, if this task ended it."""
-    # The webhook task does nothing for a job without a callback URL; asking here would cost a query as well.
-    after_end(state.get().settings, job_id, status, deliver_webhook.delay)
 
 
 def _pipeline_of(session, job_id: str) -> FacePipeline:

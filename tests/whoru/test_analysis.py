@@ -120,7 +120,8 @@ def test_a_bad_photo_loses_nothing_else():
 
 
 def test_importing_the_package_loads_no_model_library():
-    code = "import sys, whoru, whoru.settings, whoru.db.schema; print(sorted({'cv2', 'onnxruntime', 'client'} & set(sys.modules)))"
+    code = ("import sys, whoru, whoru.settings, whoru.db.schema; "
+            "print(sorted({'cv2', 'onnxruntime', 'client'} & set(sys.modules)))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 

@@ -63,3 +63,10 @@ def test_the_docs_name_no_development_rounds_or_issues():
     for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         text = page.read_text()
         assert not re.search(r"\bsessions? \d|\bissues? (?:\d|#)|\bthe \w+ issue\b|\bdevelopment round", text, re.I), page
+
+
+def test_every_link_between_the_pages_leads_to_a_file():
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
+            if not target.startswith(("http://", "https://")):
+                assert (page.parent / target.split("#")[0]).exists(), (page.name, target)
