@@ -24,8 +24,9 @@ $(TEST_STAMP): pyproject.toml | $(VENV)
 	$(PIP) -e '.[train,test,pandas]'
 	touch $@ $(SERVE_STAMP)
 
+# `make run PORT=8080 HOST=0.0.0.0` passes both to `whoru serve` (its defaults, or WHORU_PORT/WHORU_HOST, otherwise).
 run: install
-	$(BIN)/whoru serve
+	$(BIN)/whoru serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 # PostgreSQL cases run against WHORU_TEST_POSTGRES_URL, else against the server that answers on
 # 127.0.0.1:5432 (user postgres, trust authentication); with neither, pytest skips them and says so.

@@ -24,9 +24,9 @@ from api.parts import append_part
 from api.uploads import store_parts
 from whoru.callback_urls import CallbackRefused, check_callback_url
 from whoru.db import lifecycle
-from whoru.db.jobs import counts, list_jobs
+from whoru.db.jobs import counts, list_jobs, same_first_part
 from whoru.db.quotas import hold_key
-from whoru.db.schema import Job
+from whoru.db.schema import LABEL_LENGTH, Job
 from whoru.db.statuses import IN_FLIGHT, JobStatus
 from whoru.job_end import after_end, forget_job
 from whoru.keys import owner_secret
@@ -45,7 +45,8 @@ CREATE_BODY = {"required": True, "content": {
         "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
         "callback_url": {"type": "string", "format": "uri", "description": schemas.CALLBACK},
         "model": {"type": "string", "description": schemas.MODEL},
-        "people": {"type": "boolean", "description": schemas.PEOPLE}}}}}}
+        "people": {"type": "boolean", "description": schemas.PEOPLE},
+        "label": {"type": "string", "maxLength": LABEL_LENGTH, "description": schemas.LABEL}}}}}}
 
 
 @bp.post("")
@@ -53,6 +54,7 @@ CREATE_BODY = {"required": True, "content": {
 @bp.alt_response(202, schema=schemas.Job, description="A job from multipart files, closed and queued")
 @bp.alt_response(200, schema=schemas.Job, description="Idempotent replay of an earlier identical request")
 @bp.alt_response(400, schema=schemas.Error, description="Bad body, or nothing that could be an image")
+@bp.alt_response(409, schema=schemas.Error, description="Two files would give one image name; nothing was kept")
 @bp.alt_response(413, schema=schemas.Error, description="Over the size or part limits")
 @bp.alt_response(422, schema=schemas.Error, description="Idempotency-Key reused with another body")
 @bp.alt_response(429, schema=schemas.Error, description="Per-key quota reached")
@@ -69,17 +71,19 @@ def create():
     callback = _callback_url(request.form.get("callback_url"))
     model = _model(request.form.get("model"))
     people = _people(_form_flag(request.form.get("people")))
+    label = _label(request.form.get("label"))
     job_id, store = str(uuid.uuid4()), open_store(settings)
     with store.kept_if_committed(job_prefix(job_id)):
         uploads = store_parts(request.files.getlist("file"), job_id, store, settings)
         digest = request_digest([(upload.filename, upload.sha256) for upload, _ in uploads]
                                 + ([("callback_url", callback)] if callback else []) + [("model", model[0])]
-                                + ([("people", "true")] if people else []))
+                                + ([("people", "true")] if people else [])
+                                + ([("label", label)] if label else []))
         earlier = _earlier(session, digest)
         if earlier is not None:
             remove_job_files(store, job_id)
             return _answer(session, earlier, 200)
-        job = _new_job(session, job_id, digest, callback, model, people)
+        job = _new_job(session, job_id, digest, callback, model, people, label)
         positions = [append_part(session, job, upload, images) for upload, images in uploads]
         lifecycle.close(session, job_id)
         _commit_new(session)
@@ -96,16 +100,17 @@ def _open(session):
     try:
         options = schemas.JobOptions().load(body)
     except ValidationError as error:
-        abort(400, description=f'send {{"open": true}} to open a job (and no options but model, people and callback_url): '
-                               f"{error.messages}")
+        abort(400, description=f'send {{"open": true}} to open a job (and no options but model, people, callback_url, '
+                               f"label and try_it): {error.messages}")
     callback = _callback_url(options.get("callback_url"))
     model = _model(options.get("model"))
     people = _people(options.get("people"))
+    label = _label(options.get("label"))
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     earlier = _earlier(session, digest)
     if earlier is not None:
         return _answer(session, earlier, 200)
-    job = _new_job(session, str(uuid.uuid4()), digest, callback, model, people)
+    job = _new_job(session, str(uuid.uuid4()), digest, callback, model, people, label, options.get("try_it", False))
     _commit_new(session)
     log.info("opened model=%s", model[0], extra=job_field(job.id))
     return _answer(session, job, 201)
@@ -126,18 +131,29 @@ def _callback_url(url: str | None) -> str | None:
     return url
 
 
+def _label(label) -> str | None:
+    """Return a job's label, stripped (None when empty or not given); 400 for one that is not a short string."""
+    if label is None:
+        return None
+    if not isinstance(label, str) or len(label) > LABEL_LENGTH:
+        abort(400, description=f"label must be a string of at most {LABEL_LENGTH} characters")
+    return label.strip() or None
+
+
 def _earlier(session, digest: str) -> Job | None:
     """Return the job an Idempotency-Key already made with this body, if the request has one."""
     key = request.headers.get("Idempotency-Key")
     return earlier_job(session, owner_id(), key, digest) if key else None
 
 
-def _new_job(session, job_id: str, digest: str, callback_url: str | None, model: tuple[str, str], people: bool) -> Job:
+def _new_job(session, job_id: str, digest: str, callback_url: str | None, model: tuple[str, str], people: bool,
+             label: str | None, try_it: bool = False) -> Job:
     """Add an open job for this key, served by the model it chose, if its limit of jobs in flight allows one more."""
     hold_key(session, owner_id())
     limit_jobs_in_flight(session, owner_id(), current_app.config["SETTINGS"])
     key = request.headers.get("Idempotency-Key")
-    return lifecycle.open_job(session, job_id, owner_id(), model, key, digest if key else None, callback_url, people)
+    return lifecycle.open_job(session, job_id, owner_id(), model, key, digest if key else None, callback_url, people,
+                              label, try_it)
 
 
 def _form_flag(value: str | None) -> bool | str | None:
@@ -182,15 +198,46 @@ def show(job_id: str):
     return job_json(job, counts(get_session(), job_id)), 200, headers
 
 
+@bp.get("/<job_id>/duplicates")
+@bp.response(200, schemas.JobList, description="The unfinished jobs that were sent the same first part (no paging)")
+@bp.alt_response(404, schema=schemas.Error, description="No such job")
+@bp.doc(parameters=[JOB_ID])
+def duplicates(job_id: str):
+    """List your other queued or running jobs whose first part has this job's SHA-256: the same files, sent twice."""
+    session = get_session()
+    jobs = same_first_part(session, owned_job(job_id))
+    return {"jobs": [job_json(job, counts(session, job.id)) for job in jobs], "next_page_token": None}
+
+
+@bp.patch("/<job_id>")
+@bp.response(200, schemas.Job, description="The job, with its new label")
+@bp.alt_response(400, schema=schemas.Error, description="A body other than {\"label\": ...}")
+@bp.alt_response(404, schema=schemas.Error, description="No such job")
+@bp.doc(parameters=[JOB_ID], requestBody={"required": True, "content": {
+    "application/json": {"schema": {"$ref": "#/components/schemas/JobChange"}}}})
+def change(job_id: str):
+    """Change a job's label (null or "" removes it), whatever its status."""
+    session = get_session()
+    job = owned_job(job_id)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or set(body) != {"label"}:
+        abort(400, description='send {"label": "a name for the job"}; the label is all that can change')
+    job.label = _label(body["label"])
+    session.commit()
+    log.info("labelled", extra=job_field(job_id))
+    return job_json(job, counts(session, job_id))
+
+
 @bp.get("")
 @bp.response(200, schemas.JobList, description="A page of jobs, newest first")
-@bp.alt_response(400, schema=schemas.Error, description="Bad page_size or page_token")
-@bp.doc(parameters=PAGING)
+@bp.alt_response(400, schema=schemas.Error, description="Bad page_size, page_token or try_it")
+@bp.doc(parameters=[*PAGING, {"name": "try_it", "in": "query", "schema": {"type": "boolean"},
+                              "description": "false hides the web page's Try it jobs; true lists only them"}])
 def index():
     """Return jobs newest first, a page at a time."""
     size = page_size(current_app.config["SETTINGS"])
     session = get_session()
-    jobs = list_jobs(session, owner_id(), size + 1, _decode_cursor(request.args.get("page_token")))
+    jobs = list_jobs(session, owner_id(), size + 1, _decode_cursor(request.args.get("page_token")), _try_it_filter())
     token = _encode_cursor(jobs[size - 1]) if len(jobs) > size else None
     return {"jobs": [job_json(job, counts(session, job.id)) for job in jobs[:size]], "next_page_token": token}
 
@@ -265,6 +312,16 @@ def _model(requested) -> tuple[str, str]:
     if requested not in models:
         abort(400, description=f"unknown model {requested!r}; this server serves {', '.join(models)}")
     return models[requested].name, models[requested].version
+
+
+def _try_it_filter() -> bool | None:
+    """Return the try_it query parameter as a boolean, None when absent; 400 for another value."""
+    value = request.args.get("try_it")
+    if value is None:
+        return None
+    if value not in ("true", "false"):
+        abort(400, description="try_it must be true or false")
+    return value == "true"
 
 
 def _encode_cursor(job: Job) -> str:

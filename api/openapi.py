@@ -12,7 +12,7 @@ from flask import Flask
 from flask_smorest import Api
 
 import whoru
-from api.schemas import Error, JobOptions
+from api.schemas import Error, JobChange, JobOptions
 
 CONFIG = {
     "API_TITLE": "whoru",
@@ -39,6 +39,7 @@ def init_app(app: Flask, blueprints) -> Api:
     app.config.update({key: value for key, value in CONFIG.items() if key not in app.config})
     api = WhoruApi(app)
     api.spec.components.schema("JobOptions", schema=JobOptions)
+    api.spec.components.schema("JobChange", schema=JobChange)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     return api

@@ -16,6 +16,7 @@ from api import queue, schemas
 from api.auth import owned_job, owner_id
 from api.database import get_session
 from api.limits import limit_images, limit_upload_bytes
+from api.names import refuse_shared_with_job
 from api.uploads import describe, display_name, spool_body
 from whoru.db.jobs import part, parts
 from whoru.db.lifecycle import PartRefused, add_part
@@ -39,14 +40,18 @@ DIGEST_MEMBER = re.compile(r"([A-Za-z0-9_-]+)\s*=\s*:([A-Za-z0-9+/=]*):")
 @bp.alt_response(400, schema=schemas.Error, description="No, malformed, disagreeing or mismatching Content-Digest; "
                  "a body short of its Content-Length or badly chunked; a name with control characters; nothing kept")
 @bp.alt_response(404, schema=schemas.Error, description="No such job (or it was deleted while the part arrived)")
-@bp.alt_response(409, schema=schemas.Error, description="Another body for this n, a part out of order, or a closed job")
+@bp.alt_response(409, schema=schemas.Error, description="Another body for this n, a part out of order, a closed job, "
+                                                         "or an image name an earlier part gave")
 @bp.alt_response(413, schema=schemas.Error, description="Part over the size, entry or part-count limits")
 @bp.alt_response(429, schema=schemas.Error, description="Per-key quota reached")
 @bp.doc(parameters=[{"name": "Content-Digest", "in": "header", "required": True, "schema": {"type": "string"},
                      "description": "sha-256=:<base64 of the body's SHA-256>: (RFC 9530)"},
                     {"name": "Content-Disposition", "in": "header", "schema": {"type": "string"},
                      "description": "attachment; filename=\"holiday.zip\" (or RFC 6266 filename*=UTF-8''...): the part's name "
-                                    "(an image's name in the results)"}],
+                                    "(an image's name in the results; a zip's members are named under it: holiday.zip/beach.jpg)"},
+                    {"name": "packed", "in": "query", "schema": {"type": "boolean", "default": False},
+                     "description": "true for a zip the client packed from loose photos: its members keep their own "
+                                    "names (folder/photo.jpg), not the zip's"}],
         requestBody={"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}})
 def put_part(job_id: str, n: int):
     """Store part n (one image or one zip of images) and queue its images."""
@@ -68,7 +73,9 @@ def put_part(job_id: str, n: int):
         if existing is not None:
             spooled.unlink()
             return _replay(existing, sha256)
-        upload, images = describe(spooled, store.location(attempt_key(job_id, n)), _part_name(n), n, sha256, settings)
+        upload, images = describe(spooled, store.location(attempt_key(job_id, n)), _part_name(n), n, sha256, settings,
+                                  _packed())
+        refuse_shared_with_job(session, job_id, upload, images)
         store.put_file(upload.path, spooled)
     try:
         positions = _commit(session, job, upload, images)
@@ -159,6 +166,14 @@ def _claimed_sha256() -> str:
     if len(raw) != 32:
         abort(400, description="the sha-256 in Content-Digest is not 32 bytes long")
     return raw.hex()
+
+
+def _packed() -> bool:
+    """Return whether the part is a zip the client packed (the packed query parameter); 400 for a value not true or false."""
+    value = request.args.get("packed", "false")
+    if value not in ("true", "false"):
+        abort(400, description="packed must be true or false")
+    return value == "true"
 
 
 def _part_name(n: int) -> str:

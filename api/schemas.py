@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from whoru.db.schema import LABEL_LENGTH
 from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
 from whoru.db.statuses import ClosedBy, ImageStatus, JobStatus, PeopleStatus, WebhookStatus
 
 NULLABLE_TIME = {"allow_none": True, "metadata": {"format": "date-time"}}
 CALLBACK = ("http(s) URL POSTed the job, signed as Standard Webhooks says, when it ends; "
             "it must resolve to public addresses")
+LABEL = "a name for the job, shown in job lists (the CLI gives the submitted paths)"
 MODEL = "the model to run (`default` when not given; `fast` is the quicker, less accurate one)"
 PEOPLE = ("group the job's faces by person (the server's WHORU_PEOPLE when not given); each face's identity "
           "embedding is then stored, never returned, and deleted with the job")
@@ -57,6 +59,8 @@ class Job(Schema):
     """A job: while `open`, it takes parts; it ends once closed with no image pending."""
 
     id = fields.String(required=True)
+    label = fields.String(allow_none=True, required=True, metadata={"description": LABEL})
+    try_it = fields.Boolean(required=True, metadata={"description": "made by the web page's Try it"})
     status = fields.String(required=True, validate=_choice(JobStatus))
     open = fields.Boolean(required=True)
     error = fields.String(allow_none=True)
@@ -83,6 +87,15 @@ class JobOptions(Schema):
     callback_url = fields.String(allow_none=True, metadata={"format": "uri", "description": CALLBACK})
     model = fields.String(allow_none=True, metadata={"description": MODEL})
     people = fields.Boolean(allow_none=True, truthy={True}, falsy={False}, metadata={"description": PEOPLE})
+    label = fields.String(allow_none=True, validate=validate.Length(max=LABEL_LENGTH), metadata={"description": LABEL})
+    try_it = fields.Boolean(truthy={True}, falsy={False}, metadata={"description": "marks a one-photo job of the web page's Try it"})
+
+
+class JobChange(Schema):
+    """The JSON body that changes a job."""
+
+    label = fields.String(required=True, allow_none=True, validate=validate.Length(max=LABEL_LENGTH),
+                          metadata={"description": LABEL})
 
 
 class JobList(Schema):

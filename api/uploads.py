@@ -13,6 +13,7 @@ from flask import Request, current_app
 from PIL import Image as PILImage
 from werkzeug.datastructures import FileStorage
 
+from api.names import member_name, refuse_shared_within
 from whoru.db.schema import Upload
 from whoru.db.statuses import ImageStatus
 from whoru.image_names import is_image_name
@@ -35,20 +36,20 @@ class StoringRequest(Request):
 
 
 def store_parts(parts: list[FileStorage], job_id: str, store: Store, settings: Settings) -> list[tuple[Upload, list[dict]]]:
-    """Keep every part of a multipart request in the store; return the parts with their images."""
+    """Keep every part of a multipart request in the store, once all are read and their names checked; return them with their images."""
     if not parts:
         raise UploadError("no_file", "send one or more images or zip archives as multipart 'file' parts")
     if len(parts) > settings.max_parts:
         raise UploadError("too_many_parts", f"at most {settings.max_parts} file parts per request")
-    uploads = []
-    for n, part in enumerate(parts):
-        path = _spool(part, store.incoming)
-        location = store.location(part_key(job_id, n))
-        with removed_unless_committed(path):
-            uploads.append(describe(path, location, display_name(part.filename, n), n, file_sha256(path), settings))
-            store.put_file(location, path)
-    if not any(image["error_code"] is None for _, images in uploads for image in images):
-        raise UploadError("no_images", "nothing in the request could be an image")
+    spooled = [_spool(part, store.incoming) for part in parts]
+    with removed_unless_committed(*spooled):
+        uploads = [describe(path, store.location(part_key(job_id, n)), display_name(part.filename, n), n, file_sha256(path), settings)
+                   for n, (part, path) in enumerate(zip(parts, spooled))]
+        if not any(image["error_code"] is None for _, images in uploads for image in images):
+            raise UploadError("no_images", "nothing in the request could be an image")
+        refuse_shared_within(uploads)
+        for (upload, _), path in zip(uploads, spooled):
+            store.put_file(upload.path, path)
     return uploads
 
 
@@ -82,11 +83,12 @@ def _read_body(stream) -> bytes:
         raise UploadError("bad_body", f"the request body could not be read ({error}); nothing was kept") from error
 
 
-def describe(path: Path, location: str, filename: str, n: int, sha256: str, settings: Settings) -> tuple[Upload, list[dict]]:
+def describe(path: Path, location: str, filename: str, n: int, sha256: str, settings: Settings,
+             packed: bool = False) -> tuple[Upload, list[dict]]:
     """Return the Upload row of a spooled part, to be stored at location, and its images (zip entries, or itself)."""
     if zipfile.is_zipfile(path):
         entries = zip_entries(path, zip_limits(settings))
-        images = [{"entry": e.index, "name": e.member, "error_code": e.error_code, "error_message": e.error_message,
+        images = [{"entry": e.index, "name": member_name(filename, e.member, packed), "error_code": e.error_code, "error_message": e.error_message,
                    "status": ImageStatus.FAILED if e.error_code else ImageStatus.PENDING} for e in entries]
         return _upload(n, filename, path, location, "zip", sha256), images
     error = None if _could_be_image(path, filename) else ("unsupported_type", "neither an image nor a zip archive")

@@ -1,4 +1,4 @@
-"""`whoru keys create|list|revoke`."""
+"""`whoru keys create|list|revoke|rotate-webhook-secret|path`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import click
 
 from cli.db import open_session
 from whoru.keys import create_key, list_keys, revoke_key, rotate_webhook_secret, webhook_secret
+from whoru.settings import Settings
 
 
 def _session():
@@ -66,3 +67,9 @@ def revoke(name: str) -> None:
             raise click.ClickException(str(error)) from error
         session.commit()
     click.echo(f"revoked {name}")
+
+
+@keys.command("path")
+def path() -> None:
+    """Print where `whoru serve` keeps this machine's key, which the CLI uses when given none ($WHORU_HOME/api-key)."""
+    click.echo(Settings.from_env().local_key_file)

@@ -17,6 +17,7 @@ SUBCOMMANDS = {
     "purge": ("cli.purge", "purge", "Remove old finished jobs and their files."),
     "analyze": ("cli.analyze", "analyze", "Print the faces of a few photos, analysed here without a server."),
     "submit": ("client.cli", "submit", "Submit files and folders as one job."),
+    "wait": ("client.cli", "wait_command", "Wait for a job to end and write its results."),
     "status": ("client.cli", "status", "Show a job's status."),
     "results": ("client.cli", "results", "Download a job's results."),
     "jobs": ("client.cli", "jobs", "List your jobs."),

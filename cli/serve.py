@@ -154,15 +154,23 @@ def _fail_if_exited(children: dict[str, subprocess.Popen]) -> None:
 
 
 def stop_all(children: dict[str, subprocess.Popen], grace: float = STOP_GRACE_S) -> None:
-    """Ask each child to stop (SIGTERM: the worker hands back or finishes its tasks), then insist."""
+    """Ask each child to stop, then insist.
+
+    The worker gets SIGQUIT in its main process alone: Celery lets its tasks run a few seconds, then
+    hands the rest back to the queue, one log line each (worker/handback.py). Signalling its whole
+    group would kill the pool processes under it, which Celery reports as lost, with tracebacks.
+    """
     running = {name: child for name, child in children.items() if child.poll() is None}
     if not running:
         return
     click.echo(f"stopping {' and '.join(running)} (up to {grace:.0f} s; Ctrl-C again stops at once, "
                "and unfinished tasks run again at the next start)", err=True)
     signal.signal(signal.SIGINT, lambda *_: _kill(running.values()))
-    for child in running.values():
-        os.killpg(child.pid, signal.SIGTERM)
+    for name, child in running.items():
+        if name == "worker":
+            os.kill(child.pid, signal.SIGQUIT)
+        else:
+            os.killpg(child.pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
     for child in running.values():
         try:

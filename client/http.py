@@ -85,14 +85,18 @@ class Client:
         body = {"open": True, **{name: value for name, value in options.items() if value is not None}}
         return _check(self.first.post(f"{self.server}/v1/jobs", json=body, headers=headers, timeout=60)).json()
 
-    def put_part(self, job_id: str, n: int, path: Path, sha256: str, name: str, progress=None) -> dict:
-        """PUT one part from disk with its Content-Digest, streamed; return the server's record of it."""
+    def put_part(self, job_id: str, n: int, path: Path, sha256: str, name: str, progress=None, packed: bool = False) -> dict:
+        """PUT one part from disk with its Content-Digest, streamed; return the server's record of it.
+
+        A packed part is a zip of loose photos made here: its members keep their names, not the zip's.
+        """
         digest = base64.b64encode(bytes.fromhex(sha256)).decode()
         headers = {"Content-Digest": f"sha-256=:{digest}:", "Content-Type": "application/octet-stream",
                    "Content-Disposition": content_disposition(name)}
         with path.open("rb") as file:
             body = ProgressReader(file, path.stat().st_size, progress)
-            response = self.http.put(f"{self.server}/v1/jobs/{job_id}/parts/{n}", data=body, headers=headers, timeout=600)
+            response = self.http.put(f"{self.server}/v1/jobs/{job_id}/parts/{n}", params={"packed": str(packed).lower()},
+                                     data=body, headers=headers, timeout=600)
         return _check(response).json()
 
     def parts(self, job_id: str) -> list[dict]:
@@ -107,6 +111,10 @@ class Client:
         """Return a job's status (failing fast when this is the command's first call)."""
         session = self.first if first else self.http
         return _check(session.get(f"{self.server}/v1/jobs/{job_id}", timeout=60)).json()
+
+    def jobs_like(self, job_id: str) -> list[dict]:
+        """Return this key's other unfinished jobs whose first part is the same as this job's."""
+        return _check(self.http.get(f"{self.server}/v1/jobs/{job_id}/duplicates", timeout=60)).json()["jobs"]
 
     def jobs(self, limit: int) -> list[dict]:
         """Return up to limit jobs, newest first."""

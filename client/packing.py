@@ -70,12 +70,14 @@ class Scan:
 
 
 def scan(paths: list[Path]) -> Scan:
-    """List the images and zip archives under paths, in a stable order, and what is skipped and why."""
+    """List the images and zip archives under paths, in a stable order, and what is skipped and why.
+
+    A folder's photos are named under the folder's name whenever anything else is in the job.
+    """
     found = Scan()
-    folders = sum(path.is_dir() for path in paths)
     for path in paths:
         if path.is_dir():
-            _scan_folder(path, path.name if folders > 1 else "", found)
+            _scan_folder(path, path.resolve().name if len(paths) > 1 else "", found)
         elif path.suffix.lower() == ZIP_SUFFIX:
             found.items.append(path)
         elif is_image_name(path.name):
@@ -86,9 +88,24 @@ def scan(paths: list[Path]) -> Scan:
 
 
 def duplicates(found: Scan) -> list[str]:
-    """Return the job names that two or more files would share (they are never merged)."""
-    counts = Counter(item.name for item in found.items if isinstance(item, PhotoFile))
+    """Return the job names that two or more files would share (the server refuses them; they are never merged).
+
+    A zip's members are named under the zip's name, as the server names them.
+    """
+    counts = Counter(name for item in found.items for name in _job_names(item))
     return sorted(name for name, count in counts.items() if count > 1)
+
+
+def _job_names(item: PhotoFile | Path) -> set[str]:
+    """Return the names an item's images take in the job (a zip's member list is read, not its contents)."""
+    if isinstance(item, PhotoFile):
+        return {item.name}
+    try:
+        with zipfile.ZipFile(item) as archive:
+            return {f"{item.name}/{member}" for member in archive.namelist()}
+    except (zipfile.BadZipFile, OSError):
+        # The server says what is wrong with it, for this zip alone.
+        return {item.name}
 
 
 def refuse_unsendable(found: Scan) -> None:

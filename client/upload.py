@@ -10,10 +10,10 @@ import threading
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
 from client import http
 from client.packing import PhotoFile, build, plan
+from client.progress import progress
 
 
 class Uploader:
@@ -30,16 +30,18 @@ class Uploader:
             self.job = self.client.open_job(**options)
             return self.job
         self.job = self.client.job(resume_id, first=True)
+        job_id = self.job["id"]
         if not self.job["open"]:
-            raise http.ClientError(f"job {resume_id} is {self.job['status']} and no longer open; it cannot be resumed")
-        self.remote = {part["n"]: part for part in self.client.parts(resume_id)}
-        click.echo(f"resuming: the server has {len(self.remote)} parts of job {resume_id}", err=True)
+            raise http.ClientError(f"job {job_id} is {self.job['status']} and no longer open, so it takes no more "
+                                   f"parts; wait for its results with `whoru wait {job_id[:8]}`")
+        self.remote = {part["n"]: part for part in self.client.parts(job_id)}
+        click.echo(f"resuming: the server has {len(self.remote)} parts of job {job_id}", err=True)
         return self.job
 
     def send_all(self, folder: Path, watch: bool) -> dict:
         """Send every part the server lacks, then close the job; return it."""
         total = sum(item.size if isinstance(item, PhotoFile) else item.stat().st_size for item in self.items)
-        with tqdm(total=total, unit="B", unit_scale=True, desc="upload", position=0, disable=not self.show) as sent:
+        with progress(total, "upload", "B", 0, not self.show) as sent:
             poller = _Poller(self) if watch else None
             try:
                 planned = [self._send(part, folder, sent) for part in plan(self.items, self.max_bytes)]
@@ -53,7 +55,7 @@ class Uploader:
             click.echo(f"{len(self.remote)} parts were already on the server, {len(planned) - len(self.remote)} sent", err=True)
         return self.client.close(self.job["id"])
 
-    def _send(self, part, folder: Path, sent: tqdm) -> int:
+    def _send(self, part, folder: Path, sent) -> int:
         """Send one part unless the server has it already; a different digest means the files changed."""
         with build(part, folder) as (path, sha256):
             size = path.stat().st_size
@@ -62,7 +64,7 @@ class Uploader:
             sent.refresh()
             known = self.remote.get(part.n)
             if known is None:
-                self.client.put_part(self.job["id"], part.n, path, sha256, part.name, sent.update)
+                self.client.put_part(self.job["id"], part.n, path, sha256, part.name, sent.update, part.archive is None)
             elif known["sha256"] != sha256:
                 raise http.ClientError(f"part {part.n} ({part.name}) differs from the one the server has: "
                                            "the files changed since the first run; nothing was merged")
@@ -81,9 +83,9 @@ def wait(client: http.Client, job_id: str, show_progress: bool) -> dict:
         return client.wait(job_id, lambda job: _show(bar, job))
 
 
-def images_bar(show_progress: bool) -> tqdm:
-    """Return a bar over a job's images, below the upload bar."""
-    return tqdm(total=0, unit="img", desc="process", position=1, disable=not show_progress)
+def images_bar(show_progress: bool):
+    """Return a bar over a job's images, below the upload bar (plain lines when not on a terminal)."""
+    return progress(0, "process", "img", 1, not show_progress)
 
 
 class _Poller:
@@ -111,7 +113,7 @@ class _Poller:
         self.bar.close()
 
 
-def _show(bar: tqdm, job: dict) -> None:
+def _show(bar, job: dict) -> None:
     """Move a bar to a job's counts."""
     counts = job["counts"]
     bar.total = counts["images_total"]

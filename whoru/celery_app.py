@@ -10,6 +10,8 @@ from celery.signals import setup_logging
 from whoru.logs import configure_logging
 from whoru.settings import Settings, get_settings
 
+SOFT_SHUTDOWN_S = 4.0
+
 
 @setup_logging.connect
 def _one_log_format(**_kwargs) -> None:
@@ -28,6 +30,9 @@ def make_celery(settings: Settings, include: Sequence[str] = ()) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        # A cold stop (SIGQUIT, as `whoru serve` sends) lets tasks run this long, then hands the rest
+        # back unacknowledged; it stays within serve's grace (cli/serve.py, STOP_GRACE_S).
+        worker_soft_shutdown_timeout=SOFT_SHUTDOWN_S,
         task_time_limit=settings.task_time_limit,
         task_soft_time_limit=max(1, settings.task_time_limit - 30),
         # Redis redelivers unacknowledged tasks after the visibility timeout; it must exceed the

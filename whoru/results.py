@@ -18,6 +18,8 @@ def job_json(job: Job, counts: Counts) -> dict:
     """Return the public view of a job."""
     return {
         "id": job.id,
+        "label": job.label,
+        "try_it": job.try_it,
         "status": job.status,
         "open": job.open,
         "error": job.error,

@@ -1,4 +1,4 @@
-"""Stream a job's results as CSV rows: one per face, one per image without faces."""
+"""Stream a job's results as CSV rows: one per face, one per image without faces; `position` joins them back to the images."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from whoru.db.schema import Image
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HEADER = (
-    "image", "face", "x", "y", "w", "h", "detection_score", "age", "age_bin", "age_low", "age_high", "gender",
+    "position", "image", "face", "x", "y", "w", "h", "detection_score", "age", "age_bin", "age_low", "age_high", "gender",
     "gender_probability",
     "ethnicity", "p_white", "p_black", "p_asian", "p_indian", "p_others", "person", "taken_at", "status", "error", "model_version",
 )
@@ -28,11 +28,11 @@ def image_rows(image: Image, model_version: str) -> Iterator[list]:
     name = inert(image.name)
     taken_at = "" if image.taken_at is None else image.taken_at.isoformat()
     if not image.faces:
-        yield [name] + [""] * (len(HEADER) - 5) + [taken_at, image.status, error, model_version]
+        yield [image.position, name] + [""] * (len(HEADER) - 6) + [taken_at, image.status, error, model_version]
         return
     for index, face in enumerate(image.faces):
         yield [
-            name, index, face.x, face.y, face.w, face.h, face.detection_score, face.age, face.age_bin,
+            image.position, name, index, face.x, face.y, face.w, face.h, face.detection_score, face.age, face.age_bin,
             face.age_low, face.age_high, face.gender, face.gender_probability, face.ethnicity, *face.ethnicity_probabilities,
             face.person or "", taken_at, image.status, error, model_version,
         ]

@@ -13,7 +13,7 @@ from whoru.prometheus_dir import use_multiprocess_dir
 from whoru.settings import Settings
 
 # The modules whose tasks and signal receivers a worker runs.
-TASK_MODULES = ["worker.tasks", "worker.recovery", "worker.webhooks", "worker.task_metrics"]
+TASK_MODULES = ["worker.tasks", "worker.recovery", "worker.webhooks", "worker.task_metrics", "worker.handback"]
 
 
 @click.command("worker")

@@ -45,12 +45,12 @@ def test_zip_with_folders_and_a_corrupt_file(client):
     assert job["counts"]["images_total"] == len(photos)
     assert job["counts"]["images_failed"] == 1
     images = {image["name"]: image for image in all_results(client, job["id"])}
-    assert list(images) == list(photos)
-    assert images["group/nested/broken.jpg"]["status"] == "failed"
-    assert images["group/nested/broken.jpg"]["error"]["code"] == "corrupt_image"
+    assert list(images) == [f"batch.zip/{name}" for name in photos]
+    assert images["batch.zip/group/nested/broken.jpg"]["status"] == "failed"
+    assert images["batch.zip/group/nested/broken.jpg"]["error"]["code"] == "corrupt_image"
     for name, truth in TRUTH.items():
-        assert abs(len(images[f"group/{name}"]["faces"]) - truth["faces"]) <= 1, name
-    assert images["group/mtcnn_no-faces.jpg"]["status"] == "no_face"
+        assert abs(len(images[f"batch.zip/group/{name}"]["faces"]) - truth["faces"]) <= 1, name
+    assert images["batch.zip/group/mtcnn_no-faces.jpg"]["status"] == "no_face"
 
 
 def test_paging_returns_every_image_once_in_order(client):
@@ -75,7 +75,7 @@ def test_csv_has_a_row_per_face_and_per_faceless_image(client):
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert list(rows[0]) == ["image", "face", "x", "y", "w", "h", "detection_score", "age", "age_bin", "age_low", "age_high", "gender",
+    assert list(rows[0]) == ["position", "image", "face", "x", "y", "w", "h", "detection_score", "age", "age_bin", "age_low", "age_high", "gender",
                              "gender_probability", "ethnicity", "p_white", "p_black", "p_asian", "p_indian", "p_others",
                              "person", "taken_at", "status", "error", "model_version"]
     face_rows = [r for r in rows if r["face"] != ""]

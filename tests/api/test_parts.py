@@ -34,7 +34,7 @@ def test_parts_are_processed_while_the_job_is_still_open(client):
     assert job["open"] is True
     assert job["status"] == "queued"
     assert job["counts"]["images_total"] == 0
-    first = put_part(client, job["id"], 0, make_zip({"a/one.jpg": PHOTO, "a/two.jpg": GROUP}))
+    first = put_part(client, job["id"], 0, make_zip({"a/one.jpg": PHOTO, "a/two.jpg": GROUP}), packed=True)
     assert first.status_code == 201
     part = first.get_json()
     assert (part["n"], part["name"], part["images"]) == (0, "part.zip", 2)
@@ -70,7 +70,7 @@ def test_a_part_sent_again_changes_nothing_and_another_body_is_a_conflict(client
     assert other.status_code == 409
     assert client.get(f"/v1/jobs/{job_id}").get_json()["counts"]["images_total"] == 2
     client.post(f"/v1/jobs/{job_id}/close")
-    assert [i["name"] for i in all_results(client, wait_job(client, job_id)["id"])] == ["x.jpg", "y.jpg"]
+    assert [i["name"] for i in all_results(client, wait_job(client, job_id)["id"])] == ["part.zip/x.jpg", "part.zip/y.jpg"]
 
 
 def test_a_digest_mismatch_keeps_nothing(client, stack):
@@ -192,5 +192,5 @@ def test_two_zip_members_of_one_name_are_two_images(client):
     client.post(f"/v1/jobs/{job_id}/close")
     wait_job(client, job_id)
     images = all_results(client, job_id)
-    assert [image["name"] for image in images] == ["img.jpg", "img.jpg"]
+    assert [image["name"] for image in images] == ["part.zip/img.jpg", "part.zip/img.jpg"]
     assert [len(image["faces"]) for image in images] == [1, 3]

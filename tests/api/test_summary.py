@@ -53,8 +53,8 @@ def test_each_filter_picks_the_images_with_a_matching_face(finished):
         for value in {field(face) for image in images for face in image["faces"]}:
             expected = [image["name"] for image in images if any(field(face) == value for face in image["faces"])]
             assert filtered(client, job_id, f"{name}={value}") == expected, (name, value)
-    assert filtered(client, job_id, "status=failed") == ["broken.jpg"]
-    assert filtered(client, job_id, "status=no_face") == ["mtcnn_no-faces.jpg"]
+    assert filtered(client, job_id, "status=failed") == ["photos.zip/broken.jpg"]
+    assert filtered(client, job_id, "status=no_face") == ["photos.zip/mtcnn_no-faces.jpg"]
 
 
 def test_face_filters_must_hold_for_one_face(finished):

@@ -202,12 +202,12 @@ def test_bulk_upload_then_the_job_page_boxes_filters_and_downloads(watched, live
         late[0].continue_()
     page.wait_for_timeout(500)  # time for the page to (wrongly) draw the late answer
     assert page.locator("#gallery .card").count() == 1
-    assert page.text_content("#gallery .card .name") == "broken.jpg"
+    assert page.text_content("#gallery .card .name") == "more.zip/broken.jpg"
 
     with page.expect_download() as download:
         page.click("#job-csv")
     rows = download.value.path().read_text().splitlines()
-    assert rows[0].startswith("image,face,x,y,w,h") and len(rows) == 1 + faces + 2  # a row per face, per image without one
+    assert rows[0].startswith("position,image,face,x,y,w,h") and len(rows) == 1 + faces + 2  # a row per face, per image without one
 
     page.set_viewport_size(PHONE)
     page.select_option("#job-filters select[name=status]", "")
@@ -222,8 +222,8 @@ def test_bulk_upload_then_the_job_page_boxes_filters_and_downloads(watched, live
 def test_a_hostile_file_name_shows_as_text_and_runs_nothing(watched, live_url, key, tmp_path):
     page = watched.page
     upload_folder_and_zip(watched, live_url, key, tmp_path)
-    page.wait_for_selector(f"#gallery .card .name[title='{HOSTILE}']", timeout=SLOW)
-    assert HOSTILE in page.locator("#gallery .name").all_text_contents()
+    page.wait_for_selector(f"#gallery .card .name[title='more.zip/{HOSTILE}']", timeout=SLOW)
+    assert f"more.zip/{HOSTILE}" in page.locator("#gallery .name").all_text_contents()
     assert page.locator("img").count() == 0
     assert watched.dialogs == []
 
@@ -276,3 +276,51 @@ def test_people_tiles_are_drawn_and_a_click_filters_the_gallery(watched, live_ur
     assert page.input_value("#job-filters select[name=person]") == "p3"
     page.click("#people button[data-person=p3]")
     page.wait_for_function("() => document.querySelectorAll('#gallery .card').length === 4")
+
+
+def test_bulk_names_a_zip_and_a_folder_apart_and_the_label_shows_and_changes(watched, live_url, owner, tmp_path):
+    client, key = owner
+    page = watched.page
+    folder = tmp_path / "party"
+    folder.mkdir()
+    shutil.copyfile(PHOTOS / "dlib_2008_001322.jpg", folder / "ulfd_16.jpg")
+    archive = tmp_path / "dup.zip"
+    archive.write_bytes(make_zip({"ulfd_16.jpg": (PHOTOS / "fr_obama_small.jpg").read_bytes()}))
+    sign_in(watched, live_url, key)
+    page.click("nav a[href='#/bulk']")
+    page.set_input_files("#bulk-folder", str(folder))
+    page.set_input_files("#bulk-files", str(archive))
+    page.fill("#bulk-label", "holiday 2026")
+    page.click("#bulk-start")
+    page.wait_for_function("() => document.querySelector('#bulk-status').textContent.startsWith('All 2 files sent')", timeout=SLOW)
+    page.click("#bulk-job-link")
+    page.wait_for_selector("#job-status.succeeded", timeout=SLOW)
+    page.wait_for_function("() => document.querySelectorAll('#gallery .card').length === 2")
+    assert sorted(page.locator("#gallery .card .name").all_text_contents()) == ["dup.zip/ulfd_16.jpg", "party/ulfd_16.jpg"]
+    assert page.text_content("#job-title").endswith(": holiday 2026")
+    job_id = page.url.rsplit("/", 1)[1]
+    assert client.get(f"/v1/jobs/{job_id}").get_json()["label"] == "holiday 2026"
+
+    page.fill("#job-label", "summer 2026")
+    page.click("#job-label-form button")
+    page.wait_for_function("() => document.querySelector('#job-title').textContent.endsWith(': summer 2026')")
+    assert client.get(f"/v1/jobs/{job_id}").get_json()["label"] == "summer 2026"
+    page.click("nav a[href='#/jobs']")
+    page.wait_for_selector(f"#jobs-body tr[data-job='{job_id}'] .label")
+    assert page.text_content(f"#jobs-body tr[data-job='{job_id}'] .label") == "summer 2026"
+
+
+def test_try_it_jobs_are_marked_in_the_list_and_can_be_hidden(watched, live_url, owner):
+    client, key = owner
+    kept = post_files(client, [("a.jpg", (PHOTOS / "fr_obama_small.jpg").read_bytes())]).get_json()["id"]
+    page = watched.page
+    sign_in(watched, live_url, key)
+    page.set_input_files("#try-file", str(PHOTOS / "fr_obama_small.jpg"))
+    page.wait_for_selector("#try-result .box", timeout=SLOW)
+    page.click("nav a[href='#/jobs']")
+    page.wait_for_function("() => document.querySelectorAll('#jobs-body tr').length === 2")
+    tried = page.locator("#jobs-body tr", has=page.locator(".badge.try-it"))
+    assert tried.count() == 1 and "fr_obama_small.jpg" in tried.locator(".label").text_content()
+    page.check("#jobs-hide-try")
+    page.wait_for_function("() => document.querySelectorAll('#jobs-body tr').length === 1")
+    assert page.locator("#jobs-body tr").get_attribute("data-job") == kept

@@ -32,18 +32,19 @@ class Served:
 
 @pytest.fixture()
 def serve(tmp_path):
-    """Return a function that starts `whoru serve` with extra WHORU_* settings; stop it afterwards."""
+    """Return a function that starts `whoru serve` with extra WHORU_* settings (again in the folder of an
+    earlier one, given `again`); stop it afterwards."""
     started = []
 
-    def start(**settings: str) -> Served:
-        folder = tmp_path / f"serve{len(started)}"
-        folder.mkdir()
+    def start(again: Served | None = None, **settings: str) -> Served:
+        folder = again.folder if again else tmp_path / f"serve{len(started)}"
+        folder.mkdir(exist_ok=True)
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("WHORU_")}
         env.update(WHORU_HOME=str(folder / "var"))
         client_env = dict(env)
         env.update(WHORU_MODEL=str(MODEL), WHORU_WORKER_CONCURRENCY="1", **settings)
-        log = (folder / "serve.log").open("wb")
+        log = (folder / "serve.log").open("ab")
         process = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], cwd=folder, env=env,
                                    stdout=log, stderr=subprocess.STDOUT)
         started.append(process)

@@ -46,7 +46,7 @@ def test_csv_has_the_columns_of_a_jobs_results():
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert tuple(rows[0]) == HEADER
     faces = whoru.analyze(GROUP)
-    assert [row[1] for row in rows[1:]] == [str(i) for i in range(len(faces))]
+    assert [row[HEADER.index("face")] for row in rows[1:]] == [str(i) for i in range(len(faces))]
     assert [float(row[HEADER.index("age")]) for row in rows[1:]] == [face.age for face in faces]
 
 

@@ -111,7 +111,7 @@ def test_a_zip_named_on_the_command_line_is_sent_as_it_is(serve, tmp_path):
     document = json.loads(out.read_text())
     assert document["job"]["model"]["name"] == "fast"
     assert sorted(image["name"] for image in document["images"]) == sorted(
-        f"set{i % 3}/{i:03d}-{PHOTO_FILES[i % len(PHOTO_FILES)].name}" for i in range(4))
+        f"holiday.zip/set{i % 3}/{i:03d}-{PHOTO_FILES[i % len(PHOTO_FILES)].name}" for i in range(4))
 
 
 def test_zips_with_non_ascii_and_quoted_names_keep_their_names(serve, tmp_path):

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from whoru.db.schema import Face, Image, Job, Upload
-from whoru.db.statuses import ImageStatus
+from whoru.db.statuses import IN_FLIGHT, ImageStatus
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,12 @@ class Counts:
     images_done: int
     images_failed: int
     faces: int
+
+
+def jobs_starting_with(session: Session, owner: int, prefix: str, limit: int) -> list[str]:
+    """Return the ids of up to limit of one key's jobs whose id starts with a prefix (of id characters only)."""
+    query = select(Job.id).where(Job.api_key_id == owner, Job.id.startswith(prefix, autoescape=True)).order_by(Job.id).limit(limit)
+    return list(session.scalars(query))
 
 
 def counts(session: Session, job_id: str) -> Counts:
@@ -34,12 +40,25 @@ def counts(session: Session, job_id: str) -> Counts:
     return Counts(sum(n for n, _ in by_status.values()), done, failed, int(sum(f for _, f in by_status.values())))
 
 
-def list_jobs(session: Session, owner: int, limit: int, before: tuple | None) -> list[Job]:
-    """Return one key's jobs newest first, after a (created_at, id) cursor."""
+def list_jobs(session: Session, owner: int, limit: int, before: tuple | None, try_it: bool | None = None) -> list[Job]:
+    """Return one key's jobs newest first, after a (created_at, id) cursor, only try-it ones or none if asked."""
     query = select(Job).where(Job.api_key_id == owner).order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)
+    if try_it is not None:
+        query = query.where(Job.try_it.is_(try_it))
     if before is not None:
         created, job_id = before
         query = query.where((Job.created_at < created) | ((Job.created_at == created) & (Job.id < job_id)))
+    return list(session.scalars(query))
+
+
+def same_first_part(session: Session, job: Job) -> list[Job]:
+    """Return the owner's other queued or running jobs whose part 0 has the same SHA-256 as this job's."""
+    first = select(Upload.sha256).where(Upload.job_id == job.id, Upload.position == 0).scalar_subquery()
+    query = (
+        select(Job).join(Upload, (Upload.job_id == Job.id) & (Upload.position == 0))
+        .where(Job.api_key_id == job.api_key_id, Job.id != job.id, Job.status.in_(IN_FLIGHT), Upload.sha256 == first)
+        .order_by(Job.created_at.desc())
+    )
     return list(session.scalars(query))
 
 

@@ -29,9 +29,11 @@ class PartRefused(Exception):
 
 def open_job(session: Session, job_id: str, owner: int | None, model: tuple[str, str],
              idempotency_key: str | None = None, request_sha256: str | None = None,
-             callback_url: str | None = None, people: bool = False) -> Job:
+             callback_url: str | None = None, people: bool = False, label: str | None = None,
+             try_it: bool = False) -> Job:
     """Add a new open, queued job with no images (and a webhook pending when it has a callback URL)."""
     job = Job(id=job_id, status=JobStatus.QUEUED, open=True, model_name=model[0], model_version=model[1],
+              label=label, try_it=try_it,
               api_key_id=owner, idempotency_key=idempotency_key, request_sha256=request_sha256, images_total=0,
               callback_url=callback_url, webhook_status=WebhookStatus.PENDING if callback_url else None,
               people=people, people_status=PeopleStatus.PENDING if people else None)

@@ -17,6 +17,7 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+LABEL_LENGTH = 500
 
 
 def utcnow() -> datetime:
@@ -78,6 +79,10 @@ class Job(Base):
     active_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_by: Mapped[str | None] = mapped_column(String(16))
+    # A name its owner chose ("holiday 2026"); the CLI gives the submitted paths when none is given.
+    label: Mapped[str | None] = mapped_column(String(LABEL_LENGTH))
+    # Made by the web page's "Try it": one photo to look at, which the jobs list can hide.
+    try_it: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     model_name: Mapped[str] = mapped_column(String(64))
     model_version: Mapped[str] = mapped_column(String(64))
     images_total: Mapped[int] = mapped_column(Integer, default=0)

@@ -59,11 +59,11 @@ export function disposition(name) {
   return `attachment; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
-/** PUT one part of a job, reporting upload progress (0..1); resolve with the stored part. */
-export function putPart(jobId, n, file, name, digest, onProgress = () => {}) {
+/** PUT one part of a job (packed: a zip this page made, whose photos keep their own names), reporting upload progress (0..1); resolve with the stored part. */
+export function putPart(jobId, n, file, name, digest, onProgress = () => {}, packed = false) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open("PUT", `/v1/jobs/${encodeURIComponent(jobId)}/parts/${n}`);
+    xhr.open("PUT", `/v1/jobs/${encodeURIComponent(jobId)}/parts/${n}${packed ? "?packed=true" : ""}`);
     xhr.setRequestHeader("Authorization", `Bearer ${getKey()}`);
     xhr.setRequestHeader("Content-Digest", digest);
     xhr.setRequestHeader("Content-Disposition", disposition(name));

@@ -1,6 +1,6 @@
 // Bulk: files, folders and zips sent as the parts of one open job, in order. Each zip is a part of
-// its own; loose photos are packed into zip parts (under their folder paths), so a folder of
-// 50,000 photos takes hundreds of requests, not 50,000.
+// its own, its photos named under it (holiday.zip/beach.jpg); loose photos are packed into zip
+// parts under their folder paths, so a folder of 50,000 photos takes hundreds of requests, not 50,000.
 
 import { api, contentDigest, putPart } from "./api.js";
 import { byId, dropTarget, el } from "./dom.js";
@@ -77,7 +77,8 @@ function planParts(items) {
   let pack = [];
   let packBytes = 0;
   const flush = () => {
-    if (pack.length) parts.push(pack.length === 1 ? { items: pack, name: pack[0].file.name } : { items: pack, packed: true });
+    // Packed even alone: a photo keeps its folder path, which a part sent as it is would lose.
+    if (pack.length) parts.push({ items: pack, packed: true });
     pack = [];
     packBytes = 0;
   };
@@ -101,7 +102,8 @@ async function start() {
   byId("bulk-progress-box").hidden = false;
   byId("bulk-parts").replaceChildren();
   try {
-    const job = await api("/v1/jobs", { method: "POST", json: { open: true, people: byId("bulk-people").checked } });
+    const label = byId("bulk-label").value.trim();
+    const job = await api("/v1/jobs", { method: "POST", json: { open: true, people: byId("bulk-people").checked, ...(label ? { label } : {}) } });
     Object.assign(upload, { parts: planParts(upload.items), jobId: job.id, next: 0, sentBytes: 0 });
     byId("bulk-job-link").href = `#/jobs/${job.id}`;
     await send();
@@ -160,7 +162,7 @@ async function sendPart(n, part, row) {
       await putPart(upload.jobId, n, body, part.name, digest, (share) => {
         row.bar.value = share;
         overall(share * part.bytes);
-      });
+      }, Boolean(part.packed));
       row.bar.value = 1;
       row.state.textContent = "stored";
       return;

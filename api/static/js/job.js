@@ -17,6 +17,10 @@ export async function initJob() {
   byId("job-json").addEventListener("click", () => guarded(downloadJson));
   byId("job-cancel").addEventListener("click", () => guarded(cancel));
   byId("job-delete").addEventListener("click", () => guarded(remove));
+  byId("job-label-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    guarded(relabel);
+  });
   byId("job-filters").addEventListener("change", () => {
     markPerson(byId("job-filters").elements.person.value);
     return gallery(0, true);
@@ -36,6 +40,7 @@ export async function showJob(id) {
   hideJob();
   Object.assign(view, { id, job: null, tokens: [null], page: 0 });
   byId("job-title").textContent = `Job ${id.slice(0, 8)}`;
+  byId("job-label").value = "";
   byId("job-filters").reset();
   byId("job-message").textContent = "";
   byId("job-charts").replaceChildren();
@@ -70,6 +75,8 @@ async function refresh() {
 /** Show the job's status, times, counts and which actions apply. */
 function showStatus(job) {
   const { images_total: total, images_done: done, images_failed: failed, faces } = job.counts;
+  byId("job-title").textContent = job.label ? `Job ${job.id.slice(0, 8)}: ${job.label}` : `Job ${job.id.slice(0, 8)}`;
+  if (document.activeElement !== byId("job-label")) byId("job-label").value = job.label ?? "";
   const badge = byId("job-status");
   badge.textContent = job.open ? `${job.status} (open)` : job.status;
   badge.className = `badge ${job.status}`;
@@ -178,6 +185,14 @@ async function downloadJson() {
     token = page.next_page_token;
   } while (token);
   saveBlob(new Blob([JSON.stringify({ job: view.job, images }, null, 1)], { type: "application/json" }), `${view.id}.json`);
+}
+
+/** Give the job the label typed in (an empty one removes it). */
+async function relabel() {
+  view.job = await api(`/v1/jobs/${view.id}`, { method: "PATCH", json: { label: byId("job-label").value } });
+  byId("job-label").blur();
+  showStatus(view.job);
+  byId("job-message").textContent = "Label saved.";
 }
 
 /** Cancel the job and show what it has become. */

@@ -20,7 +20,7 @@ async function tryPhoto(file) {
   result.replaceChildren();
   status.textContent = "Uploading…";
   try {
-    const job = await api("/v1/jobs", { method: "POST", json: { open: true } });
+    const job = await api("/v1/jobs", { method: "POST", json: { open: true, try_it: true, label: file.name } });
     await putPart(job.id, 0, file, file.name, await contentDigest(file));
     await api(`/v1/jobs/${job.id}/close`, { method: "POST" });
     status.textContent = "Looking for faces…";
