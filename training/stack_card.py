@@ -102,9 +102,10 @@ def _training(record: dict, recipe: dict) -> dict:
         "head": {**recipe, "epochs_chosen_on_validation": record["head_epochs"], "refit_on": "train+val" if recipe["refit"] else "none: the head fitted on the training parts is served",
                  "targets": "age: Gaussian over 0-116 years (sigma 2.5); gender: binary; ethnicity: one-hot",
                  "features_standardised": "mean and std of the fitting faces"},
-        "blend": {"fit_on": f"the {record['blend_faces']} validation faces our CNN never trained on, with, for each half of "
-                            "the validation faces, the logits of a head refitted on the training parts and the other half; "
-                            "the ethnicity weights kept from the previous head where none of those faces has an ethnicity",
+        "blend": {"fit_on": f"the {record['blend_faces']} validation faces our CNN never trained on, with "
+                            + ("for each half of the validation faces the logits of a head refitted on the training parts and "
+                               "the other half" if recipe["refit"] else "the logits of the served head, fitted on the training parts")
+                            + "; the ethnicity weights kept from the previous head where none of those faces has an ethnicity",
                   "weights": record["blend"], "method": "maximum likelihood, Adam, 3000 full-batch steps",
                   "gender_threshold": {"threshold": record["gender_threshold"], "folded_into": "blend_gender bias (minus its logit)",
                                        "chosen_on": "the pooled validation parts' cross-validated blended predictions, thresholds "

@@ -77,14 +77,16 @@ def detected_faces(source: Path, faces: list[Face], sha256: str, cache_dir: Path
 def _extract(model: FaceModel, roles: list[str], source: Path, faces: list[Face], sha256: str, cache_dir: Path,
              caches: dict[str, Path]) -> None:
     """Run the given networks over every face in chunks and write one cache file per network."""
-    specs = {**model.inputs, "cnn": NETWORK_SPECS["cnn"]}
+    # A single-input model's one crop feeds every network; a stack's inputs are named for its networks.
+    needed = {name: spec for name, spec in model.inputs.items() if name in roles or model.spec is not None}
+    specs = {**needed, "cnn": NETWORK_SPECS["cnn"]}
     small = {name: _aligned(source, faces, spec, cache_path(cache_dir, sha256, spec)).images
-             for name, spec in specs.items() if spec.size <= 128 and (name in roles or name == "cnn")}
+             for name, spec in specs.items() if spec.size <= 128}
     chunks: list[dict[str, np.ndarray]] = []
     for start in range(0, len(faces), CHUNK):
         part = faces[start : start + CHUNK]
         inputs = {name: small[name][start : start + CHUNK] if name in small else _aligned(source, part, spec, None).images
-                  for name, spec in model.inputs.items() if name in roles}
+                  for name, spec in needed.items()}
         chunks.append(_flat(model.outputs(inputs, batch_size=64, roles=roles)))
         print(f"network outputs ({', '.join(roles)}): {start + len(part)} of {len(faces)} faces", flush=True)
     names = np.array([f.name for f in faces])
@@ -117,7 +119,8 @@ def _role_digests(model_dir: Path) -> dict[str, str]:
     digests = {}
     for role, file in card.onnx_files.items():
         mirror = role in mirrored if isinstance(mirrored, list) else bool(mirrored)
-        digest = hashlib.sha256(json.dumps([card.inputs[role], mirror], sort_keys=True, default=str).encode())
+        crop = card.inputs[role] if card.inputs else card.input
+        digest = hashlib.sha256(json.dumps([crop, mirror], sort_keys=True, default=str).encode())
         digest.update((model_dir / file).read_bytes())
         digests[role] = digest.hexdigest()
     return digests
