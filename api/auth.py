@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import Flask, abort, g, request
-from sqlalchemy import select
 
 from api.database import get_session
+from api.errors import error_body
+from whoru.db.jobs import owned_job as owned_job_row
 from whoru.db.schema import Job
 from whoru.keys import find_key
 
@@ -17,15 +18,25 @@ def init_app(app: Flask) -> None:
     app.before_request(_require_key)
 
 
+def bearer_token() -> str | None:
+    """Return the token of the request's `Authorization: Bearer TOKEN` header, or None."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def unauthorized(message: str) -> tuple:
+    """Return the 401 answer that asks for a bearer token."""
+    return error_body(401, "unauthorized", message, {"WWW-Authenticate": "Bearer"})
+
+
 def _require_key():
     """Answer 401 unless a live key is presented; remember whose it is."""
     if not request.path.startswith("/v1/") or request.path in PUBLIC:
         return None
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    record = find_key(get_session(), key.strip()) if scheme.lower() == "bearer" and key.strip() else None
+    key = bearer_token()
+    record = find_key(get_session(), key) if key else None
     if record is None:
-        body = {"error": {"code": "unauthorized", "message": "send a valid API key as 'Authorization: Bearer KEY'"}}
-        return body, 401, {"WWW-Authenticate": "Bearer"}
+        return unauthorized("send a valid API key as 'Authorization: Bearer KEY'")
     g.api_key_id = record.id
     return None
 
@@ -37,5 +48,4 @@ def owner_id() -> int:
 
 def owned_job(job_id: str) -> Job:
     """Return the caller's job, or 404 (never 403, which would confirm that the id exists)."""
-    job = get_session().scalar(select(Job).where(Job.id == job_id, Job.api_key_id == owner_id()))
-    return job or abort(404, description=f"no job {job_id}")
+    return owned_job_row(get_session(), job_id, owner_id()) or abort(404, description=f"no job {job_id}")

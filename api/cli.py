@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from whoru.metrics_dir import use_multiprocess_dir
+from whoru.prometheus_dir import use_multiprocess_dir
 from whoru.settings import get_settings
 
 # gunicorn's default line plus the time the server spent on the request, in microseconds.
@@ -30,7 +30,7 @@ def api_command(host: str, port: int, workers: int) -> None:
             "--timeout", "3600", "--graceful-timeout", "5", "--log-level", "warning", "--no-control-socket", *access,
             "api:create_app()"]
     if settings.metrics_token:
-        # gunicorn's workers are forked: /metrics, answered by any one of them, sums all (whoru.metrics).
+        # gunicorn's workers are forked: /metrics, answered by any one of them, sums all (whoru.prometheus).
         # execv drops atexit handlers, so gunicorn's on_exit hook removes the folder.
         use_multiprocess_dir(remove_at_exit=False)
         argv[-1:-1] = ["--config", "python:api.gunicorn_hooks"]

@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError as DatabaseError
 from werkzeug.exceptions import HTTPException
 
 from whoru.logs import get_logger
-from whoru.storage import UploadError
+from whoru.upload_entries import UploadError
 
 log = get_logger("api")
 
@@ -17,9 +17,9 @@ log = get_logger("api")
 TOO_LARGE = frozenset({"too_many_entries", "zip_too_large", "too_many_parts"})
 
 
-def error_body(status: int, code: str, message: str):
-    """Return a JSON error response tuple."""
-    return {"error": {"code": code, "message": message}}, status
+def error_body(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> tuple:
+    """Return the response tuple of every error whoru answers: `{error: {code, message}}`, status, headers."""
+    return {"error": {"code": code, "message": message}}, status, headers or {}
 
 
 def init_app(app: Flask) -> None:
@@ -47,7 +47,6 @@ def _unavailable(code: str, what: str):
 
     def handle(error: Exception):
         log.warning("%s unavailable: %s", what, error)
-        body, status = error_body(503, code, f"{what} is unreachable; try again shortly")
-        return body, status, {"Retry-After": "5"}
+        return error_body(503, code, f"{what} is unreachable; try again shortly", {"Retry-After": "5"})
 
     return handle

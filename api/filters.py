@@ -6,7 +6,7 @@ from flask import abort, request
 
 from whoru.db.jobs import ImageFilter
 from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
-from whoru.lifecycle import ImageStatus
+from whoru.db.statuses import ImageStatus
 
 CHOICES = {
     "status": ([str(status) for status in ImageStatus], "only images in this status"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 
-from whoru.metrics import process_exited
-from whoru.metrics_dir import ENV
+from whoru.prometheus import process_exited
+from whoru.prometheus_dir import ENV
 
 
 def child_exit(_server, worker) -> None:

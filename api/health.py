@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_smorest import Blueprint
-from sqlalchemy import text
 
 from api import queue
 from api.database import get_session
+from whoru.db.engine import ping
 
 bp = Blueprint("health", __name__, description="Probes")
 
@@ -22,7 +22,7 @@ def healthz():
 @bp.doc(security=[], responses={"200": {"description": "Ready"}, "503": {"description": "Database or broker unreachable"}})
 def readyz():
     """Answer 200 only when the database and the broker are reachable."""
-    checks = {"database": _check(lambda: get_session().execute(text("SELECT 1"))), "broker": _check(queue.ping_broker)}
+    checks = {"database": _check(lambda: ping(get_session())), "broker": _check(queue.ping_broker)}
     ready = all(value == "ok" for value in checks.values())
     return {"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503
 

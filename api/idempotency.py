@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 
 from flask import abort
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from whoru.db.jobs import job_by_idempotency_key
 from whoru.db.schema import Job
 
 MAX_KEY_LENGTH = 200
@@ -25,7 +25,7 @@ def earlier_job(session: Session, owner: int, key: str, digest: str) -> Job | No
     """Return the job this key already made with the same body; 422 if the body differs."""
     if len(key) > MAX_KEY_LENGTH:
         abort(400, description=f"Idempotency-Key is longer than {MAX_KEY_LENGTH} characters")
-    job = session.scalar(select(Job).where(Job.api_key_id == owner, Job.idempotency_key == key))
+    job = job_by_idempotency_key(session, owner, key)
     if job is not None and job.request_sha256 != digest:
         abort(422, description="this Idempotency-Key was used with a different request body")
     return job

@@ -10,6 +10,7 @@ from datetime import datetime
 from flask import abort, current_app, request, url_for
 from flask_smorest import Blueprint
 from kombu.exceptions import OperationalError as BrokerError
+from marshmallow import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import IntegrityError
 
@@ -21,15 +22,18 @@ from api.limits import limit_jobs_in_flight, limit_upload_bytes
 from api.paging import PAGING, decode_token, encode_token, page_size
 from api.parts import append_part
 from api.uploads import store_parts
-from whoru import lifecycle
 from whoru.callback_urls import CallbackRefused, check_callback_url
+from whoru.db import lifecycle
 from whoru.db.jobs import counts, list_jobs
 from whoru.db.schema import Job
+from whoru.db.statuses import IN_FLIGHT, JobStatus
+from whoru.job_end import after_end, forget_job
 from whoru.keys import owner_secret
-from whoru.logs import get_logger
-from whoru.models import served_models
+from whoru.logs import get_logger, job_field
 from whoru.results import job_json
-from whoru.stores import job_prefix, open_store, remove_deleted_job_files, remove_job_files
+from whoru.served_models import served_models
+from whoru.storage import open_store
+from whoru.storage.keys import job_prefix, remove_deleted_job_files, remove_job_files
 
 bp = Blueprint("jobs", __name__, url_prefix="/v1/jobs", description="Jobs: create, follow, close, cancel, delete")
 log = get_logger("api")
@@ -74,35 +78,38 @@ def create():
         positions = [append_part(session, job, upload, images) for upload, images in uploads]
         lifecycle.close(session, job_id)
         _commit_new(session)
-    _queue_or_forget(session, job, positions)
-    log.info("job=%s created images=%d parts=%d", job_id, job.images_total, len(uploads))
+    # The parts went in together, so their images are one run, and small parts share tasks.
+    queue.queue_or_forget(job_id, range(positions[0].start, positions[-1].stop), settings.task_images,
+                          lambda: forget_job(session, settings, job_id))
+    log.info("created images=%d parts=%d", job.images_total, len(uploads), extra=job_field(job_id))
     return _answer(session, job, 202)
 
 
 def _open(session):
     """Create an open job with no images from a JSON body of options."""
-    options = request.get_json(silent=True)
-    if not isinstance(options, dict) or options.get("open") is not True or set(options) - {"open", "callback_url", "model"}:
-        abort(400, description='send {"open": true} to open a job (and no options but model and callback_url)')
+    body = request.get_json(silent=True)
+    try:
+        options = schemas.JobOptions().load(body)
+    except ValidationError as error:
+        abort(400, description=f'send {{"open": true}} to open a job (and no options but model and callback_url): '
+                               f"{error.messages}")
     callback = _callback_url(options.get("callback_url"))
     model = _model(options.get("model"))
-    digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     earlier = _earlier(session, digest)
     if earlier is not None:
         return _answer(session, earlier, 200)
     job = _new_job(session, str(uuid.uuid4()), digest, callback, model)
     _commit_new(session)
-    log.info("job=%s opened model=%s", job.id, model[0])
+    log.info("opened model=%s", model[0], extra=job_field(job.id))
     return _answer(session, job, 201)
 
 
-def _callback_url(url) -> str | None:
+def _callback_url(url: str | None) -> str | None:
     """Return a callback URL the workers may call (or None); 400 for any other."""
     settings = current_app.config["SETTINGS"]
     if url is None:
         return None
-    if not isinstance(url, str):
-        abort(400, description="callback_url must be a string")
     if not (owner_secret(get_session(), owner_id()) or settings.webhook_secret):
         abort(400, description="this key has no webhook signing secret (give it one with `whoru keys "
                                "rotate-webhook-secret NAME`); send no callback_url")
@@ -142,19 +149,6 @@ def _answer(session, job: Job, status: int):
     return job_json(job, counts(session, job.id)), status, headers
 
 
-def _queue_or_forget(session, job: Job, positions: list[range]) -> None:
-    """Queue every image of a committed one-request job; remove the job if the queue is unreachable."""
-    # The parts went in together, so their images are one run, and small parts share tasks.
-    try:
-        queue.queue_images(job.id, range(positions[0].start, positions[-1].stop), current_app.config["SETTINGS"].task_images)
-    except Exception:
-        lifecycle.delete_jobs(session, [job.id])
-        session.commit()
-        remove_job_files(open_store(current_app.config["SETTINGS"]), job.id)
-        log.warning("job=%s removed: the task queue was unreachable", job.id)
-        raise
-
-
 @bp.get("/<job_id>")
 @bp.response(200, schemas.Job, description="The job")
 @bp.alt_response(404, schema=schemas.Error, description="No such job")
@@ -162,7 +156,7 @@ def _queue_or_forget(session, job: Job, positions: list[range]) -> None:
 def show(job_id: str):
     """Return a job's status and counts."""
     job = owned_job(job_id)
-    headers = {"Retry-After": "2"} if job.status in lifecycle.IN_FLIGHT else {}
+    headers = {"Retry-After": "2"} if job.status in IN_FLIGHT else {}
     return job_json(job, counts(get_session(), job_id)), 200, headers
 
 
@@ -189,9 +183,9 @@ def close(job_id: str):
     job = owned_job(job_id)
     ended = lifecycle.close(session, job_id)
     session.commit()
-    _after_end(job_id, ended)
+    after_end(current_app.config["SETTINGS"], job_id, ended, _queue_webhook)
     session.refresh(job)
-    log.info("job=%s closed status=%s", job_id, job.status)
+    log.info("closed status=%s", job.status, extra=job_field(job_id))
     return job_json(job, counts(session, job_id))
 
 
@@ -208,9 +202,9 @@ def cancel(job_id: str):
     session.commit()
     if not canceled:
         abort(409, description=f"job {job_id} has already ended; there is nothing to cancel")
-    _after_end(job_id, lifecycle.JobStatus.CANCELED)
+    after_end(current_app.config["SETTINGS"], job_id, JobStatus.CANCELED, _queue_webhook)
     session.refresh(job)
-    log.info("job=%s cancel requested status=%s", job_id, job.status)
+    log.info("cancel requested status=%s", job.status, extra=job_field(job_id))
     return job_json(job, counts(session, job_id))
 
 
@@ -225,25 +219,18 @@ def remove(job_id: str):
     lifecycle.delete_jobs(session, [job_id])
     session.commit()
     remove_deleted_job_files(open_store(current_app.config["SETTINGS"]), job_id)
-    log.info("job=%s deleted", job_id)
+    log.info("deleted", extra=job_field(job_id))
     return ""
 
 
-def _after_end(job_id: str, status) -> None:
-    """Remove a job's uploads once it has ended, unless settings keep them, and queue its webhook."""
-    settings = current_app.config["SETTINGS"]
-    if status is not None and not settings.keep_uploads:
-        remove_job_files(open_store(settings), job_id)
-    if status is not None and get_session().get(Job, job_id).callback_url:
-        _queue_webhook(job_id)
-
-
 def _queue_webhook(job_id: str) -> None:
-    """Queue an ended job's webhook; if the queue is unreachable, the next worker to start queues it."""
+    """Queue an ended job's webhook if it has a callback URL; if the queue is down, the next worker queues it."""
+    if not get_session().get(Job, job_id).callback_url:
+        return
     try:
         queue.queue_webhook(job_id)
     except (BrokerError, RedisConnectionError, ConnectionError) as error:
-        log.warning("job=%s webhook not queued yet: %s", job_id, error)
+        log.warning("webhook not queued yet: %s", error, extra=job_field(job_id))
 
 
 def _model(requested) -> tuple[str, str]:

@@ -1,28 +1,27 @@
 """Per-key limits: jobs in flight, upload bytes in flight and images per job; past them, 429 with Retry-After.
 
-Each check aborts; the caller's `kept_if_committed` block then removes whatever it had stored.
+Each check aborts; the caller's `kept_if_committed` or `removed_unless_committed` block then removes
+whatever it had stored.
 """
 
 from __future__ import annotations
 
 from flask import abort, make_response
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from whoru.db.schema import Job, Upload
-from whoru.lifecycle import in_flight
+from api.errors import error_body
+from whoru.db.quotas import jobs_in_flight, upload_bytes_in_flight
 from whoru.settings import Settings
 
 
 def _too_many(message: str):
     """Abort with a JSON 429 that says when to retry."""
-    body = {"error": {"code": "too_many_requests", "message": message}}
-    abort(make_response(body, 429, {"Retry-After": "30"}))
+    abort(make_response(*error_body(429, "too_many_requests", message, {"Retry-After": "30"})))
 
 
 def limit_jobs_in_flight(session: Session, owner: int, settings: Settings) -> None:
     """Refuse a new job while this key already has the maximum queued or running."""
-    count = session.scalar(select(func.count()).where(in_flight(owner)))
+    count = jobs_in_flight(session, owner)
     if count >= settings.key_max_jobs_in_flight:
         _too_many(f"this key has {count} jobs queued or running; the limit is {settings.key_max_jobs_in_flight}")
 
@@ -41,9 +40,7 @@ def limit_upload_bytes(session: Session, owner: int, settings: Settings, incomin
     chunked request without Content-Length has. Uploads of finished jobs no longer count; the
     parts an open job already has do.
     """
-    stored = session.scalar(
-        select(func.coalesce(func.sum(Upload.bytes), 0)).join(Job, Upload.job_id == Job.id).where(in_flight(owner))
-    )
+    stored = upload_bytes_in_flight(session, owner)
     if stored + incoming > settings.key_max_upload_bytes:
         _too_many(f"this key has {stored} bytes of uploads waiting and sends {incoming} more; "
                   f"the limit is {settings.key_max_upload_bytes}")

@@ -8,7 +8,6 @@ import re
 
 from flask import abort, current_app, request, url_for
 from flask_smorest import Blueprint
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.http import parse_options_header
 
@@ -17,11 +16,14 @@ from api.auth import owned_job, owner_id
 from api.database import get_session
 from api.limits import limit_images, limit_upload_bytes
 from api.uploads import describe, display_name, spool_body
+from whoru.db.jobs import part, parts
+from whoru.db.lifecycle import PartRefused, add_part
 from whoru.db.schema import Job, Upload
-from whoru.lifecycle import PartRefused, add_part
-from whoru.logs import get_logger
-from whoru.storage import kept_if_committed
-from whoru.stores import open_store, part_key
+from whoru.job_end import forget_part
+from whoru.logs import get_logger, job_field
+from whoru.local_files import removed_unless_committed
+from whoru.storage import open_store
+from whoru.storage.keys import part_key
 
 bp = Blueprint("parts", __name__, url_prefix="/v1/jobs", description="Fill an open job part by part")
 log = get_logger("api")
@@ -49,23 +51,24 @@ def put_part(job_id: str, n: int):
     claimed = _claimed_sha256()
     if n >= settings.max_job_parts:
         abort(413, description=f"a job takes at most {settings.max_job_parts} parts")
-    existing = _stored_part(session, job_id, n)
+    existing = part(session, job_id, n)
     if existing is None:
         _refuse_unless_open(job)
         limit_upload_bytes(session, owner_id(), settings, request.content_length or 0)
     store = open_store(settings)
     spooled, sha256 = spool_body(request.stream, store.incoming)
-    with kept_if_committed(spooled):
+    with removed_unless_committed(spooled):
         if sha256 != claimed:
-            abort(400, description=f"the body's SHA-256 is {sha256}, not the {claimed} its Content-Digest says; nothing was kept")
+            abort(400, description=f"the body's SHA-256 is {sha256}, not the {claimed} its "
+                "Content-Digest says; nothing was kept")
         if existing is not None:
             spooled.unlink()
             return _replay(existing, sha256)
         upload, images = describe(spooled, store.location(part_key(job_id, n)), _part_name(n), n, sha256, settings)
         store.put_file(upload.path, spooled)
     positions = _commit(session, job, upload, images)
-    _queue_or_forget(session, upload, positions)
-    log.info("job=%s part=%d stored bytes=%d images=%d", job_id, n, upload.bytes, upload.image_count)
+    queue.queue_or_forget(job_id, positions, settings.task_images, lambda: forget_part(session, settings, upload))
+    log.info("part=%d stored bytes=%d images=%d", n, upload.bytes, upload.image_count, extra=job_field(job_id))
     return part_json(upload), 201, {"Location": url_for("parts.list_parts", job_id=job_id)}
 
 
@@ -75,8 +78,7 @@ def put_part(job_id: str, n: int):
 def list_parts(job_id: str):
     """List the parts the server has for a job."""
     owned_job(job_id)
-    uploads = get_session().scalars(select(Upload).where(Upload.job_id == job_id).order_by(Upload.position))
-    return {"parts": [part_json(upload) for upload in uploads]}
+    return {"parts": [part_json(upload) for upload in parts(get_session(), job_id)]}
 
 
 def part_json(upload: Upload) -> dict:
@@ -113,30 +115,12 @@ def _commit(session, job: Job, upload: Upload, images: list[dict]) -> range:
     return positions
 
 
-def _queue_or_forget(session, upload: Upload, positions: range) -> None:
-    """Queue the part's images; if the queue is unreachable, remove the part so that a retry is clean."""
-    try:
-        queue.queue_images(upload.job_id, positions, current_app.config["SETTINGS"].task_images)
-    except Exception:
-        session.delete(upload)
-        session.execute(update(Job).where(Job.id == upload.job_id).values(images_total=Job.images_total - upload.image_count))
-        session.commit()
-        open_store(current_app.config["SETTINGS"]).delete(upload.path)
-        log.warning("job=%s part=%d removed: the task queue was unreachable", upload.job_id, upload.position)
-        raise
-
-
 def _replay(existing: Upload, sha256: str):
     """Answer a part sent again: the same bytes change nothing, other bytes are a conflict."""
     if existing.sha256 != sha256:
         abort(409, description=f"part {existing.position} is already stored with SHA-256 {existing.sha256}; "
                                f"a part cannot be replaced")
     return part_json(existing), 200
-
-
-def _stored_part(session, job_id: str, n: int) -> Upload | None:
-    """Return part n of a job if the server has it."""
-    return session.scalar(select(Upload).where(Upload.job_id == job_id, Upload.position == n))
 
 
 def _refuse_unless_open(job: Job) -> None:

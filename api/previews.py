@@ -10,7 +10,8 @@ from flask_smorest import Blueprint
 from api import schemas
 from api.auth import owned_job
 from api.jobs import JOB_ID
-from whoru.stores import open_store, preview_key
+from whoru.storage import open_store
+from whoru.storage.keys import preview_key
 
 bp = Blueprint("previews", __name__, url_prefix="/v1/jobs", description="Image previews")
 POSITION = {"name": "position", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from celery import Celery
 from flask import Flask, current_app
 
@@ -22,6 +24,15 @@ def queue_images(job_id: str, positions: range, per_task: int) -> None:
     """Queue one task per run of at most per_task images of a committed part."""
     for first in range(positions.start, positions.stop, per_task):
         client().send_task("whoru.images.process", args=[job_id, first, min(first + per_task, positions.stop) - 1])
+
+
+def queue_or_forget(job_id: str, positions: range, per_task: int, forget: Callable[[], None]) -> None:
+    """Queue a committed run of images; if the queue is unreachable, forget what was committed, so a retry is clean."""
+    try:
+        queue_images(job_id, positions, per_task)
+    except Exception:
+        forget()
+        raise
 
 
 def queue_webhook(job_id: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
-from whoru.lifecycle import ClosedBy, ImageStatus, JobStatus, WebhookStatus
+from whoru.db.statuses import ClosedBy, ImageStatus, JobStatus, WebhookStatus
 
 NULLABLE_TIME = {"allow_none": True, "metadata": {"format": "date-time"}}
 CALLBACK = ("http(s) URL POSTed the job, signed as Standard Webhooks says, when it ends; "
@@ -71,11 +71,12 @@ class Job(Schema):
 
 
 class JobOptions(Schema):
-    """The JSON body that opens a job."""
+    """The JSON body that opens a job; POST /v1/jobs checks the body with this schema, unknown fields refused."""
 
-    open = fields.Boolean(required=True, validate=validate.Equal(True))
-    callback_url = fields.String(metadata={"format": "uri", "description": CALLBACK})
-    model = fields.String(metadata={"description": MODEL})
+    # Only JSON true: marshmallow would otherwise take "yes", "on" or "1" for true.
+    open = fields.Boolean(required=True, truthy={True}, falsy={False}, validate=validate.Equal(True))
+    callback_url = fields.String(allow_none=True, metadata={"format": "uri", "description": CALLBACK})
+    model = fields.String(allow_none=True, metadata={"description": MODEL})
 
 
 class JobList(Schema):

@@ -1,4 +1,4 @@
-"""Spool uploaded parts (multipart files or a PUT body) to a local folder, list the images each holds, and hand them to the store."""
+"""Spool uploaded parts (multipart files or a PUT body) locally, list the images each holds, hand them to the store."""
 
 from __future__ import annotations
 
@@ -14,10 +14,14 @@ from PIL import Image as PILImage
 from werkzeug.datastructures import FileStorage
 
 from whoru.db.schema import Upload
-from whoru.lifecycle import ImageStatus
+from whoru.db.statuses import ImageStatus
 from whoru.settings import Settings
-from whoru.storage import UploadError, file_sha256, is_image_name, kept_if_committed, zip_entries, zip_limits
-from whoru.stores import Store, open_store, part_key
+from whoru.image_names import is_image_name
+from whoru.local_files import file_sha256, removed_unless_committed
+from whoru.upload_entries import UploadError, zip_entries, zip_limits
+from whoru.storage import open_store
+from whoru.storage.keys import part_key
+from whoru.storage.store import Store
 
 
 class StoringRequest(Request):
@@ -40,7 +44,7 @@ def store_parts(parts: list[FileStorage], job_id: str, store: Store, settings: S
     for n, part in enumerate(parts):
         path = _spool(part, store.incoming)
         location = store.location(part_key(job_id, n))
-        with kept_if_committed(path):
+        with removed_unless_committed(path):
             uploads.append(describe(path, location, display_name(part.filename, n), n, file_sha256(path), settings))
             store.put_file(location, path)
     if not any(image["error_code"] is None for _, images in uploads for image in images):
@@ -53,7 +57,7 @@ def spool_body(stream, incoming: Path) -> tuple[Path, str]:
     incoming.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     with tempfile.NamedTemporaryFile("wb", dir=incoming, prefix="part-", delete=False) as file:
-        with kept_if_committed(Path(file.name)):
+        with removed_unless_committed(Path(file.name)):
             while chunk := stream.read(1 << 20):
                 digest.update(chunk)
                 file.write(chunk)
@@ -61,7 +65,7 @@ def spool_body(stream, incoming: Path) -> tuple[Path, str]:
 
 
 def describe(path: Path, location: str, filename: str, n: int, sha256: str, settings: Settings) -> tuple[Upload, list[dict]]:
-    """Return the Upload row of a spooled part, to be stored at location, and the images it holds (a zip's entries, or itself)."""
+    """Return the Upload row of a spooled part, to be stored at location, and its images (zip entries, or itself)."""
     if zipfile.is_zipfile(path):
         entries = zip_entries(path, zip_limits(settings))
         images = [{"entry": e.index, "name": e.member, "error_code": e.error_code, "error_message": e.error_message,

@@ -5,7 +5,11 @@ The page holds no secret: it asks for an API key and uses it, like any client, a
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, Response, current_app
+
+from whoru.image_names import IMAGE_EXTENSIONS
 
 bp = Blueprint("web", __name__)
 # Nothing but whoru's own files: no inline script or style, no eval, no framing, no other origin.
@@ -16,6 +20,14 @@ POLICY = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancesto
 def index() -> Response:
     """Return the single page; its scripts route between try-it, bulk and jobs."""
     response = current_app.send_static_file("index.html")
+    response.cache_control.no_cache = True
+    return response
+
+
+@bp.get("/static/js/image-types.js")
+def image_types() -> Response:
+    """Return the image extensions the server accepts, as the script module the page imports."""
+    response = Response(f"export const IMAGE_EXTENSIONS = {json.dumps(IMAGE_EXTENSIONS)};\n", mimetype="text/javascript")
     response.cache_control.no_cache = True
     return response
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import statistics
 import threading
@@ -11,19 +10,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.stack import BenchStack
 
 _STATUS_LINE = r'"GET /v1/jobs/{job} HTTP/[0-9.]+" 200 .* (?P<us>\d+)us$'
-# The worker's one line per task (worker/tasks.py, after the task's rows are written): the bench
-# sums stage times from the log, as an operator would, rather than through a channel of its own.
-_STAGES = re.compile(r"job=(?P<job>\S+) task=\S+ images=(?P<images>\d+) faces=\d+ ms=\S+ stages=(?P<stages>\{[^}]*\})")
+# A task records its stage times just before it counts its images (worker/task_metrics.py), so
+# once the count covers the job, so do the stage times.
+_METRICS_DEADLINE_S = 60
 
 
 def run_job(stack: BenchStack, workload: Path, pollers: int, poll_interval: float = 1.0, model: str | None = None) -> dict:
-    """Submit the workload (for the named model, else the default), wait for the job, and return every figure measured."""
+    """Submit the workload (for the named model, else the default), wait for the job, and return every figure."""
     memory = _MemorySampler(stack)
     memory.start()
+    before = _worker_totals(stack)
     submitted = datetime.now(timezone.utc)
     with workload.open("rb") as file:
         response = stack.http.post(f"{stack.url}/v1/jobs", files={"file": (workload.name, file, "application/zip")},
@@ -43,7 +44,7 @@ def run_job(stack: BenchStack, workload: Path, pollers: int, poll_interval: floa
     memory.stop()
     wall = (datetime.fromisoformat(job["finished_at"]) - submitted).total_seconds()
     return {"job": job, "wall_s": wall, "latencies_ms": latencies, "server_latencies_ms": _server_latencies(stack.api_log, job_id),
-            "stages": _stages(stack.worker_log, job_id),
+            "stages": _stages(stack, before, job["counts"]["images_total"]),
             "rss_mb": memory.peak, "rss_after_1000": memory.after_1000, "rss_end": rss_end,
             "csv": {**csv, "rss_mb_api_after": stack.rss_mb()["api"]}}
 
@@ -99,14 +100,26 @@ def _server_latencies(log: Path, job_id: str) -> list[float]:
     return [int(match["us"]) / 1000 for match in line.finditer(log.read_text(errors="replace"))]
 
 
-def _stages(log: Path, job_id: str) -> dict:
-    """Sum the per-stage milliseconds the worker logged for a job's tasks."""
-    totals: dict[str, float] = {}
-    for match in _STAGES.finditer(log.read_text(errors="replace")):
-        if match["job"] == job_id:
-            for stage, ms in json.loads(match["stages"]).items():
-                totals[stage] = totals.get(stage, 0.0) + ms
+def _worker_totals(stack: BenchStack) -> dict[str, float]:
+    """Return the worker's images processed and seconds spent in each stage so far, from its Prometheus metrics."""
+    totals: dict[str, float] = {"images": 0.0}
+    text = requests.get(stack.worker_metrics_url, timeout=10).text
+    for sample in (sample for family in text_string_to_metric_families(text) for sample in family.samples):
+        if sample.name == "whoru_images_processed_total":
+            totals["images"] += sample.value
+        elif sample.name == "whoru_stage_duration_seconds_sum":
+            totals[sample.labels["stage"]] = sample.value
     return totals
+
+
+def _stages(stack: BenchStack, before: dict[str, float], images: int) -> dict[str, float]:
+    """Return the milliseconds the worker spent in each stage on the job's images, once its metrics count them all."""
+    deadline = time.monotonic() + _METRICS_DEADLINE_S
+    while (after := _worker_totals(stack))["images"] - before["images"] < images:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the worker's metrics counted {after['images'] - before['images']} of {images} images")
+        time.sleep(0.1)
+    return {stage: (seconds - before.get(stage, 0.0)) * 1000 for stage, seconds in after.items() if stage != "images"}
 
 
 def percentiles(values: list[float]) -> dict:

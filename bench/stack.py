@@ -32,11 +32,12 @@ class BenchStack:
         self.folder, self.workers = folder, workers
         folder.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **extra_env, "WHORU_HOME": str(folder), "WHORU_STORAGE_DIR": str(folder / "storage"),
-               "WHORU_ACCESS_LOG": "true"}
+               "WHORU_ACCESS_LOG": "true", "WHORU_METRICS_PORT": str(free_port())}
         env.setdefault("WHORU_DATABASE_URL", f"sqlite:///{folder / 'bench.db'}")
         self.env = env
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.worker_metrics_url = f"http://127.0.0.1:{env['WHORU_METRICS_PORT']}/metrics"
         self.worker_log, self.api_log = folder / "worker.log", folder / "api.log"
 
     def __enter__(self) -> "BenchStack":

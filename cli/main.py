@@ -15,6 +15,7 @@ SUBCOMMANDS = {
     "db": ("cli.db", "db", "Manage the database schema."),
     "keys": ("cli.keys", "keys", "Create, list and revoke API keys."),
     "purge": ("cli.purge", "purge", "Remove old finished jobs and their files."),
+    "analyze": ("cli.analyze", "analyze", "Print the faces of a few photos, analysed here without a server."),
     "submit": ("client.cli", "submit", "Submit files and folders as one job."),
     "status": ("client.cli", "status", "Show a job's status."),
     "results": ("client.cli", "results", "Download a job's results."),

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta, timezone
 import click
 
 from cli.db import open_session
-from whoru.lifecycle import delete_jobs, ended_before
+from whoru.db.lifecycle import delete_jobs, ended_before
 from whoru.settings import Settings
-from whoru.stores import open_store, remove_deleted_job_files
+from whoru.storage import open_store
+from whoru.storage.keys import remove_deleted_job_files
 
 
 @click.command("purge")

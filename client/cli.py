@@ -11,11 +11,12 @@ from pathlib import Path
 import click
 
 from client import http
-from client.packing import Scan, duplicates, scan
+from client.connect import connect
+from client.packing import Scan, refuse_unsendable, scan
 from client.upload import Uploader
 from whoru.settings import Settings
 
-SERVER = click.option("--server", default="http://127.0.0.1:8000", show_default=True, envvar="WHORU_SERVER",
+SERVER = click.option("--server", default=Settings.model_fields["server"].default, show_default=True, envvar="WHORU_SERVER",
                       help="Base URL of the whoru API (http:// is assumed when no scheme is given).")
 CSV_OUT = click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the results CSV here.")
 KEY = click.option("--api-key", envvar="WHORU_API_KEY",
@@ -49,7 +50,7 @@ def submit(paths, server, wait, csv_out, json_out, part_mb, resume_id, model, qu
     client = _client(server, api_key)
     uploader = Uploader(client, found.items, part_mb * 1024 * 1024, not quiet)
     with tempfile.TemporaryDirectory(prefix="whoru-submit-") as folder:
-        job = _call(uploader.start, resume_id, model)
+        job = _call(uploader.start, resume_id, model=model)
         click.echo(f"job {job['id']} open", err=True)
         try:
             job = _call(uploader.send_all, Path(folder), wait or bool(csv_out or json_out))
@@ -118,13 +119,7 @@ def _progress(job: dict) -> str:
 
 def _client(server: str, api_key: str | None) -> http.Client:
     """Return a client with the key given, or the one `whoru serve` saved; say where it looked if there is none."""
-    if api_key:
-        return http.Client(server, api_key)
-    path = Settings.from_env().local_key_file
-    if not path.exists():
-        raise click.ClickException(f"no API key: none given with --api-key or WHORU_API_KEY, and none at {path}, "
-                                   "where `whoru serve` keeps one (set WHORU_HOME if the service uses another folder)")
-    return http.Client(server, path.read_text().strip())
+    return _call(connect, server, api_key)
 
 
 def _check_outputs(*outputs: Path | None) -> None:
@@ -135,19 +130,13 @@ def _check_outputs(*outputs: Path | None) -> None:
 
 
 def _report(found: Scan) -> None:
-    """Say what will be sent and what is skipped; refuse names two files would share."""
-    clash = duplicates(found)
-    if clash:
-        raise click.ClickException(f"{len(clash)} names would be shared by several files (e.g. {clash[0]!r}); "
-                                   "give their folders instead, so each keeps its path")
+    """Say what will be sent and what is skipped; refuse names two files would share, or nothing to send."""
     for path, reason in found.skipped[:SHOWN_SKIPPED]:
         click.echo(f"skipped {path}: {reason}", err=True)
     if len(found.skipped) > SHOWN_SKIPPED:
         click.echo(f"... and {len(found.skipped) - SHOWN_SKIPPED} more skipped", err=True)
     click.echo(f"{found.photos} images, {found.archives} zip archives; {len(found.skipped)} files skipped", err=True)
-    if not found.items:
-        raise click.ClickException("nothing to submit: no images (jpg, jpeg, png, webp, bmp, gif, tif, tiff, heic, heif) "
-                                   "or zip archives")
+    _call(refuse_unsendable, found)
 
 
 def _tell_how_to_resume(job_id: str, paths, server: str) -> None:
@@ -180,11 +169,11 @@ def _download(client: http.Client, job_id: str, csv_out: Path | None, json_out: 
         _call(client.download_json, job_id, json_out)
 
 
-def _call(function, *args):
+def _call(function, *args, **kwargs):
     """Run a client call, turning connection and server errors into clean CLI errors."""
     try:
-        return function(*args)
-    except http.ServerError as error:
+        return function(*args, **kwargs)
+    except (http.ClientError, http.ServerError) as error:
         raise click.ClickException(str(error)) from error
     except http.requests.ConnectionError as error:
         raise click.ClickException(f"cannot reach the server: {error}") from error

@@ -14,7 +14,9 @@ import base64
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -27,6 +29,10 @@ RETRY = Retry(total=10, backoff_factor=1.0, backoff_max=30, status_forcelist=(42
               allowed_methods=None, respect_retry_after_header=True, raise_on_status=False)
 # The first call of a command says quickly that no server answers; later calls ride out a restart.
 FIRST_CALL_RETRY = RETRY.new(total=2, backoff_max=2)
+
+
+class ClientError(RuntimeError):
+    """A submission the client cannot make or finish (no key, files changed since the first run); the message says."""
 
 
 class ServerError(RuntimeError):
@@ -66,11 +72,11 @@ class Client:
         """Return a client of the same server and key with connections of its own (for another thread)."""
         return Client(self.server, self.key)
 
-    def open_job(self, model: str | None = None) -> dict:
-        """Open a job that will receive parts (run by a model the server serves, or its default); return it."""
+    def open_job(self, **options) -> dict:
+        """Open a job to receive parts, with the given job options (None leaves the server default); return it."""
         headers = {"Idempotency-Key": f"submit-{uuid.uuid4()}"}
-        options = {"open": True, **({"model": model} if model else {})}
-        return _check(self.first.post(f"{self.server}/v1/jobs", json=options, headers=headers, timeout=60)).json()
+        body = {"open": True, **{name: value for name, value in options.items() if value is not None}}
+        return _check(self.first.post(f"{self.server}/v1/jobs", json=body, headers=headers, timeout=60)).json()
 
     def put_part(self, job_id: str, n: int, path: Path, sha256: str, name: str, progress=None) -> dict:
         """PUT one part from disk with its Content-Digest, streamed; return the server's record of it."""
@@ -112,26 +118,33 @@ class Client:
 
     def download_csv(self, job_id: str, out: Path) -> None:
         """Stream the job's CSV to a file."""
+        with out.open("wb") as file:
+            self.write_csv(job_id, file)
+
+    def write_csv(self, job_id: str, file: BinaryIO) -> None:
+        """Stream the job's CSV into a binary file object."""
         with self.http.get(f"{self.server}/v1/jobs/{job_id}/results.csv", stream=True, timeout=3600) as response:
             _check(response)
-            with out.open("wb") as file:
-                for chunk in response.iter_content(1 << 16):
-                    file.write(chunk)
+            for chunk in response.iter_content(1 << 16):
+                file.write(chunk)
+
+    def results(self, job_id: str, page_size: int = 1000) -> Iterator[dict]:
+        """Yield the job's images with their faces, in order, a page of results at a time."""
+        token = None
+        while True:
+            params = {"page_size": page_size, **({"page_token": token} if token else {})}
+            page = _check(self.http.get(f"{self.server}/v1/jobs/{job_id}/results", params=params, timeout=600)).json()
+            yield from page["images"]
+            token = page["next_page_token"]
+            if not token:
+                return
 
     def download_json(self, job_id: str, out: Path, page_size: int = 1000) -> None:
         """Write `{job, images}` with every page of results, streaming images to the file."""
         with out.open("w") as file:
             file.write('{"job": ' + json.dumps(self.job(job_id)) + ', "images": [')
-            token, first = None, True
-            while True:
-                params = {"page_size": page_size, **({"page_token": token} if token else {})}
-                page = _check(self.http.get(f"{self.server}/v1/jobs/{job_id}/results", params=params, timeout=600)).json()
-                for image in page["images"]:
-                    file.write(("" if first else ", ") + json.dumps(image))
-                    first = False
-                token = page["next_page_token"]
-                if not token:
-                    break
+            for i, image in enumerate(self.results(job_id, page_size)):
+                file.write(("" if i == 0 else ", ") + json.dumps(image))
             file.write("]}\n")
 
 

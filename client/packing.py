@@ -16,13 +16,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoru.storage import file_sha256, is_image_name
+from client.http import ClientError
+from whoru.image_names import IMAGE_EXTENSIONS, is_image_name
+from whoru.local_files import file_sha256
 
 ZIP_SUFFIX = ".zip"
 
 
 @dataclass(frozen=True)
-class Photo:
+class PhotoFile:
     """One image file to pack, with its name in the job."""
 
     path: Path
@@ -36,7 +38,7 @@ class Part:
 
     n: int
     archive: Path | None = None
-    photos: tuple[Photo, ...] = ()
+    photos: tuple[PhotoFile, ...] = ()
 
     @property
     def name(self) -> str:
@@ -53,13 +55,13 @@ class Part:
 class Scan:
     """What `whoru submit` found under its paths."""
 
-    items: list[Photo | Path] = field(default_factory=list)
+    items: list[PhotoFile | Path] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
 
     @property
     def photos(self) -> int:
         """Return the number of image files to pack."""
-        return sum(isinstance(item, Photo) for item in self.items)
+        return sum(isinstance(item, PhotoFile) for item in self.items)
 
     @property
     def archives(self) -> int:
@@ -77,7 +79,7 @@ def scan(paths: list[Path]) -> Scan:
         elif path.suffix.lower() == ZIP_SUFFIX:
             found.items.append(path)
         elif is_image_name(path.name):
-            found.items.append(Photo(path, path.name, path.stat().st_size))
+            found.items.append(PhotoFile(path, path.name, path.stat().st_size))
         else:
             found.skipped.append((path, "not an image or a zip archive"))
     return found
@@ -85,8 +87,19 @@ def scan(paths: list[Path]) -> Scan:
 
 def duplicates(found: Scan) -> list[str]:
     """Return the job names that two or more files would share (they are never merged)."""
-    counts = Counter(item.name for item in found.items if isinstance(item, Photo))
+    counts = Counter(item.name for item in found.items if isinstance(item, PhotoFile))
     return sorted(name for name, count in counts.items() if count > 1)
+
+
+def refuse_unsendable(found: Scan) -> None:
+    """Refuse a scan with nothing to send, or with names two files would share (they are never merged)."""
+    clash = duplicates(found)
+    if clash:
+        raise ClientError(f"{len(clash)} names would be shared by several files (e.g. {clash[0]!r}); "
+                          "give their folders instead, so each keeps its path")
+    if not found.items:
+        kinds = ", ".join(extension.lstrip(".") for extension in IMAGE_EXTENSIONS)
+        raise ClientError(f"nothing to submit: no images ({kinds}) or zip archives")
 
 
 def _scan_folder(folder: Path, prefix: str, found: Scan) -> None:
@@ -99,25 +112,25 @@ def _scan_folder(folder: Path, prefix: str, found: Scan) -> None:
                 found.skipped.append((path, "not a regular file"))
             elif is_image_name(file):
                 name = path.relative_to(folder).as_posix()
-                found.items.append(Photo(path, f"{prefix}/{name}" if prefix else name, path.stat().st_size))
+                found.items.append(PhotoFile(path, f"{prefix}/{name}" if prefix else name, path.stat().st_size))
             elif path.suffix.lower() == ZIP_SUFFIX:
                 found.skipped.append((path, "a zip inside a folder (name it on the command line to send it)"))
             else:
                 found.skipped.append((path, "not an image"))
 
 
-def plan(items: list[Photo | Path], max_bytes: int) -> Iterator[Part]:
+def plan(items: list[PhotoFile | Path], max_bytes: int) -> Iterator[Part]:
     """Yield the parts, cutting the photos wherever the next would take a part past max_bytes."""
     n, batch, size = 0, [], 0
     for item in items:
-        if isinstance(item, Photo) and not (batch and size + item.size > max_bytes):
+        if isinstance(item, PhotoFile) and not (batch and size + item.size > max_bytes):
             batch.append(item)
             size += item.size
             continue
         if batch:
             yield Part(n, photos=tuple(batch))
             n, batch, size = n + 1, [], 0
-        if isinstance(item, Photo):
+        if isinstance(item, PhotoFile):
             batch, size = [item], item.size
         else:
             yield Part(n, archive=item)

@@ -13,7 +13,7 @@ import click
 from tqdm import tqdm
 
 from client import http
-from client.packing import Photo, build, plan
+from client.packing import PhotoFile, build, plan
 
 
 class Uploader:
@@ -24,21 +24,21 @@ class Uploader:
         self.remote: dict[int, dict] = {}
         self.job: dict = {}
 
-    def start(self, resume_id: str | None, model: str | None = None) -> dict:
-        """Open a new job, or read what the server has of the job being resumed."""
+    def start(self, resume_id: str | None, **options) -> dict:
+        """Open a new job with these job options, or read what the server has of the job being resumed."""
         if resume_id is None:
-            self.job = self.client.open_job(model)
+            self.job = self.client.open_job(**options)
             return self.job
         self.job = self.client.job(resume_id, first=True)
         if not self.job["open"]:
-            raise click.ClickException(f"job {resume_id} is {self.job['status']} and no longer open; it cannot be resumed")
+            raise http.ClientError(f"job {resume_id} is {self.job['status']} and no longer open; it cannot be resumed")
         self.remote = {part["n"]: part for part in self.client.parts(resume_id)}
         click.echo(f"resuming: the server has {len(self.remote)} parts of job {resume_id}", err=True)
         return self.job
 
     def send_all(self, folder: Path, watch: bool) -> dict:
         """Send every part the server lacks, then close the job; return it."""
-        total = sum(item.size if isinstance(item, Photo) else item.stat().st_size for item in self.items)
+        total = sum(item.size if isinstance(item, PhotoFile) else item.stat().st_size for item in self.items)
         with tqdm(total=total, unit="B", unit_scale=True, desc="upload", position=0, disable=not self.show) as sent:
             poller = _Poller(self) if watch else None
             try:
@@ -47,7 +47,7 @@ class Uploader:
                 if poller:
                     poller.stop()
         if len(self.remote) > len(planned):
-            raise click.ClickException(f"the server has {len(self.remote)} parts, these paths make {len(planned)}: "
+            raise http.ClientError(f"the server has {len(self.remote)} parts, these paths make {len(planned)}: "
                                        "the files changed since the first run; nothing was merged")
         if self.remote:
             click.echo(f"{len(self.remote)} parts were already on the server, {len(planned) - len(self.remote)} sent", err=True)
@@ -64,7 +64,7 @@ class Uploader:
             if known is None:
                 self.client.put_part(self.job["id"], part.n, path, sha256, part.name, sent.update)
             elif known["sha256"] != sha256:
-                raise click.ClickException(f"part {part.n} ({part.name}) differs from the one the server has: "
+                raise http.ClientError(f"part {part.n} ({part.name}) differs from the one the server has: "
                                            "the files changed since the first run; nothing was merged")
             else:
                 sent.update(size)
@@ -72,12 +72,18 @@ class Uploader:
 
     def wait(self, job_id: str) -> dict:
         """Poll until the job ends, with the images bar; return the final job."""
-        with self._images_bar() as bar:
-            return self.client.wait(job_id, lambda job: _show(bar, job))
+        return wait(self.client, job_id, self.show)
 
-    def _images_bar(self) -> tqdm:
-        """Return a bar over the job's images."""
-        return tqdm(total=0, unit="img", desc="process", position=1, disable=not self.show)
+
+def wait(client: http.Client, job_id: str, show_progress: bool) -> dict:
+    """Poll until a job ends, moving a bar over its images; return the final job."""
+    with images_bar(show_progress) as bar:
+        return client.wait(job_id, lambda job: _show(bar, job))
+
+
+def images_bar(show_progress: bool) -> tqdm:
+    """Return a bar over a job's images, below the upload bar."""
+    return tqdm(total=0, unit="img", desc="process", position=1, disable=not show_progress)
 
 
 class _Poller:
@@ -85,7 +91,7 @@ class _Poller:
 
     def __init__(self, uploader: Uploader, interval: float = 1.0):
         self.client = uploader.client.copy()
-        self.job_id, self.bar, self.interval = uploader.job["id"], uploader._images_bar(), interval
+        self.job_id, self.bar, self.interval = uploader.job["id"], images_bar(uploader.show), interval
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()

@@ -28,7 +28,7 @@ import requests
 from requests_toolbelt import MultipartEncoder
 
 from client.http import FINAL
-from whoru.storage import is_image_name
+from whoru.image_names import is_image_name
 
 
 @click.command()

@@ -50,7 +50,7 @@ def path(pipeline: FacePipeline, photo: Photo, stages: Stages) -> tuple[list, li
 
 
 def measure(pipeline: FacePipeline, photos: list[bytes]) -> tuple[dict, dict]:
-    """Return milliseconds per image for each stage of both paths, photo by photo in turn so that load hits both alike."""
+    """Return milliseconds per image for each stage of both paths, photo by photo in turn, so load hits both alike."""
     totals = {whole: Stages(), reduced: Stages()}
     found: dict = {whole: [], reduced: []}
     for index, data in enumerate(photos):

@@ -81,7 +81,8 @@ def main() -> None:
             lost, failed, duplicates = audit(stack.env["WHORU_DATABASE_URL"], job_ids)
     print(f"jobs submitted: {len(job_ids)}")
     print(f"jobs succeeded: {statuses.count('succeeded')}")
-    print(f"images: {len(job_ids) * args.images}, worker processes killed: {kills}, minutes: {(time.monotonic() - started) / 60:.1f}")
+    print(f"images: {len(job_ids) * args.images}, worker processes killed: "
+        f"{kills}, minutes: {(time.monotonic() - started) / 60:.1f}")
     print(f"images lost: {lost}")
     print(f"images failed: {failed}")
     print(f"duplicate face rows: {duplicates}")

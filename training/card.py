@@ -17,7 +17,8 @@ DESCRIPTIONS = {
     "seed": "The original project's three separate CNNs (age bins, gender, ethnicity) on 48x48 grayscale faces.",
 }
 LIMITATIONS = [
-    "Trained only on UTKFace: mostly frontal, well-lit faces; accuracy drops on profiles, blur, occlusion and tiny faces.",
+    "Trained only on UTKFace: mostly frontal, well-lit faces; accuracy "
+        "drops on profiles, blur, occlusion and tiny faces.",
     "Gender is a binary label and ethnicity UTKFace's five coarse classes, as annotated by the dataset's authors; "
     "neither describes how a person identifies.",
     "UTKFace is under a non-commercial research licence; so are models trained on it.",

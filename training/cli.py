@@ -51,7 +51,7 @@ def train_command(data: Path, arch: str, out: Path, epochs: int, resume: bool, f
 
 @click.command("evaluate")
 @click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              envvar="WHORU_MODEL", help="Model directory to measure.")
+              envvar="WHORU_TRAIN_MODEL", help="Model directory to measure.")
 @click.option("--data", "sources", required=True, multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Dataset folder or archive (UTKFace, AAF or APPA-REAL, told apart by their folders); repeatable.")
 @click.option("--mode", type=click.Choice(["chips", "pipeline"]), default="chips", show_default=True,
@@ -84,7 +84,7 @@ def evaluate_command(model_dir, sources, mode, json_out, report, update_card, ca
 
 @click.command("export")
 @click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              envvar="WHORU_MODEL", help="Model directory whose Keras files to export.")
+              envvar="WHORU_TRAIN_MODEL", help="Model directory whose Keras files to export.")
 def export_command(model_dir: Path) -> None:
     """Export a model directory's Keras networks to the ONNX files the worker serves."""
     _require_training_extra()
@@ -97,7 +97,7 @@ def export_command(model_dir: Path) -> None:
 
 @click.command("quantize")
 @click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              envvar="WHORU_MODEL", help="Model directory whose ONNX networks to quantize.")
+              envvar="WHORU_TRAIN_MODEL", help="Model directory whose ONNX networks to quantize.")
 @DATA
 @click.option("--network", "networks", multiple=True, help="A network (its role in the card) to quantize; repeatable; all when none.")
 @click.option("--faces", default=512, show_default=True, help="Training faces the activation ranges are measured on.")

@@ -15,7 +15,7 @@ from whoru.faces.pipeline import FacePipeline, stack_crops
 from whoru.settings import PROJECT_ROOT
 from training.cache import Arrays, build_arrays
 from training.datasets import cache_path
-from training.metrics import all_figures
+from training.accuracy import all_figures
 from training.readers import Face, load_images, read_dataset
 
 

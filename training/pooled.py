@@ -9,7 +9,7 @@ import numpy as np
 
 from training.readers import ALIGNED_CHIPS, read_dataset
 from training.split import split
-from training.stack_features import detected_faces, network_outputs
+from training.stack.features import detected_faces, network_outputs
 
 
 @dataclass

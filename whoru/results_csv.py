@@ -28,9 +28,9 @@ def image_rows(image: Image, model_version: str) -> Iterator[list]:
     if not image.faces:
         yield [name] + [""] * (len(HEADER) - 4) + [image.status, error, model_version]
         return
-    for face in image.faces:
+    for index, face in enumerate(image.faces):
         yield [
-            name, face.index, face.x, face.y, face.w, face.h, face.detection_score, face.age, face.age_bin,
+            name, index, face.x, face.y, face.w, face.h, face.detection_score, face.age, face.age_bin,
             face.age_low, face.age_high, face.gender, face.gender_probability, face.ethnicity, *face.ethnicity_probabilities,
             image.status, error, model_version,
         ]

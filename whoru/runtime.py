@@ -9,8 +9,8 @@ def configure_tensorflow(threads: int = 0) -> None:
     """Set TensorFlow's environment; must run before `import keras` or `import tensorflow`.
 
     oneDNN's fused kernels crashed TF 2.21 (segfault in a training step of a BatchNorm
-    residual net) and measured no faster on this 2-core CPU (160 vs 149 img/s training,
-    602 vs 636 img/s inference), so they are off everywhere.
+    residual net) and were no faster (docs/performance.md, "Choices in the code"), so they are
+    off everywhere.
     """
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

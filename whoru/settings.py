@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
-from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
-from pydantic_settings.sources.utils import parse_env_vars
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 GIB = 1024**3
 PREFIX = "WHORU_"
+# The decompression-bomb limit: the setting's default, and the decoder's where no setting is at hand.
+MAX_IMAGE_PIXELS = 64_000_000
 
 
 def default_home() -> Path:
@@ -42,7 +43,8 @@ class Settings(BaseSettings):
     s3_endpoint_url: str = Field("", description="endpoint of an S3-compatible server; unset, AWS")
     model: Path = Field(PROJECT_ROOT / "models" / "default", description="the model a job gets when it names none")
     models: str = Field("fast", description=(
-        "more models workers load and jobs may choose, by the name of their folder beside WHORU_MODEL (comma-separated)"))
+        "more models workers load and jobs may choose, by the name of "
+            "their folder beside WHORU_MODEL (comma-separated)"))
     detector: Path = Field(PROJECT_ROOT / "models" / "yunet", description="face detector directory")
     detect_max_side: int = Field(1024, description="detection runs on a copy no larger than this")
     detect_score: float = Field(0.7, description="detector confidence threshold")
@@ -53,7 +55,7 @@ class Settings(BaseSettings):
     max_zip_entries: int = Field(200_000, description="entries per zip")
     max_zip_bytes: int = Field(50 * GIB, description="declared uncompressed total per zip")
     max_zip_ratio: int = Field(200, description="compression ratio allowed per entry")
-    max_image_pixels: int = Field(64_000_000, description="decompression-bomb limit")
+    max_image_pixels: int = Field(MAX_IMAGE_PIXELS, description="decompression-bomb limit")
     max_image_bytes: int = Field(100 * 1024**2, description="one image")
     task_images: int = Field(32, ge=1, description="images per Celery task (all faces of a task are classified together)")
     task_time_limit: int = Field(900, description="hard limit per task, seconds")
@@ -61,9 +63,8 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(2, ge=1, description="worker processes per `whoru worker`")
     threads: int = Field(1, description="ONNX Runtime and OpenCV threads per worker process")
     worker_nice: int = Field(10, description="CPU priority increment of worker processes (0 leaves it)")
-    # On ONNX Runtime, one thread, the 96x96 model: 1.09 ms a face in calls of 16, 1.10 of 32,
-    # 1.13 of 8 and 1.21 of 256, and the runtime's memory arena peaks at 131 MB in calls of 16
-    # against 517 MB in calls of 256.
+    # Small calls are as fast a face as large ones and keep the runtime's memory arena small
+    # (docs/performance.md, "Choices in the code").
     classify_batch: int = Field(16, description="faces (mirror images included) per model call")
     page_size: int = Field(100, description="results per page unless a request asks for another size")
     max_page_size: int = Field(1000, description="the largest page a request may ask for")
@@ -81,14 +82,14 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = Field(False, description="allow callback URLs on private and loopback addresses")
     metrics_token: str = Field("", description="bearer token the API's /metrics asks for; unset, no /metrics")
     metrics_port: int = Field(0, description="port on which each `whoru worker` serves its metrics; 0 serves none")
+    server: str = Field("http://127.0.0.1:8000", description="the whoru API a client talks to (http:// is assumed when no scheme is given)")
+    api_key: str = Field("", description="a client's API key; unset, the key `whoru serve` saved in WHORU_HOME")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         """Build settings from the process environment (or only a given mapping) and check them."""
         try:
-            if environ is None:
-                return cls()
-            return cls(_build_sources=((_MappingSource(cls, environ),), {}))
+            return cls() if environ is None else cls(**_every_field_from(environ))
         except ValidationError as error:
             raise SettingsError(_explain(error)) from None
 
@@ -168,16 +169,13 @@ def get_settings() -> Settings:
     return Settings.from_env()
 
 
-class _MappingSource(EnvSettingsSource):
-    """The WHORU_* variables of a given mapping instead of the process environment."""
+def _every_field_from(environ: Mapping[str, str]) -> dict:
+    """Return every field's value from a mapping of WHORU_* variables (any case, empty is unset), else its default.
 
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]):
-        self.environ = environ
-        super().__init__(settings_cls)
-
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        """Read the mapping the way the environment source reads os.environ."""
-        return parse_env_vars(self.environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+    Given as arguments, every field, so that the process environment fills in none of them.
+    """
+    given = {name.lower(): value for name, value in environ.items() if value != ""}
+    return {field: given.get(f"{PREFIX}{field}".lower(), info.default) for field, info in Settings.model_fields.items()}
 
 
 def _explain(error: ValidationError) -> str:

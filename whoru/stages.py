@@ -1,4 +1,4 @@
-"""Wall-clock time per named stage of a task, for logs and `whoru bench`."""
+"""Wall-clock time per named stage of a task, for its log line and the workers' metrics."""
 
 from __future__ import annotations
 

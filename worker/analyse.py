@@ -9,12 +9,13 @@ from whoru.db.rows import ImageOutcome
 from whoru.db.schema import Image
 from whoru.faces.images import ImageError
 from whoru.faces.pipeline import FacePipeline
-from whoru.logs import get_logger
+from whoru.logs import get_logger, job_field
 from whoru.previews import preview_jpeg
 from whoru.settings import Settings
 from whoru.stages import Stages
-from whoru.storage import ImageSource, open_upload, zip_limits
-from whoru.stores import open_store, preview_key
+from whoru.upload_entries import ImageSource, open_upload, zip_limits
+from whoru.storage import open_store
+from whoru.storage.keys import preview_key
 
 log = get_logger("worker")
 
@@ -75,7 +76,7 @@ def _preview(image: Image, rgb, settings: Settings) -> None:
     try:
         open_store(settings).put_bytes(preview_key(image.job_id, image.position), preview_jpeg(rgb))
     except Exception as error:  # noqa: BLE001 - a full disk or an unreachable bucket alike
-        log.warning("job=%s image=%d preview not stored: %s", image.job_id, image.position, error)
+        log.warning("image=%d preview not stored: %s", image.position, error, extra=job_field(image.job_id))
 
 
 def _read(source: ImageSource, entry: int | None) -> bytes:

@@ -9,11 +9,11 @@ from pathlib import Path
 import click
 
 from whoru.celery_app import make_celery
-from whoru.metrics_dir import use_multiprocess_dir
+from whoru.prometheus_dir import use_multiprocess_dir
 from whoru.settings import Settings
 
 # The modules whose tasks and signal receivers a worker runs.
-TASK_MODULES = ["worker.tasks", "worker.recovery", "worker.webhooks", "worker.metrics"]
+TASK_MODULES = ["worker.tasks", "worker.recovery", "worker.webhooks", "worker.task_metrics"]
 
 
 @click.command("worker")

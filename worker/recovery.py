@@ -5,8 +5,8 @@ from __future__ import annotations
 from celery.signals import worker_ready
 from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.db.webhooks import undelivered
-from whoru.lifecycle import unfinished
-from whoru.logs import get_logger
+from whoru.db.lifecycle import unfinished
+from whoru.logs import get_logger, job_field
 from whoru.settings import get_settings
 
 log = get_logger("worker")
@@ -23,7 +23,7 @@ def _resume_unfinished(sender=None, **_kwargs) -> None:
         engine.dispose()
     for job_id in job_ids:
         sender.app.send_task("whoru.jobs.start", args=[job_id])
-        log.info("job=%s resumed after worker start", job_id)
+        log.info("resumed after worker start", extra=job_field(job_id))
     # A webhook the API could not queue (Redis down as the job ended) is queued here; one queued
     # twice is harmless: the task does nothing once it is delivered.
     for job_id in webhooks:

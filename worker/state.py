@@ -14,7 +14,7 @@ from whoru.faces.detector import FaceDetector
 from whoru.faces.model import FaceModel
 from whoru.faces.pipeline import FacePipeline
 from whoru.logs import configure_logging, get_logger
-from whoru.models import served_models
+from whoru.served_models import served_models
 from whoru.settings import Settings, get_settings
 
 log = get_logger("worker")

@@ -1,5 +1,7 @@
 """Celery tasks: thin, by id, idempotent. The API queues a task per run of images as each part is
-committed; `start` queues a job's pending images again after a restart."""
+committed; `start` queues a job's pending images again after a restart. A task that ends a job queues
+its webhook unasked: the webhook task does nothing for a job without a callback URL, and asking
+here would cost a query."""
 
 from __future__ import annotations
 
@@ -7,21 +9,21 @@ import time
 from datetime import timedelta
 
 from celery import shared_task
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import selectinload
 
-from whoru.db.jobs import pending_positions
-from whoru.db.rows import ImageOutcome, save_outcomes
-from whoru.db.schema import Image, Job, utcnow
+from whoru.db.jobs import job_exists, model_name, pending_images, pending_positions
+from whoru.db.lifecycle import close_idle, finish_if_complete, is_running, mark_running
+from whoru.db.rows import ImageOutcome, count_attempt, record_model_version, save_outcomes
+from whoru.db.schema import Image, utcnow
 from whoru.faces.pipeline import FacePipeline
-from whoru.lifecycle import ImageStatus, close_idle, finish_if_complete, is_running, mark_running
-from whoru.logs import get_logger
+from whoru.job_end import after_end
+from whoru.logs import get_logger, job_field
 from whoru.stages import Stages
-from whoru.stores import open_store, remove_deleted_job_files, remove_job_files
+from whoru.storage import open_store
+from whoru.storage.keys import remove_deleted_job_files
 from worker import state
 from worker.analyse import analyse_images
-from worker.metrics import observe_images
+from worker.task_metrics import observe_images
 from worker.webhooks import deliver_webhook
 
 log = get_logger("worker")
@@ -38,12 +40,12 @@ def start_job(job_id: str) -> None:
         positions = pending_positions(session, job_id)
         status = None if positions else finish_if_complete(session, job_id)
         session.commit()
-    _after_end(job_id, status)
+    after_end(process.settings, job_id, status, deliver_webhook.delay)
     size = process.settings.task_images
     for i in range(0, len(positions), size):
         chunk = positions[i : i + size]
         process_images.delay(job_id, chunk[0], chunk[-1])
-    log.info("job=%s started tasks=%d images=%d", job_id, -(-len(positions) // size), len(positions))
+    log.info("started tasks=%d images=%d", -(-len(positions) // size), len(positions), extra=job_field(job_id))
 
 
 @shared_task(name="whoru.jobs.close_idle", **RETRY)
@@ -54,9 +56,9 @@ def close_idle_jobs() -> None:
         closed = close_idle(session, utcnow() - timedelta(seconds=process.settings.open_job_timeout))
         session.commit()
     for job_id, status in closed:
-        _after_end(job_id, status)
-        log.info("job=%s closed by the server after %d s without a part status=%s", job_id,
-                 process.settings.open_job_timeout, status or "running")
+        after_end(process.settings, job_id, status, deliver_webhook.delay)
+        log.info("closed by the server after %d s without a part status=%s", process.settings.open_job_timeout,
+                 status or "running", extra=job_field(job_id))
 
 
 @shared_task(name="whoru.images.process", **RETRY)
@@ -69,34 +71,23 @@ def process_images(job_id: str, first: int, last: int) -> None:
             return
         pipeline = _pipeline_of(session, job_id)
         session.commit()
-        images = _pending(session, job_id, first, last)
+        images = pending_images(session, job_id, first, last)
         # Attempts above zero mean an earlier run of this task died: go one image at a time.
         retried = any(image.attempts > 0 for image in images)
         outcomes = (_isolated if retried else _batch)(session, job_id, images, pipeline, stages)
         with stages("db_write"):
             status = finish_if_complete(session, job_id)
             session.commit()
-        deleted = session.scalar(select(Job.id).where(Job.id == job_id)) is None
+        deleted = not job_exists(session, job_id)
     if deleted:
         # Deleted while this task ran: the API removed the job's files before these previews were written.
         remove_deleted_job_files(open_store(process.settings), job_id)
-    _after_end(job_id, status)
+    after_end(process.settings, job_id, status, deliver_webhook.delay)
     observe_images(outcomes, stages)
     faces = sum(len(o.faces) for o in outcomes)
-    # `whoru bench` reads its stage times from this line (bench/measure.py, _STAGES): keep the fields.
-    log.info("job=%s task=%d-%d images=%d faces=%d ms=%.0f stages=%s%s", job_id, first, last, len(outcomes), faces,
-             (time.perf_counter() - started) * 1000, stages.json(), f" job_status={status}" if status else "")
-
-
-def _after_end(job_id: str, status) -> None:
-    """Once a job has ended, delete its stored uploads (unless settings keep them) and queue its webhook."""
-    settings = state.get().settings
-    if status is None:
-        return
-    if not settings.keep_uploads:
-        remove_job_files(open_store(settings), job_id)
-    # The task does nothing for a job without a callback URL; asking here would cost a query as well.
-    deliver_webhook.delay(job_id)
+    log.info("task=%d-%d images=%d faces=%d ms=%.0f stages=%s%s", first, last, len(outcomes), faces,
+             (time.perf_counter() - started) * 1000, stages.json(), f" job_status={status}" if status else "",
+             extra=job_field(job_id))
 
 
 def _pipeline_of(session, job_id: str) -> FacePipeline:
@@ -105,29 +96,17 @@ def _pipeline_of(session, job_id: str) -> FacePipeline:
     A deployment whose workers do not all serve the model the API accepted is misconfigured;
     the task fails loudly (Celery keeps the error) and its images stay pending, never mislabelled.
     """
-    name = session.scalar(select(Job.model_name).where(Job.id == job_id))
+    name = model_name(session, job_id)
     pipeline = state.get().pipeline(name)
     if pipeline is None:
         raise LookupError(f"job={job_id} asks for model {name!r}, which this worker does not serve (WHORU_MODELS)")
-    session.execute(update(Job).where(Job.id == job_id, Job.model_version != pipeline.model.version)
-                    .values(model_version=pipeline.model.version))
+    record_model_version(session, job_id, pipeline.model.version)
     return pipeline
-
-
-def _pending(session, job_id: str, first: int, last: int) -> list[Image]:
-    """Return the pending images in a range of positions, with their uploads."""
-    query = (
-        select(Image)
-        .where(Image.job_id == job_id, Image.position.between(first, last), Image.status == ImageStatus.PENDING)
-        .order_by(Image.position)
-        .options(selectinload(Image.upload))
-    )
-    return list(session.scalars(query))
 
 
 def _count_attempt(session, images: list[Image]) -> None:
     """Record, durably, that these images are about to be processed."""
-    session.execute(update(Image).where(Image.id.in_([i.id for i in images])).values(attempts=Image.attempts + 1))
+    count_attempt(session, [image.id for image in images])
     session.commit()
 
 

@@ -17,7 +17,7 @@ from whoru.callback_urls import Address, CallbackRefused, check_callback_url
 from whoru.db.jobs import counts
 from whoru.db.webhooks import due, give_up, record_attempt
 from whoru.keys import owner_secret
-from whoru.logs import get_logger
+from whoru.logs import get_logger, job_field
 from whoru.results import job_json
 from whoru.settings import Settings
 from worker import state
@@ -46,7 +46,7 @@ def deliver_webhook(job_id: str) -> None:
         if _age_s(job.finished_at) > process.settings.webhook_max_age:
             give_up(session, job_id, "not delivered within WHORU_WEBHOOK_MAX_AGE")
             session.commit()
-            log.warning("job=%s webhook given up after %d attempts", job_id, job.webhook_attempts)
+            log.warning("webhook given up after %d attempts", job.webhook_attempts, extra=job_field(job_id))
             return
         url, body = job.callback_url, _payload(session, job)
         # The owner's key signs; the server-wide secret stands in for keys made before keys had one.
@@ -55,7 +55,7 @@ def deliver_webhook(job_id: str) -> None:
     with process.sessions() as session:
         record_attempt(session, job_id, status, error)
         session.commit()
-    log.info("job=%s webhook status=%s%s", job_id, status, f" error={error}" if error else "")
+    log.info("webhook status=%s%s", status, f" error={error}" if error else "", extra=job_field(job_id))
     if error is not None:
         raise DeliveryFailed(error)
 
@@ -86,7 +86,7 @@ def _post(url: str, message_id: str, body: str, secret: str, settings: Settings)
 
 
 def post_to(url: str, address: Address | None, body: bytes, headers: dict[str, str]) -> int:
-    """POST to url through the given address (by its name when None), with no redirects and no retries; return the status.
+    """POST to url through the given address (by its name when None), no redirects, no retries; return the status.
 
     TLS still checks the certificate against the URL's host name, and Host names it too.
     """
@@ -103,6 +103,5 @@ def post_to(url: str, address: Address | None, body: bytes, headers: dict[str, s
 
 
 def _age_s(moment: datetime) -> float:
-    """Return seconds since a moment (SQLite hands back naive UTC datetimes)."""
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    """Return seconds since a moment."""
     return (datetime.now(timezone.utc) - moment).total_seconds()

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, update
 
 from tests.utils.jobs import PHOTOS, all_results, keyed_client, post_files, wait_job
 from whoru.db.schema import Job
-from whoru.stores import job_prefix, preview_key
+from whoru.storage.keys import job_prefix, preview_key
 
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
 

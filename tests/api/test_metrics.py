@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,8 +16,9 @@ import pytest
 from api import create_app
 from tests.conftest import stack_env
 from tests.utils.jobs import PHOTOS, keyed_client, post_files, put_part, wait_job
-from tests.utils.metrics import Scrape
+from tests.utils.scrape import Scrape
 from tests.utils.services import ROOT, free_port, start_embedded_redis
+from tests.utils.waiting import answers, wait_until
 
 TOKEN = "a-metrics-token"
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
@@ -109,11 +109,4 @@ def test_every_gunicorn_worker_is_counted(stack, tmp_path):
 
 def _wait_until_up(url: str, process: subprocess.Popen) -> None:
     """Wait until a URL answers, while its server runs."""
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2).close()
-            return
-        except OSError:
-            assert process.poll() is None and time.monotonic() < deadline
-            time.sleep(0.1)
+    wait_until(lambda: answers(url, process), 60, describe=lambda: f"{url} did not answer")

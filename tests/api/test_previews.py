@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,8 @@ from api import create_app
 from tests.conftest import stack_env
 from tests.utils.jobs import PHOTOS, all_results, keyed_client, make_zip, post_files, wait_job
 from tests.utils.services import Worker, start_embedded_redis
-from whoru.stores import preview_key
+from tests.utils.waiting import wait_until
+from whoru.storage.keys import preview_key
 
 PHOTO = (PHOTOS / "dlib_2008_001322.jpg").read_bytes()
 
@@ -83,9 +83,9 @@ def test_previews_can_be_turned_off(previews_off):
 def test_a_job_deleted_while_running_leaves_no_previews(client, stack):
     job_id = post_files(client, [(f"p{i}.jpg", PHOTO) for i in range(12)]).get_json()["id"]
     folder = (Path(stack.env["WHORU_STORAGE_DIR"]) / preview_key(job_id, 0)).parent
-    while not folder.exists():
-        time.sleep(0.05)
+    wait_until(folder.exists, 120, 0.05, lambda: f"no preview of job {job_id} was written")
     assert client.delete(f"/v1/jobs/{job_id}").status_code == 204
     # A task caught mid-way may write previews after the delete; it removes them once it finds the job gone.
-    time.sleep(3)
+    # The one worker process runs tasks in the order they were queued: once a later job has ended, so has that task.
+    wait_job(client, post_files(client, [("later.jpg", PHOTO)]).get_json()["id"])
     assert not folder.exists()

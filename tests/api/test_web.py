@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
 from api import create_app
+from whoru.image_names import IMAGE_EXTENSIONS
 
 STATIC = Path(__file__).resolve().parents[2] / "api" / "static"
 
@@ -42,3 +44,16 @@ def test_no_inline_script_style_or_html_from_strings():
     for script in STATIC.glob("js/*.js"):
         code = script.read_text()
         assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function", code), script.name
+
+
+def test_every_module_a_script_imports_is_served(page_client):
+    for script in STATIC.glob("js/*.js"):
+        for module in re.findall(r'from "\./([^"]+)"', script.read_text()):
+            assert page_client.get(f"/static/js/{module}").status_code == 200, (script.name, module)
+
+
+def test_the_page_takes_its_image_extensions_from_the_server(page_client):
+    response = page_client.get("/static/js/image-types.js")
+    assert response.mimetype == "text/javascript"
+    listed = json.loads(response.get_data(as_text=True).split("=", 1)[1].strip().rstrip(";"))
+    assert listed == list(IMAGE_EXTENSIONS)

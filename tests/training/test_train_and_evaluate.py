@@ -6,14 +6,14 @@ import csv
 import json
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from tests.utils.jobs import FIXTURES
 from cli.main import main
+from tests.utils.jobs import FIXTURES
+from tests.utils.waiting import alive, wait_until
 from whoru.faces.model import FaceModel
 
 KEYS = ("n", "no_face", "age_mae", "age_bin_accuracy", "gender_accuracy", "ethnicity_accuracy", "age_range_coverage", "gender_gap", "gender_gap_ages_21_plus", "groups")
@@ -41,10 +41,8 @@ def test_resume_continues_after_an_interruption(tmp_path):
                "--out", str(out), "--epochs", "3", "--cache-dir", str(cache)]
     history = out / "checkpoints" / "history.csv"
     first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
-    while not (history.exists() and len(history.read_text().splitlines()) >= 2):
-        assert first.poll() is None and time.monotonic() < deadline, "first epoch never finished"
-        time.sleep(0.2)
+    wait_until(lambda: alive(first) and history.exists() and len(history.read_text().splitlines()) >= 2, 300, 0.2,
+               lambda: "first epoch never finished")
     first.kill()
     first.wait()
     subprocess.run([*command, "--resume"], check=True, capture_output=True)

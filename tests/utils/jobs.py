@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import time
 import uuid
 import zipfile
 from pathlib import Path
 
+from tests.utils.waiting import wait_until
 from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.keys import create_key, webhook_secret
 
@@ -18,7 +18,7 @@ PHOTOS = FIXTURES / "photos"
 
 
 def keyed_client(app, database_url: str, name: str | None = None):
-    """Return a test client that sends a fresh API key with every request; it knows the key's name and webhook secret."""
+    """Return a test client that sends a fresh API key with every request; it knows the key's name and secret."""
     engine = make_engine(database_url)
     name = name or f"test-{uuid.uuid4().hex[:8]}"
     with make_sessionmaker(engine)() as session:
@@ -49,14 +49,12 @@ def post_files(client, files: list[tuple[str, bytes]]):
 
 def wait_job(client, job_id: str, timeout: float = 180, until=("succeeded", "failed", "canceled")) -> dict:
     """Poll a job until it reaches one of the given statuses."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def reached() -> dict | None:
         job = client.get(f"/v1/jobs/{job_id}").get_json()
-        if job["status"] in until:
-            return job
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"job {job_id} still {job['status']}: {job}")
-        time.sleep(0.3)
+        return job if job["status"] in until else None
+
+    return wait_until(reached, timeout, 0.3, lambda: f"job {job_id}: {client.get(f'/v1/jobs/{job_id}').get_json()}")
 
 
 def all_results(client, job_id: str, page_size: int = 2) -> list[dict]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import threading
-import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.utils.waiting import wait_until
 
 # What the test deployments sign webhooks with, and receivers verify them with.
 SECRET = "whsec_" + base64.b64encode(b"a test secret of thirty-two bytes").decode()
@@ -57,9 +58,5 @@ class Receiver:
 
     def wait_for(self, count: int, timeout: float = 60) -> list[Received]:
         """Wait until the receiver has had count requests; return them."""
-        deadline = time.monotonic() + timeout
-        while len(self.requests) < count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"got {len(self.requests)} of {count} requests")
-            time.sleep(0.1)
+        wait_until(lambda: len(self.requests) >= count, timeout, describe=lambda: f"got {len(self.requests)} of {count} requests")
         return self.requests

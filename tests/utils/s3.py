@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import boto3
 
 from tests.utils.services import free_port
+from tests.utils.waiting import answers, wait_until
 
 # moto accepts any credentials; boto3 needs some, read the standard AWS way.
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
@@ -22,16 +21,13 @@ def start_moto_server(log: Path, timeout: float = 30) -> tuple[subprocess.Popen,
     process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                                stdout=log.open("ab"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=2).close()
-            return process, url
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"moto server did not start:\n{log.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.1)
+    try:
+        wait_until(lambda: answers(f"{url}/moto-api/", process), timeout,
+                   describe=lambda: f"moto server did not start:\n{log.read_text(errors='replace')[-2000:]}")
+    except BaseException:
+        process.kill()
+        raise
+    return process, url
 
 
 def s3_client(endpoint_url: str):

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from sqlalchemy.engine import make_url
 from bench.stack import free_port  # noqa: F401 - one helper for tests and bench
 from cli.embedded_redis import EmbeddedRedis
 from cli.serve import stop_embedded_redis  # noqa: F401 - tests stop embedded Redis as serve does
+from tests.utils.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,13 +71,13 @@ class Worker:
 
     def wait_for(self, text_: str, timeout: float, count: int = 1) -> None:
         """Wait until the worker's log has shown a line count times."""
-        deadline = time.monotonic() + timeout
-        while self.output().count(text_) < count:
+
+        def logged() -> bool:
             if self.process.poll() is not None:
                 raise RuntimeError(f"worker exited with {self.process.returncode}:\n{self.output()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"worker did not log {text_!r}:\n{self.output()[-3000:]}")
-            time.sleep(0.2)
+            return self.output().count(text_) >= count
+
+        wait_until(logged, timeout, 0.2, lambda: f"worker did not log {text_!r}:\n{self.output()[-3000:]}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> None:
         """Stop the worker and every process it started."""

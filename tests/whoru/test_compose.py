@@ -1,4 +1,4 @@
-"""docker-compose.yml and the Dockerfile cannot run here (no Docker engine): parse both and check what they name is real."""
+"""docker-compose.yml and the Dockerfile cannot run here (no Docker engine): parse both, check what they name."""
 
 from __future__ import annotations
 
@@ -241,11 +241,11 @@ def exported_metric_names() -> set[str]:
     """Return the names (with their _total, _bucket suffixes) the API and workers export."""
     from prometheus_client import CollectorRegistry
 
-    import api.metrics
-    import worker.metrics
+    import api.http_metrics
+    import worker.task_metrics
 
     names = {"whoru_jobs", "whoru_images_pending", "whoru_oldest_pending_image_age_seconds"}
-    for registry in (api.metrics.REGISTRY, worker.metrics.REGISTRY):
+    for registry in (api.http_metrics.REGISTRY, worker.task_metrics.REGISTRY):
         assert isinstance(registry, CollectorRegistry)
         for family in registry.collect():
             names |= {sample.name for sample in family.samples} | {f"{family.name}_bucket", f"{family.name}_total"}

@@ -8,10 +8,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from whoru.db.schema import ApiKey, Face, Image, Job, Upload, utcnow
-from whoru.lifecycle import (
-    ClosedBy, ImageStatus, JobStatus, PartRefused, WebhookStatus, add_part, cancel, close, close_idle, delete_jobs,
-    ended_before, finish_if_complete, in_flight, is_running, mark_running, open_job, unfinished,
-)
+from whoru.db.lifecycle import add_part, cancel, close, close_idle, delete_jobs, ended_before, finish_if_complete, in_flight, is_running, mark_running, open_job, PartRefused, unfinished
+from whoru.db.statuses import ClosedBy, ImageStatus, JobStatus, WebhookStatus
 
 MODEL = ("default", "v1")
 
@@ -73,7 +71,8 @@ def test_a_part_out_of_order_is_refused(sessions):
         for n in (0, 2):
             with pytest.raises(PartRefused) as refused:
                 part(session, "j", n, ["b.jpg"])
-            assert refused.value.code == "part_out_of_order" and "send part 1 next" in str(refused.value)
+            assert refused.value.code == "part_out_of_order"
+            assert "send part 1 next" in str(refused.value)
         assert job(session, "j").images_total == 1
 
 
@@ -96,14 +95,17 @@ def test_closing_with_images_pending_leaves_the_job_in_flight(sessions):
         assert close(session, "j") is None
         closed = job(session, "j")
         assert (closed.open, closed.closed_by, closed.status) == (False, ClosedBy.CLIENT, JobStatus.QUEUED)
-        assert closed.closed_at is not None and closed.finished_at is None
+        assert closed.closed_at is not None
+        assert closed.finished_at is None
         set_images(session, "j", ImageStatus.DONE, [0])
         assert finish_if_complete(session, "j") is None
         set_images(session, "j", ImageStatus.NO_FACE, [1])
         assert finish_if_complete(session, "j") == JobStatus.SUCCEEDED
         assert finish_if_complete(session, "j") is None, "a job ends once"
         ended = job(session, "j")
-    assert ended.status == JobStatus.SUCCEEDED and ended.finished_at is not None and ended.error is None
+    assert ended.status == JobStatus.SUCCEEDED
+    assert ended.finished_at is not None
+    assert ended.error is None
 
 
 def test_an_open_job_never_ends_even_with_every_image_done(sessions):
@@ -147,13 +149,17 @@ def test_mark_running_moves_only_a_queued_job(sessions):
         new_job(session, "j")
         new_job(session, "stopped")
         assert not is_running(session, "j")
-        assert mark_running(session, "j") and is_running(session, "j")
+        assert mark_running(session, "j")
+        assert is_running(session, "j")
         started = job(session, "j").started_at
         assert started is not None
-        assert mark_running(session, "j") and job(session, "j").started_at == started
+        assert mark_running(session, "j")
+        assert job(session, "j").started_at == started
         cancel(session, "stopped")
-        assert not mark_running(session, "stopped") and job(session, "stopped").status == JobStatus.CANCELED
-        assert not mark_running(session, "gone") and not is_running(session, "gone")
+        assert not mark_running(session, "stopped")
+        assert job(session, "stopped").status == JobStatus.CANCELED
+        assert not mark_running(session, "gone")
+        assert not is_running(session, "gone")
 
 
 def test_cancel_stops_an_in_flight_job_once_and_nothing_ended(sessions):
@@ -163,14 +169,16 @@ def test_cancel_stops_an_in_flight_job_once_and_nothing_ended(sessions):
         mark_running(session, "j")
         assert cancel(session, "j")
         canceled = job(session, "j")
-        assert (canceled.status, canceled.open) == (JobStatus.CANCELED, False) and canceled.finished_at is not None
+        assert (canceled.status, canceled.open) == (JobStatus.CANCELED, False)
+        assert canceled.finished_at is not None
         assert not cancel(session, "j")
         set_images(session, "j", ImageStatus.DONE)
         assert finish_if_complete(session, "j") is None
         assert job(session, "j").status == JobStatus.CANCELED
         new_job(session, "ended")
         close(session, "ended")
-        assert not cancel(session, "ended") and job(session, "ended").status == JobStatus.FAILED
+        assert not cancel(session, "ended")
+        assert job(session, "ended").status == JobStatus.FAILED
 
 
 def test_close_idle_closes_only_open_jobs_without_a_recent_part(sessions):
@@ -185,7 +193,8 @@ def test_close_idle_closes_only_open_jobs_without_a_recent_part(sessions):
         closed = close_idle(session, now - timedelta(hours=1))
         assert sorted(closed) == [("idle-done", JobStatus.SUCCEEDED), ("idle-pending", None)]
         assert job(session, "idle-pending").closed_by == ClosedBy.TIMEOUT
-        assert job(session, "active").open and job(session, "closed").closed_by == ClosedBy.CLIENT
+        assert job(session, "active").open
+        assert job(session, "closed").closed_by == ClosedBy.CLIENT
 
 
 def test_ended_before_and_unfinished_list_the_right_jobs(sessions):

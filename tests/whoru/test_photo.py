@@ -1,4 +1,4 @@
-"""Photos decoded at a reduced JPEG scale: the right scale, the full size, and boxes in upright full-resolution pixels."""
+"""Photos decoded at a reduced JPEG scale: the right scale, the full size, boxes in upright full-resolution pixels."""
 
 from __future__ import annotations
 

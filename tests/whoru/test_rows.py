@@ -9,7 +9,8 @@ from whoru.db.rows import ImageOutcome, save_outcomes
 from whoru.db.schema import Face, Image, Upload
 from whoru.faces.detector import Detection
 from whoru.faces.pipeline import FaceResult
-from whoru.lifecycle import ImageStatus, add_part, open_job
+from whoru.db.lifecycle import add_part, open_job
+from whoru.db.statuses import ImageStatus
 
 
 def face(x: float, age: float) -> FaceResult:

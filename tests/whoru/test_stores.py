@@ -1,4 +1,4 @@
-"""Both stores behave alike: put, open (seekable), read, delete; S3 against moto's real server."""
+"""Both stores behave alike (put, open seekable, read, delete; S3 on moto's real server); job files go by key."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import pytest
 
 from tests.utils.s3 import AWS_ENV, keys, s3_client, start_moto_server
 from whoru.settings import Settings
-from whoru.storage import ZipLimits, open_upload
-from whoru.stores import open_store
+from whoru.upload_entries import open_upload, ZipLimits
+from whoru.storage import open_store
+from whoru.storage.folder import FileStore
+from whoru.storage.keys import job_prefix, part_key, preview_key, remove_deleted_job_files, remove_job_files
 
 LIMITS = ZipLimits(max_entries=100, max_total_bytes=10**9, max_ratio=200, max_entry_bytes=10**8)
 
@@ -91,3 +93,42 @@ def test_a_large_part_goes_up_in_parts_under_the_prefix(store, tmp_path):
 def test_a_storage_url_of_another_kind_is_refused():
     with pytest.raises(ValueError, match="WHORU_STORAGE_URL"):
         Settings.from_env({"WHORU_STORAGE_URL": "ftp://example.com/photos"})
+
+
+def test_the_store_keeps_a_prefix_only_when_the_block_succeeds(tmp_path):
+    store = FileStore(tmp_path)
+    with store.kept_if_committed(job_prefix("kept")):
+        store.put_bytes(part_key("kept", 0), b"part")
+    with pytest.raises(KeyboardInterrupt), store.kept_if_committed(job_prefix("lost")):
+        store.put_bytes(part_key("lost", 0), b"part")
+        raise KeyboardInterrupt
+    assert store.read(part_key("kept", 0)) == b"part" and store.read(part_key("lost", 0)) is None
+    assert not (tmp_path / "jobs" / "lost").exists()
+
+
+def test_the_folder_store_names_files_by_key_and_writes_whole_files(tmp_path):
+    store = FileStore(tmp_path)
+    assert (part_key("j", 7), preview_key("j", 3)) == ("jobs/j/00007.bin", "previews/j/3.jpg")
+    store.put_bytes(preview_key("j", 3), b"old")
+    store.put_bytes(preview_key("j", 3), b"new")
+    assert os.listdir(tmp_path / "previews" / "j") == ["3.jpg"], "no partial file is left beside it"
+    location = store.location(part_key("j", 0))
+    assert location == str(tmp_path / "jobs" / "j" / "00000.bin")
+    store.incoming.mkdir(parents=True)
+    (store.incoming / "spool").write_bytes(b"part")
+    store.put_file(location, store.incoming / "spool")
+    assert store.read(part_key("j", 0)) == b"part" and not (store.incoming / "spool").exists()
+    store.delete(location)
+    assert store.read(location) is None
+    store.delete(location)
+
+
+def test_an_ended_job_loses_its_uploads_and_a_deleted_one_its_previews_too(tmp_path):
+    store = FileStore(tmp_path)
+    for job_id in ("ended", "deleted"):
+        store.put_bytes(part_key(job_id, 0), b"part")
+        store.put_bytes(preview_key(job_id, 0), b"jpeg")
+    remove_job_files(store, "ended")
+    remove_deleted_job_files(store, "deleted")
+    assert [store.read(part_key("ended", 0)), store.read(preview_key("ended", 0))] == [None, b"jpeg"]
+    assert [store.read(part_key("deleted", 0)), store.read(preview_key("deleted", 0))] == [None, None]

@@ -15,6 +15,7 @@ import urllib.request
 import pytest
 
 from tests.utils.jobs import PHOTOS
+from tests.utils.waiting import alive, wait_until
 
 PHOTO_FILES = sorted(PHOTOS.glob("*.jpg"))
 MAX_REQUEST = 1_200_000
@@ -140,12 +141,11 @@ def _job_id_from(process: subprocess.Popen) -> str:
 
 def _kill_after_parts(process: subprocess.Popen, url: str, job_id: str, key: str, parts: int) -> int:
     """SIGKILL the client once the server has `parts` parts; return how many it has then."""
-    deadline = time.monotonic() + 120
-    while (had := len(api(url, f"/v1/jobs/{job_id}/parts", key)["parts"])) < parts:
-        assert process.poll() is None and time.monotonic() < deadline
-        time.sleep(0.01)
+    wait_until(lambda: alive(process) and len(api(url, f"/v1/jobs/{job_id}/parts", key)["parts"]) >= parts, 120, 0.01,
+               lambda: f"the server never had {parts} parts")
     process.send_signal(signal.SIGKILL)
     process.wait(30)
+    # A part whose body had fully arrived is still committed after the client is gone; give that request time to end.
     time.sleep(0.5)
     return len(api(url, f"/v1/jobs/{job_id}/parts", key)["parts"])
 

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import re
-import time
 
 from tests.utils.browser import Watched
 from tests.utils.jobs import PHOTOS
+from tests.utils.waiting import wait_until
 
 LINK = re.compile(r"sign in to the web page: (http://\S+/#key=\S+)")
 
 
 def printed_link(served, timeout: float = 30) -> str:
     """Return the sign-in link from the output of a running `whoru serve`."""
-    deadline = time.monotonic() + timeout
-    while not (match := LINK.search((served.folder / "serve.log").read_text(errors="replace"))):
-        assert time.monotonic() < deadline, "whoru serve printed no sign-in link"
-        time.sleep(0.2)
-    return match.group(1)
+    found = wait_until(lambda: LINK.search((served.folder / "serve.log").read_text(errors="replace")), timeout, 0.2,
+                       lambda: "whoru serve printed no sign-in link")
+    return found.group(1)
 
 
 def test_the_printed_link_signs_in_and_try_it_boxes_the_face(browser, serve):

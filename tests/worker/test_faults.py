@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
@@ -22,6 +21,7 @@ from cli.embedded_redis import EmbeddedRedis
 from tests.conftest import stack_env
 from tests.utils.jobs import PHOTOS, all_results, keyed_client, make_zip, open_job, post_files, put_part, wait_job
 from tests.utils.services import ROOT, Worker, free_port, start_embedded_redis, stop_embedded_redis
+from tests.utils.waiting import alive, answers, wait_until
 from whoru.db.schema import Face, Image, Job
 
 PHOTO = (PHOTOS / "dlib_2008_001322.jpg").read_bytes()
@@ -67,14 +67,16 @@ def assert_one_result_per_image(env, job_id: str) -> None:
 
 def wait_progress(client, job_id: str, timeout: float = 120) -> dict:
     """Wait until some but not all images of a job are finished."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def progressed() -> dict | None:
         job = client.get(f"/v1/jobs/{job_id}").get_json()
-        if job["counts"]["images_done"] > 0:
-            assert job["status"] == "running" and job["started_at"] and not job["finished_at"]
-            return job
-        time.sleep(0.05)
-    raise TimeoutError("job made no progress")
+        return job if job["counts"]["images_done"] > 0 else None
+
+    job = wait_until(progressed, timeout, 0.05, lambda: "job made no progress")
+    assert job["status"] == "running"
+    assert job["started_at"]
+    assert not job["finished_at"]
+    return job
 
 
 def test_sigkill_of_a_worker_process_mid_task(deployment):
@@ -85,7 +87,8 @@ def test_sigkill_of_a_worker_process_mid_task(deployment):
     child = psutil.Process(worker.process.pid).children()[0]
     child.send_signal(signal.SIGKILL)
     job = wait_job(client, job_id)
-    assert job["status"] == "succeeded" and job["counts"]["images_done"] == 40
+    assert job["status"] == "succeeded"
+    assert job["counts"]["images_done"] == 40
     assert_one_result_per_image(env, job_id)
 
 
@@ -113,13 +116,16 @@ def images_logged(worker: Worker, job_id: str) -> int:
 
 def wait_logged(worker: Worker, text: str, times: int, timeout: float = 120) -> list[str]:
     """Wait until the worker has logged a line holding text at least this many times; return those lines."""
-    deadline = time.monotonic() + timeout
-    while True:
-        lines = [line for line in worker.output().splitlines() if text in line]
-        if len(lines) >= times:
-            return lines
-        assert time.monotonic() < deadline, f"{text!r} logged {len(lines)} of {times} times:\n{worker.output()[-4000:]}"
-        time.sleep(0.1)
+
+    def lines() -> list[str]:
+        return [line for line in worker.output().splitlines() if text in line]
+
+    def enough() -> list[str] | None:
+        found = lines()
+        return found if len(found) >= times else None
+
+    return wait_until(enough, timeout, describe=lambda: f"{text!r} logged {len(lines())} of {times} times:\n"
+                                                        f"{worker.output()[-4000:]}")
 
 
 def test_the_same_task_delivered_twice_writes_one_set_of_rows(deployment):
@@ -142,13 +148,16 @@ def test_the_same_task_delivered_twice_writes_one_set_of_rows(deployment):
     engine.dispose()
     for first, last in tasks:
         celery.send_task("whoru.images.process", args=[job_id, first, last])
-    assert "images=2 " in wait_logged(worker, tasks[0, 1], 3)[2] and "images=2 " in wait_logged(worker, tasks[2, 3], 2)[1]
+    assert "images=2 " in wait_logged(worker, tasks[0, 1], 3)[2]
+    assert "images=2 " in wait_logged(worker, tasks[2, 3], 2)[1]
     assert client.post(f"/v1/jobs/{job_id}/close").status_code == 200
     job = wait_job(client, job_id)
-    assert job["status"] == "succeeded" and job["counts"]["images_done"] == 4
+    assert job["status"] == "succeeded"
+    assert job["counts"]["images_done"] == 4
     assert_one_result_per_image(env, job_id)
     results = all_results(client, job_id)
-    assert len(results) == 4 and all(image["faces"] for image in results)
+    assert len(results) == 4
+    assert all(image["faces"] for image in results)
 
 
 def test_a_poison_image_fails_alone_after_three_attempts(deployment):
@@ -159,7 +168,8 @@ def test_a_poison_image_fails_alone_after_three_attempts(deployment):
     job = wait_job(client, job_id, timeout=240)
     assert job["status"] == "succeeded"
     images = {i["name"]: i for i in all_results(client, job_id)}
-    assert images["poison.jpg"]["status"] == "failed" and images["poison.jpg"]["error"]["code"] == "worker_crashed"
+    assert images["poison.jpg"]["status"] == "failed"
+    assert images["poison.jpg"]["error"]["code"] == "worker_crashed"
     assert all(images[n]["status"] == "done" for n in ("a.jpg", "b.jpg", "c.jpg"))
     assert_one_result_per_image(env, job_id)
 
@@ -175,11 +185,12 @@ def test_jobs_left_running_by_a_crash_are_resumed_on_start(deployment):
     redis.Redis.from_url(env["WHORU_REDIS_URL"].replace("redis+socket://", "unix://")).delete("celery")
     start()
     job = wait_job(client, job_id)
-    assert job["status"] == "succeeded" and job["counts"]["images_done"] == 3
+    assert job["status"] == "succeeded"
+    assert job["counts"]["images_done"] == 3
 
 
 class RedisServer:
-    """The embedded redis-server, also on a TCP port, with AOF on, that a test can stop and start again on the same port and data."""
+    """The embedded redis-server, also on a TCP port, with AOF on, that a test can stop and restart on its data."""
 
     def __init__(self, folder):
         self.folder, self.port, self.server = folder, free_port(), None
@@ -204,12 +215,14 @@ def test_redis_restart_mid_job(database_url, tmp_path):
         wait_progress(client, job_id)
         server.stop()
         refused = post_files(client, [("x.jpg", PHOTO)])
-        assert refused.status_code == 503 and refused.get_json()["error"]["code"] == "broker_unavailable"
+        assert refused.status_code == 503
+        assert refused.get_json()["error"]["code"] == "broker_unavailable"
         assert client.get("/readyz").status_code == 503
         assert client.get(f"/v1/jobs/{job_id}").status_code == 200
         server.start()
         job = wait_job(client, job_id, timeout=240)
-        assert job["status"] == "succeeded" and job["counts"]["images_done"] == 16
+        assert job["status"] == "succeeded"
+        assert job["counts"]["images_done"] == 16
         assert_one_result_per_image(env, job_id)
         assert client.get("/readyz").status_code == 200
     finally:
@@ -237,7 +250,8 @@ def test_postgres_restart_mid_job(database_url, deployment):
     wait_progress(client, job_id)
     subprocess.run(command, check=True, capture_output=True)
     job = wait_job(client, job_id, timeout=300)
-    assert job["status"] == "succeeded" and job["counts"]["images_done"] == 40
+    assert job["status"] == "succeeded"
+    assert job["counts"]["images_done"] == 40
     assert_one_result_per_image(env, job_id)
     assert client.get("/readyz").status_code == 200
 
@@ -253,7 +267,8 @@ def test_an_open_job_survives_its_worker_killed_between_parts(deployment):
     start()
     assert client.post(f"/v1/jobs/{job_id}/close").status_code == 200
     job = wait_job(client, job_id, timeout=240)
-    assert job["status"] == "succeeded" and job["counts"]["images_done"] == 16
+    assert job["status"] == "succeeded"
+    assert job["counts"]["images_done"] == 16
     assert_one_result_per_image(env, job_id)
 
 
@@ -267,13 +282,15 @@ def test_redis_restart_between_parts(database_url, tmp_path):
         assert put_part(client, job_id, 0, make_zip({f"a{i}.jpg": PHOTO for i in range(4)})).status_code == 201
         server.stop()
         refused = put_part(client, job_id, 1, PHOTO)
-        assert refused.status_code == 503 and refused.get_json()["error"]["code"] == "broker_unavailable"
+        assert refused.status_code == 503
+        assert refused.get_json()["error"]["code"] == "broker_unavailable"
         assert [part["n"] for part in client.get(f"/v1/jobs/{job_id}/parts").get_json()["parts"]] == [0]
         server.start()
         assert put_part(client, job_id, 1, PHOTO).status_code == 201
         client.post(f"/v1/jobs/{job_id}/close")
         job = wait_job(client, job_id, timeout=240)
-        assert job["status"] == "succeeded" and job["counts"]["images_done"] == 5
+        assert job["status"] == "succeeded"
+        assert job["counts"]["images_done"] == 5
         assert_one_result_per_image(env, job_id)
     finally:
         worker.stop(signal.SIGKILL)
@@ -294,11 +311,9 @@ def test_submit_rides_out_an_api_restart_between_parts(deployment, tmp_path):
                                "--api-key", key, "--part-mb", "1", "--wait", "--quiet"], cwd=ROOT, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 120
-        while "part=1 stored" not in api.output():
-            assert submit.poll() is None and time.monotonic() < deadline, api.output()
-            time.sleep(0.01)
+        wait_until(lambda: alive(submit) and "part=1 stored" in api.output(), 120, 0.01, api.output)
         api.stop(signal.SIGKILL)
+        # Down for a second, long enough that the client's next requests fail and it must retry.
         time.sleep(1)
         api.start()
         _, err = submit.communicate(timeout=300)
@@ -320,15 +335,9 @@ class ApiServer:
         """Start the API and wait until it answers."""
         self.process = subprocess.Popen([sys.executable, "-m", "cli", "api"], env=self.env, cwd=ROOT,
                                         stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
-        url = f"http://127.0.0.1:{self.env['WHORU_PORT']}/healthz"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2).close()
-                return self
-            except OSError:
-                assert self.process.poll() is None and time.monotonic() < deadline, self.output()
-                time.sleep(0.1)
+        wait_until(lambda: answers(f"http://127.0.0.1:{self.env['WHORU_PORT']}/healthz", self.process), 60,
+                   describe=self.output)
+        return self
 
     def output(self) -> str:
         """Return what the API has logged."""

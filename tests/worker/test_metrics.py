@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 
 import pytest
@@ -11,9 +10,10 @@ import pytest
 from api import create_app
 from tests.conftest import MODEL, stack_env
 from tests.utils.jobs import PHOTOS, keyed_client, post_files, wait_job
-from tests.utils.metrics import Scrape
 from tests.utils.receiver import SECRET, Receiver
+from tests.utils.scrape import Scrape
 from tests.utils.services import Worker, free_port, start_embedded_redis
+from tests.utils.waiting import wait_until
 
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
 
@@ -39,11 +39,11 @@ def metered(database_url, tmp_path):
 
 def wait_value(scrape, name: str, at_least: float, timeout: float = 60, **labels: str) -> Scrape:
     """Scrape until a metric reaches a value (pool processes write them as tasks end)."""
-    deadline = time.monotonic() + timeout
-    while (metrics := scrape()).value(name, **labels) < at_least:
-        assert time.monotonic() < deadline, f"{name}{labels} stayed at {metrics.value(name, **labels)}"
-        time.sleep(0.2)
-    return metrics
+    def reached() -> Scrape | None:
+        metrics = scrape()
+        return metrics if metrics.value(name, **labels) >= at_least else None
+
+    return wait_until(reached, timeout, 0.2, lambda: f"{name}{labels} stayed at {scrape().value(name, **labels)}")
 
 
 def test_a_job_shows_in_the_worker_metrics(metered):

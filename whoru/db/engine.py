@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -27,3 +27,8 @@ def _sqlite_pragmas(connection, _record) -> None:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Return a session factory; callers own each session and its transaction."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def ping(session: Session) -> None:
+    """Raise unless the database answers a trivial query."""
+    session.execute(text("SELECT 1"))

@@ -1,4 +1,4 @@
-"""Read-only queries about jobs and their images (changes go through whoru.lifecycle); callers own the session."""
+"""Queries about jobs, their parts and images (status changes go through lifecycle); callers own the session."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from whoru.db.schema import Face, Image, Job
-from whoru.lifecycle import ImageStatus
+from whoru.db.schema import Face, Image, Job, Upload
+from whoru.db.statuses import ImageStatus
 
 
 @dataclass(frozen=True)
@@ -78,4 +78,45 @@ def images_page(session: Session, job_id: str, after: int, limit: int, only: Ima
 def pending_positions(session: Session, job_id: str) -> list[int]:
     """Return the positions of images not yet finished, in order."""
     query = select(Image.position).where(Image.job_id == job_id, Image.status == ImageStatus.PENDING).order_by(Image.position)
+    return list(session.scalars(query))
+
+
+def owned_job(session: Session, job_id: str, owner: int) -> Job | None:
+    """Return a job if this key made it."""
+    return session.scalar(select(Job).where(Job.id == job_id, Job.api_key_id == owner))
+
+
+def job_by_idempotency_key(session: Session, owner: int, key: str) -> Job | None:
+    """Return the job a key made under an Idempotency-Key, if any."""
+    return session.scalar(select(Job).where(Job.api_key_id == owner, Job.idempotency_key == key))
+
+
+def job_exists(session: Session, job_id: str) -> bool:
+    """Return whether a job's rows are still there (not deleted)."""
+    return session.scalar(select(Job.id).where(Job.id == job_id)) is not None
+
+
+def model_name(session: Session, job_id: str) -> str | None:
+    """Return the name of the model a job chose."""
+    return session.scalar(select(Job.model_name).where(Job.id == job_id))
+
+
+def parts(session: Session, job_id: str) -> list[Upload]:
+    """Return a job's parts in order."""
+    return list(session.scalars(select(Upload).where(Upload.job_id == job_id).order_by(Upload.position)))
+
+
+def part(session: Session, job_id: str, n: int) -> Upload | None:
+    """Return part n of a job, if the server has it."""
+    return session.scalar(select(Upload).where(Upload.job_id == job_id, Upload.position == n))
+
+
+def pending_images(session: Session, job_id: str, first: int, last: int) -> list[Image]:
+    """Return the pending images in a range of positions, with their uploads."""
+    query = (
+        select(Image)
+        .where(Image.job_id == job_id, Image.position.between(first, last), Image.status == ImageStatus.PENDING)
+        .order_by(Image.position)
+        .options(selectinload(Image.upload))
+    )
     return list(session.scalars(query))

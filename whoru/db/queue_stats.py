@@ -8,7 +8,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from whoru.db.schema import Image, Job, Upload
-from whoru.lifecycle import IN_FLIGHT, ImageStatus
+from whoru.db.statuses import ImageStatus, IN_FLIGHT
 
 
 def jobs_by_status(session: Session) -> dict[str, int]:

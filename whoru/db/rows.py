@@ -1,15 +1,15 @@
-"""Write one task's outcome: face rows and image statuses, in bulk, in one transaction."""
+"""A task's writes: its attempts, the model version it serves, its outcome (face rows and image statuses, in bulk)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import Session
 
-from whoru.db.schema import Face, Image
+from whoru.db.schema import Face, Image, Job
 from whoru.faces.face import FaceResult
-from whoru.lifecycle import ImageStatus
+from whoru.db.statuses import ImageStatus
 
 
 @dataclass
@@ -29,6 +29,16 @@ class ImageOutcome:
         if self.error_code:
             return ImageStatus.FAILED
         return ImageStatus.DONE if self.faces else ImageStatus.NO_FACE
+
+
+def count_attempt(session: Session, image_ids: list[int]) -> None:
+    """Add one to these images' attempts (the caller commits before processing them)."""
+    session.execute(update(Image).where(Image.id.in_(image_ids)).values(attempts=Image.attempts + 1))
+
+
+def record_model_version(session: Session, job_id: str, version: str) -> None:
+    """Record the version of its model that serves a job, if it differs from the one recorded."""
+    session.execute(update(Job).where(Job.id == job_id, Job.model_version != version).values(model_version=version))
 
 
 def save_outcomes(session: Session, outcomes: list[ImageOutcome]) -> None:
@@ -58,24 +68,4 @@ def _image_row(outcome: ImageOutcome) -> dict:
 
 def _face_row(image_id: int, index: int, face: FaceResult) -> dict:
     """Return the insert row of a face."""
-    x, y, w, h = face.detection.box
-    return {
-        "image_id": image_id,
-        "index": index,
-        "x": round(x, 1), "y": round(y, 1), "w": round(w, 1), "h": round(h, 1),
-        "detection_score": round(face.detection.score, 4),
-        "landmarks": [[round(float(px), 1), round(float(py), 1)] for px, py in face.detection.landmarks],
-        "age": round(face.age, 1),
-        "age_bin": face.age_bin,
-        "age_low": _rounded(face.age_low),
-        "age_high": _rounded(face.age_high),
-        "gender": face.gender,
-        "gender_probability": round(face.gender_probability, 4),
-        "ethnicity": face.ethnicity,
-        "ethnicity_probabilities": [round(p, 4) for p in face.ethnicity_probabilities],
-    }
-
-
-def _rounded(value: float | None) -> float | None:
-    """Return a value rounded to a tenth, or None for a model that gives no age range."""
-    return None if value is None else round(float(value), 1)
+    return {"image_id": image_id, "index": index, **asdict(face.rounded())}

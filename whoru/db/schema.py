@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, func
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Dialect, Float, ForeignKey, Index, Integer, MetaData, String, Text,
+                        TypeDecorator, UniqueConstraint, func)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeEngine
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -15,9 +17,26 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+
+
 def utcnow() -> datetime:
     """Return the current time in UTC."""
     return datetime.now(timezone.utc)
+
+
+class UtcDateTime(TypeDecorator):
+    """A timestamp that reads back timezone-aware in UTC from every database (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def coerce_compared_value(self, op: object, value: object) -> TypeEngine:
+        """Type the other side of an expression as DateTime does, so that `column - timedelta` stays an interval."""
+        return self.impl.coerce_compared_value(op, value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Mark a naive timestamp as the UTC it was stored in."""
+        return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 class Base(DeclarativeBase):
@@ -36,14 +55,14 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     webhook_secret: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Job(Base):
     """One submission: its status, timings and the model that served it.
 
-    `status` and the open flag change only through whoru.lifecycle, which names their values.
+    `status` and the open flag change only through whoru.db.lifecycle, which names their values.
     """
 
     __tablename__ = "jobs"
@@ -52,12 +71,12 @@ class Job(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     open: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # When the last part arrived: an open job idle for WHORU_OPEN_JOB_TIMEOUT is closed by the server.
-    active_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    active_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_by: Mapped[str | None] = mapped_column(String(16))
     model_name: Mapped[str] = mapped_column(String(64))
     model_version: Mapped[str] = mapped_column(String(64))
@@ -92,7 +111,7 @@ class Upload(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     image_count: Mapped[int] = mapped_column(Integer, default=0)
     # When the part arrived: the age of the oldest pending image, in the API's metrics.
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, server_default=func.now())
 
     job: Mapped[Job] = relationship(back_populates="uploads")
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from whoru.db.schema import Face, Image
 from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
-from whoru.lifecycle import ImageStatus
+from whoru.db.statuses import ImageStatus
 
 
 def job_summary(session: Session, job_id: str) -> dict:

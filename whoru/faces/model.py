@@ -129,8 +129,7 @@ def input_specs(card: ModelCard) -> dict[str, InputSpec]:
 def _keras_net(path: Path, threads: int) -> Net:
     """Return a Keras network's compiled `predict_on_batch` (TensorFlow is imported only here).
 
-    Measured on one core: 1.35 ms a face in task-sized batches against 1.99 for an eager call,
-    and 2.4 ms for a single face against 8.1 eager and 41 with `predict()`.
+    The compiled call is the quickest of Keras' three (docs/performance.md, "Choices in the code").
     """
     configure_tensorflow(threads)
     import keras

@@ -16,7 +16,8 @@ from PIL import Image, ImageOps
 
 from whoru.faces.align import InputSpec, face_input, source_pixels_per_output
 from whoru.faces.face import Detection
-from whoru.faces.images import MAX_PIXELS, opened, to_rgb
+from whoru.faces.images import opened, to_rgb
+from whoru.settings import MAX_IMAGE_PIXELS
 from whoru.faces.yunet import GRID
 
 ORIENTATION = 0x0112
@@ -30,7 +31,7 @@ DCT_SCALES = (8, 4, 2, 1)
 
 
 def orientation_matrix(orientation: int, width: float, height: float) -> np.ndarray:
-    """Return the 3x3 map from stored points (in a width x height frame) to upright ones, as exif_transpose turns pixels."""
+    """Return the 3x3 map from stored points (in a width x height frame) to upright ones, as exif_transpose does."""
     w, h = width, height
     rows = {1: [[1, 0, 0], [0, 1, 0]], 2: [[-1, 0, w], [0, 1, 0]], 3: [[-1, 0, w], [0, -1, h]], 4: [[1, 0, 0], [0, -1, h]],
             5: [[0, 1, 0], [1, 0, 0]], 6: [[0, -1, h], [1, 0, 0]], 7: [[0, -1, h], [-1, 0, w]], 8: [[0, 1, 0], [-1, 0, w]]}
@@ -64,7 +65,7 @@ class Photo:
     frames: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def decode(cls, data: bytes, max_side: int, max_pixels: int = MAX_PIXELS) -> "Photo":
+    def decode(cls, data: bytes, max_side: int, max_pixels: int = MAX_IMAGE_PIXELS) -> "Photo":
         """Decode at the smallest DCT scale that still gives the detector max_side (formats without one: full size)."""
         with opened(data, max_pixels) as image:
             stored_size, orientation = image.size, image.getexif().get(ORIENTATION, 1)
@@ -72,6 +73,12 @@ class Photo:
             ImageOps.exif_transpose(image, in_place=True)
             rgb = np.asarray(to_rgb(image))
         return cls(data, max_pixels, rgb, scale, orientation, stored_size)
+
+    @classmethod
+    def of_pixels(cls, rgb: np.ndarray) -> "Photo":
+        """Wrap pixels already decoded and upright (H x W x 3, uint8): there is no file to decode finer."""
+        height, width = rgb.shape[:2]
+        return cls(b"", 0, rgb, 1, 1, (width, height))
 
     @property
     def size(self) -> tuple[int, int]:
@@ -84,7 +91,7 @@ class Photo:
         return self._to_scale(face, 1)
 
     def face_inputs(self, faces: list[Detection], specs: dict[str, InputSpec]) -> dict[str, list[np.ndarray]]:
-        """Return, per input name, one model input per face found in `rgb`, each from the coarsest decode with pixels enough.
+        """Return, per input name, one model input per face found in `rgb`, each from the coarsest decode that suffices.
 
         Faces too small in `rgb` for any input all come from one more decode, at the scale the
         most demanding of them needs.

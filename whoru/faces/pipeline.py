@@ -10,7 +10,7 @@ import numpy as np
 from whoru.faces.detector import FaceDetector
 from whoru.faces.face import Detection, FaceResult
 from whoru.faces.model import FACE, FaceModel
-from whoru.faces.images import MAX_PIXELS
+from whoru.settings import MAX_IMAGE_PIXELS
 from whoru.faces.photo import Photo
 from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
 from whoru.stages import Stages
@@ -30,7 +30,7 @@ class FacePipeline:
         """Load the detector and the model from their directories."""
         return cls(FaceDetector(detector_dir, score, max_side, threads), FaceModel(model_dir, threads))
 
-    def decode(self, data: bytes, max_pixels: int = MAX_PIXELS) -> Photo:
+    def decode(self, data: bytes, max_pixels: int = MAX_IMAGE_PIXELS) -> Photo:
         """Decode an image's bytes at the smallest scale the detector needs."""
         return Photo.decode(data, self.detector.max_side, max_pixels)
 
@@ -62,10 +62,10 @@ class FacePipeline:
         predictions = self.model.predict(stack_crops(crops), batch_size)
         return [_result(face, predictions, i) for i, face in enumerate(detections)]
 
-    def analyse(self, photo: Photo) -> list[FaceResult]:
+    def analyse(self, photo: Photo, batch_size: int = 256) -> list[FaceResult]:
         """Return the faces of one photo, largest first, in upright full-resolution pixels."""
         found = self.find(photo)
-        return self.classify(found.detections, found.crops)
+        return self.classify(found.detections, found.crops, batch_size)
 
 
 @dataclass(frozen=True)

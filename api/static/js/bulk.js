@@ -4,9 +4,11 @@
 
 import { api, contentDigest, putPart } from "./api.js";
 import { byId, dropTarget, el } from "./dom.js";
+import { IMAGE_EXTENSIONS } from "./image-types.js";
 import { storedZip } from "./zip.js";
 
-const SENDABLE = /\.(jpe?g|png|webp|bmp|gif|tiff?|heic|heif|zip)$/i;
+// The server's own list (whoru/image_names.py), served as a module, and zips of them.
+const SENDABLE = [...IMAGE_EXTENSIONS, ".zip"];
 const PACK_FILES = 200;
 const PACK_BYTES = 64e6;
 const ATTEMPTS = 4;
@@ -17,6 +19,7 @@ const upload = { items: [], parts: [], jobId: null, next: 0, sentBytes: 0, busy:
 
 /** Wire the pickers, the drop zone and the buttons. */
 export function initBulk() {
+  byId("bulk-files").accept = SENDABLE.join(",");
   for (const id of ["bulk-files", "bulk-folder"]) {
     const input = byId(id);
     input.addEventListener("change", () => {
@@ -37,7 +40,7 @@ function pick(items) {
     return;
   }
   if (upload.jobId) clear();
-  const wanted = items.filter(({ file }) => SENDABLE.test(file.name) && !file.name.startsWith("."));
+  const wanted = items.filter(({ file }) => isSendable(file.name));
   // Pickers and drops list files in no set order; by path (img2 before img10) results read like the folder.
   wanted.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
   upload.items.push(...wanted);
@@ -203,3 +206,9 @@ function clear() {
 const totalBytes = () => upload.items.reduce((sum, { file }) => sum + file.size, 0);
 const status = (text) => (byId("bulk-status").textContent = text);
 const megabytes = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/** Say whether a file is an image or a zip by its extension, in any letter case, and not hidden. */
+function isSendable(name) {
+  const dot = name.lastIndexOf(".");
+  return !name.startsWith(".") && dot > 0 && SENDABLE.includes(name.slice(dot).toLowerCase());
+}

@@ -3,10 +3,12 @@
 import { api, contentDigest, putPart, request, waitJob } from "./api.js";
 import { byId, dropTarget } from "./dom.js";
 import { figure, legend } from "./draw.js";
+import { IMAGE_EXTENSIONS } from "./image-types.js";
 
 /** Wire the photo picker and the drop zone. */
 export function initTry() {
   const input = byId("try-file");
+  input.accept = IMAGE_EXTENSIONS.join(",");
   input.addEventListener("change", () => input.files[0] && tryPhoto(input.files[0]));
   dropTarget(byId("try-drop"), (data) => data.files[0] && tryPhoto(data.files[0]));
 }

@@ -75,7 +75,7 @@ def detect_landmarks(source: Path, names: list[str]) -> tuple[np.ndarray, np.nda
 def main() -> None:
     """Print the template derived from a reference .npz and the images it was made from."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("reference", type=Path, help=".npz from training.age_and_gender_reference")
+    parser.add_argument("reference", type=Path, help=".npz from training.reference.age_and_gender")
     parser.add_argument("source", type=Path, help="the folder or archive the reference was made from")
     args = parser.parse_args()
     cv2.setNumThreads(1)

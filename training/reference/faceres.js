@@ -1,7 +1,7 @@
 // Run the faceres TFJS graph model on raw faces with TensorFlow.js itself (CPU backend), as the
 // reference the ONNX conversion is checked against. Needs @tensorflow/tfjs-core, -converter and
 // -backend-cpu 4.22.0 on NODE_PATH.
-// usage: node faceres_reference.js MODEL_DIR FACES.f32 N OUT.json
+// usage: node faceres.js MODEL_DIR FACES.f32 N OUT.json
 const fs = require("fs");
 const path = require("path");
 const tf = require("@tensorflow/tfjs-core");

@@ -2,7 +2,7 @@
 
 The extraction is the long part of building the stack; run it ahead, one dataset a process:
 
-    python -m training.stack_features --data AAF-train.tar --cnn models/fast/model.onnx
+    python -m training.stack.features --data AAF-train.tar --cnn models/fast/model.onnx
 """
 
 from __future__ import annotations

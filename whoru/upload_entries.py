@@ -1,18 +1,16 @@
-"""Which zip entries are safe images, and reading their bytes from a stored upload."""
+"""The rules for a zip's entries (which are safe images, within which limits), and reading an upload's images."""
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 import stat
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from whoru.stores import Store
+from whoru.image_names import is_image_name
+from whoru.storage.store import Store
 
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".heic", ".heif"})
 ARCHIVE_EXTENSIONS = frozenset({".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar"})
 
 
@@ -47,34 +45,6 @@ class Entry:
     member: str
     error_code: str | None = None
     error_message: str | None = None
-
-
-def is_image_name(name: str) -> bool:
-    """Return True if a file name has an image extension, in any letter case."""
-    return PurePosixPath(name).suffix.lower() in IMAGE_EXTENSIONS
-
-
-def file_sha256(path: Path) -> str:
-    """Return the hex SHA-256 of a file, read a megabyte at a time."""
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-@contextmanager
-def kept_if_committed(*paths: Path):
-    """Remove these stored files unless the block that records them in the database succeeds."""
-    try:
-        yield
-    except BaseException:
-        for path in paths:
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
-        raise
 
 
 def zip_entries(path: Path, limits: ZipLimits) -> list[Entry]:
@@ -142,7 +112,7 @@ def _read_capped(stream, cap: int) -> bytes:
 
 @contextmanager
 def open_upload(store: Store, key: str, kind: str, limits: ZipLimits):
-    """Yield an ImageSource for a stored upload, keeping a zip open (its central directory read once) across many reads."""
+    """Yield an ImageSource for a stored upload, keeping a zip open (its central directory read once) across reads."""
     if kind != "zip":
         yield ImageSource(store, key, limits, None)
         return

@@ -28,7 +28,3 @@ def served_models(settings: Settings) -> dict[str, ServedModel]:
         models.setdefault(card.name, ServedModel(card.name, card.version, directory))
     return models
 
-
-def default_model(settings: Settings) -> ServedModel:
-    """Return the model a job gets when it names none."""
-    return next(iter(served_models(settings).values()))

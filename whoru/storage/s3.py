@@ -11,7 +11,7 @@ import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
-from whoru.stores import Store
+from whoru.storage.store import Store
 
 MIB = 1024**2
 # Parts of 16 MiB from 16 MiB up: a 20 GiB request is 1,280 parts, under S3's 10,000.

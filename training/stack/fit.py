@@ -31,9 +31,9 @@ from whoru.labels import ETHNICITIES, MAX_AGE
 from whoru.settings import PROJECT_ROOT
 from training.blend import fit_logistic_blend, fit_softmax_blend
 from training.pooled import Pooled, pool
-from training.stack_card import write_stacked_card
-from training.stack_features import assemble
-from training.stack_head import HEAD, fit_head, refit_heads, targets
+from training.stack.card import write_stacked_card
+from training.stack.features import assemble
+from training.stack.head import HEAD, fit_head, refit_heads, targets
 
 FEATURES = [{"network": "age", "output": "layer_1_flatten"}, {"network": "age", "output": "probabilities", "log": True},
             {"network": "gender", "output": "layer_3_relu"}, {"network": "gender", "output": "probabilities", "log": True},
@@ -106,8 +106,8 @@ def cross_validated(logits: tuple, outputs: dict, y: dict, halves: list[np.ndarr
     predicted = [np.zeros((n, MAX_AGE + 1)), np.zeros(n), np.zeros((n, len(ETHNICITIES)))]
     for fit_rows, eval_rows in (halves, halves[::-1]):
         fit_rows = fit_rows[blendable[fit_rows]]
-        blend = fit_blend(tuple(l[fit_rows] for l in logits), _rows(outputs["cnn"], fit_rows), _rows(y, fit_rows), kept)
-        blended = head_of(blend).from_logits(tuple(l[eval_rows] for l in logits), _rows(outputs, eval_rows))
+        blend = fit_blend(tuple(logit[fit_rows] for logit in logits), _rows(outputs["cnn"], fit_rows), _rows(y, fit_rows), kept)
+        blended = head_of(blend).from_logits(tuple(logit[eval_rows] for logit in logits), _rows(outputs, eval_rows))
         for target, value in zip(predicted, blended):
             target[eval_rows] = value
     return tuple(predicted)
@@ -239,6 +239,3 @@ def main() -> None:
     record = build(args.data, args.cnn, args.ethnicity_blend, args.out, args.cache_dir)
     print(json.dumps({k: v for k, v in record.items() if k not in ("validation", "test")}, indent=1))
 
-
-if __name__ == "__main__":
-    main()

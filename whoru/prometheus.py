@@ -14,7 +14,7 @@ import os
 
 from prometheus_client import CollectorRegistry, multiprocess
 
-from whoru.metrics_dir import ENV
+from whoru.prometheus_dir import ENV
 
 # whoru's metrics only: the default registry would add process_* and python_* series.
 REGISTRY = CollectorRegistry()

@@ -1,17 +1,15 @@
-"""Zip uploads are listed without extracting, unsafe entries are refused one by one, and stored files go when they must."""
+"""Zip uploads are listed without extracting, and unsafe entries are refused one by one."""
 
 from __future__ import annotations
 
-import os
 import stat
 import zipfile
-from contextlib import nullcontext
 
 import pytest
 
 from whoru.settings import Settings
-from whoru.storage import UploadError, ZipLimits, kept_if_committed, open_upload, zip_entries, zip_limits
-from whoru.stores import FileStore, job_prefix, part_key, preview_key, remove_deleted_job_files, remove_job_files
+from whoru.storage.folder import FileStore
+from whoru.upload_entries import open_upload, UploadError, zip_entries, zip_limits, ZipLimits
 
 LIMITS = ZipLimits(max_entries=100, max_total_bytes=10_000_000, max_ratio=50, max_entry_bytes=5_000_000)
 
@@ -134,55 +132,3 @@ def test_a_single_image_upload_is_read_up_to_the_image_limit(tmp_path):
         assert source.read(None) == b"12345"
     with open_upload(store, "jobs/j/00001.bin", "image", limits) as source, pytest.raises(ValueError, match="past 5 bytes"):
         source.read(None)
-
-
-def test_kept_if_committed_removes_stored_files_only_when_the_block_fails(tmp_path):
-    spooled, folder = tmp_path / "part.bin", tmp_path / "unpacked"
-    for attempt in ("commits", "fails"):
-        spooled.write_bytes(b"x")
-        (folder / "deep").mkdir(parents=True, exist_ok=True)
-        (folder / "deep" / "a.jpg").write_bytes(b"x")
-        with pytest.raises(RuntimeError) if attempt == "fails" else nullcontext():
-            with kept_if_committed(spooled, folder, tmp_path / "never-written"):
-                if attempt == "fails":
-                    raise RuntimeError("the database refused the rows")
-        assert spooled.exists() == folder.exists() == (attempt == "commits"), attempt
-
-
-def test_the_store_keeps_a_prefix_only_when_the_block_succeeds(tmp_path):
-    store = FileStore(tmp_path)
-    with store.kept_if_committed(job_prefix("kept")):
-        store.put_bytes(part_key("kept", 0), b"part")
-    with pytest.raises(KeyboardInterrupt), store.kept_if_committed(job_prefix("lost")):
-        store.put_bytes(part_key("lost", 0), b"part")
-        raise KeyboardInterrupt
-    assert store.read(part_key("kept", 0)) == b"part" and store.read(part_key("lost", 0)) is None
-    assert not (tmp_path / "jobs" / "lost").exists()
-
-
-def test_the_folder_store_names_files_by_key_and_writes_whole_files(tmp_path):
-    store = FileStore(tmp_path)
-    assert (part_key("j", 7), preview_key("j", 3)) == ("jobs/j/00007.bin", "previews/j/3.jpg")
-    store.put_bytes(preview_key("j", 3), b"old")
-    store.put_bytes(preview_key("j", 3), b"new")
-    assert os.listdir(tmp_path / "previews" / "j") == ["3.jpg"], "no partial file is left beside it"
-    location = store.location(part_key("j", 0))
-    assert location == str(tmp_path / "jobs" / "j" / "00000.bin")
-    store.incoming.mkdir(parents=True)
-    (store.incoming / "spool").write_bytes(b"part")
-    store.put_file(location, store.incoming / "spool")
-    assert store.read(part_key("j", 0)) == b"part" and not (store.incoming / "spool").exists()
-    store.delete(location)
-    assert store.read(location) is None
-    store.delete(location)
-
-
-def test_an_ended_job_loses_its_uploads_and_a_deleted_one_its_previews_too(tmp_path):
-    store = FileStore(tmp_path)
-    for job_id in ("ended", "deleted"):
-        store.put_bytes(part_key(job_id, 0), b"part")
-        store.put_bytes(preview_key(job_id, 0), b"jpeg")
-    remove_job_files(store, "ended")
-    remove_deleted_job_files(store, "deleted")
-    assert [store.read(part_key("ended", 0)), store.read(preview_key("ended", 0))] == [None, b"jpeg"]
-    assert [store.read(part_key("deleted", 0)), store.read(preview_key("deleted", 0))] == [None, None]

