@@ -46,7 +46,8 @@ def train_command(data: Path, arch: str, out: Path, epochs: int, resume: bool, f
     from training.train import train
 
     card = train(data, arch, out, epochs, resume, cache_dir, fit_on, seed)
-    click.echo(json.dumps(card.quantitative_analysis["test_chips"] | {"groups": "..."}, indent=1))
+    per_dataset = card.quantitative_analysis["test_chips"]
+    click.echo(json.dumps({name: figures | {"groups": "..."} for name, figures in per_dataset.items()}, indent=1))
 
 
 @click.command("evaluate")
