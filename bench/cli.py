@@ -90,6 +90,7 @@ def _figures(run: dict, images: int, workers: int) -> dict:
         "faces": run["job"]["counts"]["faces"],
         "workers": workers,
         "wall_s": round(wall, 2),
+        "start_s": round(run["start_s"], 2),
         "images_per_s": round(images / wall, 2),
         "faces_per_s": round(run["job"]["counts"]["faces"] / wall, 2),
         "pipeline_share": round(sum(stages.values()) / 1000 / (wall * workers), 3),
@@ -98,6 +99,7 @@ def _figures(run: dict, images: int, workers: int) -> dict:
         "rss_mb": run["rss_mb"],
         "rss_mb_after_1000_images": run["rss_after_1000"],
         "rss_mb_end": run["rss_end"],
+        "worker_rss_mb_ends": run["worker_rss_ends"],
         "csv_export": run["csv"],
     }
 
@@ -111,7 +113,8 @@ def _sizes(runs: dict[tuple[int, int], dict], images: int, workers: int) -> dict
         worker_ms = round(sum(stages.values()), 2)
         base = base or figures["images_per_s"]
         sizes[f"{width}x{height}"] = {
-            **{key: figures[key] for key in ("images", "faces", "wall_s", "images_per_s", "faces_per_s", "pipeline_share", "stages_ms")},
+            **{key: figures[key] for key in ("images", "faces", "wall_s", "start_s", "images_per_s", "faces_per_s", "pipeline_share", "stages_ms",
+                                             "worker_rss_mb_ends")},
             "worker_ms_per_image": worker_ms,
             # The acceptance figures: time inside the worker per image against detection alone, and
             # throughput against the first size of the run.

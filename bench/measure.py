@@ -14,6 +14,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench.stack import BenchStack
 
+# Images at each end of a run over which a worker's peak memory is compared: flat when they match.
+WINDOW = 100
 _STATUS_LINE = r'"GET /v1/jobs/{job} HTTP/[0-9.]+" 200 .* (?P<us>\d+)us$'
 # A task records its stage times just before it counts its images (worker/task_metrics.py), so
 # once the count covers the job, so do the stage times.
@@ -43,9 +45,13 @@ def run_job(stack: BenchStack, workload: Path, pollers: int, poll_interval: floa
     csv = _download_csv(stack, job_id)
     memory.stop()
     wall = (datetime.fromisoformat(job["finished_at"]) - submitted).total_seconds()
-    return {"job": job, "wall_s": wall, "latencies_ms": latencies, "server_latencies_ms": _server_latencies(stack.api_log, job_id),
+    # Upload, ingest and queueing: the wall time before the first task starts.
+    start = (datetime.fromisoformat(job["started_at"] or job["finished_at"]) - submitted).total_seconds()
+    return {"job": job, "wall_s": wall, "start_s": start, "latencies_ms": latencies,
+            "server_latencies_ms": _server_latencies(stack.api_log, job_id),
             "stages": _stages(stack, before, job["counts"]["images_total"]),
             "rss_mb": memory.peak, "rss_after_1000": memory.after_1000, "rss_end": rss_end,
+            "worker_rss_ends": memory.ends(job["counts"]["images_total"]),
             "csv": {**csv, "rss_mb_api_after": stack.rss_mb()["api"]}}
 
 
@@ -63,7 +69,8 @@ def _wait(stack: BenchStack, job_id: str, memory: "_MemorySampler") -> dict:
     """Poll until the job ends, noting memory once 1,000 images are done."""
     while True:
         job = stack.http.get(f"{stack.url}/v1/jobs/{job_id}", timeout=60).json()
-        if memory.after_1000 is None and job["counts"]["images_done"] + job["counts"]["images_failed"] >= 1000:
+        memory.done = job["counts"]["images_done"] + job["counts"]["images_failed"]
+        if memory.after_1000 is None and memory.done >= 1000:
             memory.after_1000 = memory.stack.rss_mb()
         if job["status"] in ("succeeded", "failed", "canceled"):
             return job
@@ -131,11 +138,12 @@ def percentiles(values: list[float]) -> dict:
 
 
 class _MemorySampler(threading.Thread):
-    """Samples the stack's memory twice a second and keeps the peaks."""
+    """Samples the stack's memory twice a second and keeps the peaks, and the largest worker's against the images done."""
 
     def __init__(self, stack: BenchStack):
         super().__init__(daemon=True)
         self.stack, self.peak, self.after_1000 = stack, {"api": 0.0, "workers": []}, None
+        self.done, self.samples = 0, []  # images done (set by the poller); (done, MB) per sample
         self._stopped = threading.Event()
 
     def run(self) -> None:
@@ -150,6 +158,13 @@ class _MemorySampler(threading.Thread):
         now = self.stack.rss_mb()
         self.peak["api"] = max(self.peak["api"], now["api"])
         self.peak["workers"] = [max(a, b) for a, b in zip(self.peak["workers"] or now["workers"], now["workers"])]
+        self.samples.append((self.done, max(now["workers"], default=0.0)))
+
+    def ends(self, images: int) -> dict:
+        """Return the largest worker's peak MB while the first WINDOW images were done, and while the last WINDOW were."""
+        first = [mb for done, mb in self.samples if done < WINDOW]
+        last = [mb for done, mb in self.samples if done >= images - WINDOW]
+        return {"images": WINDOW, "first": max(first, default=None), "last": max(last, default=None)}
 
     def stop(self) -> None:
         """Stop sampling."""

@@ -20,8 +20,8 @@ from whoru.settings import PROJECT_ROOT
 KEYS = ("images", "faces", "workers", "images_per_s", "faces_per_s", "naive_images_per_s", "speedup_vs_naive",
         "pipeline_share", "stages_ms", "status_latency_ms", "status_latency_in_api_ms", "rss_mb", "model", "sizes")
 STAGES = {"read", "decode", "preview", "detect", "align", "classify", "db_write"}
-SIZE_KEYS = {"images", "faces", "wall_s", "images_per_s", "faces_per_s", "pipeline_share", "stages_ms",
-             "worker_ms_per_image", "worker_per_detect", "images_per_s_vs_first"}
+SIZE_KEYS = {"images", "faces", "wall_s", "start_s", "images_per_s", "faces_per_s", "pipeline_share", "stages_ms",
+             "worker_ms_per_image", "worker_per_detect", "images_per_s_vs_first", "worker_rss_mb_ends"}
 
 
 def test_bench_reports_every_figure(tmp_path, monkeypatch):
@@ -46,6 +46,9 @@ def test_bench_reports_every_figure(tmp_path, monkeypatch):
     for size in figures["sizes"].values():
         assert set(size) == SIZE_KEYS and set(size["stages_ms"]) == STAGES and size["images"] == 4
         assert size["worker_ms_per_image"] >= size["stages_ms"]["detect"] > 0
+        assert 0 < size["start_s"] < size["wall_s"]
+        # Four images are both the first and the last hundred; the largest worker is sampled at least once.
+        assert size["worker_rss_mb_ends"]["first"] > 0 and size["worker_rss_mb_ends"]["last"] > 0
     assert figures["sizes"]["800x600"]["images_per_s_vs_first"] == 1.0
 
 

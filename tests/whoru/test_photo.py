@@ -1,4 +1,4 @@
-"""Photos decoded at a reduced JPEG scale: the right scale, the full size, boxes in upright full-resolution pixels."""
+"""Photos decoded once: the detector's copy at the right scale, the full size, boxes in upright full-resolution pixels, crops with pixels enough."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import pytest
 from PIL import Image, ImageOps
 
 from tests.utils.jobs import FIXTURES, PHOTOS
-from whoru.faces import photo as photo_module
+from whoru.faces import images as images_module
 from whoru.faces.align import InputSpec, face_input
 from whoru.faces.detector import FaceDetector
 from whoru.faces.face import Detection
-from whoru.faces.images import decode_image
+from whoru.faces.images import decode_image, upright
 from whoru.faces.photo import Photo, map_detection, orientation_matrix
 from whoru.settings import PROJECT_ROOT
 
@@ -52,6 +52,15 @@ def test_orientation_matrix_moves_pixels_as_exif_transpose_does(orientation):
     y, x = np.argwhere(np.asarray(ImageOps.exif_transpose(image)) == 255)[0]
     moved = orientation_matrix(orientation, 5, 3) @ [1.5, 0.5, 1]
     assert tuple(moved[:2]) == (x + 0.5, y + 0.5)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_upright_turns_pixels_as_exif_transpose_does(orientation):
+    stored = np.arange(5 * 3 * 3, dtype=np.uint8).reshape(3, 5, 3)
+    image = Image.fromarray(stored)
+    image.getexif()[0x0112] = orientation
+    image.info["exif"] = image.getexif().tobytes()
+    assert np.array_equal(upright(stored, orientation), np.asarray(ImageOps.exif_transpose(image)))
 
 
 def test_map_detection_keeps_boxes_positive():
@@ -94,31 +103,28 @@ def test_a_jpeg_just_short_of_the_grid_is_decoded_at_the_next_finer_scale():
     assert photo.scale == 2 and photo.rgb.shape[:2] == (1936, 1452)
 
 
-def test_small_faces_are_cropped_from_one_more_decode_at_the_scale_the_smallest_needs(monkeypatch):
+@pytest.mark.parametrize("orientation", [8, 7])
+def test_every_face_is_cropped_from_the_one_decode_with_pixels_enough(monkeypatch, orientation):
     canvas = Image.new("RGB", (4032, 3024), (120, 130, 140))
     chip = Image.open(sorted((FIXTURES / "utkface").glob("*.jpg"))[0]).convert("RGB")
     for side, corner in ((1400, (2200, 800)), (360, (1000, 400)), (160, (1000, 1800))):
         canvas.paste(chip.resize((side, side)), corner)
-    data = encode(canvas, "JPEG", 8, quality=92)
+    data = encode(canvas, "JPEG", orientation, quality=92)
     decodes = []
-    opened = photo_module.opened
-    monkeypatch.setattr(photo_module, "opened", lambda *args: decodes.append(args) or opened(*args))
+    decode_jpeg = images_module.simplejpeg.decode_jpeg
+    monkeypatch.setattr(images_module.simplejpeg, "decode_jpeg", lambda *args, **options: decodes.append(args) or decode_jpeg(*args, **options))
     photo = Photo.decode(data, 1024)
     faces = sorted(DETECTOR.detect(photo.rgb), key=lambda face: -face.area)
     assert photo.scale == 4 and len(faces) == 3
-    assert [photo._scale_for(face, SPEC) for face in faces] == [4, 2, 1]
-    assert len(photo.face_inputs(faces[:1], ONE)["face"]) == 1 and len(decodes) == 1  # the large face had pixels enough
-    assert len(photo.face_inputs(faces[:2], ONE)["face"]) == 2 and set(photo.frames) == {2}  # the middle one: a half-size decode
-    crops = photo.face_inputs(faces, ONE)["face"]
-    assert len(decodes) == 3 and photo.frames[1].shape[:2] == canvas.size  # kept as stored (turned 90 degrees): never transposed
-    again = Photo.decode(data, 1024)
-    again.face_inputs(faces, ONE)
-    assert set(again.frames) == {1}  # all at once: the smallest face's scale serves the middle one too
-    several, large = Photo.decode(data, 1024), InputSpec(512, "rgb", "loose")
-    assert several._scale_for(faces[1], SPEC) == 2 and several._scale_for(faces[1], large) == 1
-    several.face_inputs(faces[:2], {"small": SPEC, "large": large})
-    assert set(several.frames) == {1}  # one decode for every input: the large crop's scale serves the small one
+    # The large face has pixels enough in the detector's copy, the middle one at half size, the small one only in full.
+    assert [photo.source_scale(face, SPEC) for face in faces] == [4, 2, 1] and sorted(photo.levels) == [1, 2, 4]
+    large = InputSpec(512, "rgb", "loose")
+    assert photo.source_scale(faces[0], large) < 4
+    crops = photo.face_inputs(faces, {"small": SPEC, "large": large})
+    assert len(decodes) == 1 and [len(c) for c in crops.values()] == [3, 3]
+    # A turn keeps the frame as stored; a mirror turns it upright, as no crop can undo one.
+    assert photo.frame.shape[:2] == ((4032, 3024) if orientation == 8 else (3024, 4032))
     full = decode_image(data)
-    for face, crop in zip(faces[1:], crops[1:]):
+    for face, crop in zip(faces, crops["small"]):
         reference = face_input(full, photo.to_full(face).landmarks, SPEC)
         assert np.abs(crop.astype(int) - reference.astype(int)).mean() < 3

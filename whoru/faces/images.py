@@ -4,17 +4,31 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+import simplejpeg
+from PIL import Image, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
 from whoru.settings import MAX_IMAGE_PIXELS
 
 # iPhones save photos as HEIC; with the opener registered, Pillow reads them like any other format.
 register_heif_opener()
+
+ORIENTATION = 0x0112
+# How stored pixels (rows, columns, channels) stand up for each EXIF orientation, as exif_transpose turns them.
+UPRIGHT: dict[int, Callable[[np.ndarray], np.ndarray]] = {
+    1: lambda a: a,
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1],
+    5: lambda a: a.swapaxes(0, 1),
+    6: lambda a: a.swapaxes(0, 1)[:, ::-1],
+    7: lambda a: a[::-1, ::-1].swapaxes(0, 1),
+    8: lambda a: a.swapaxes(0, 1)[::-1],
+}
 
 
 class ImageError(ValueError):
@@ -28,9 +42,30 @@ class ImageError(ValueError):
 def decode_image(data: bytes, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
     """Return the first frame of an image as upright RGB uint8, EXIF orientation applied."""
     with opened(data, max_pixels) as image:
-        # In place: without an orientation to undo, exif_transpose would otherwise copy the frame.
-        ImageOps.exif_transpose(image, in_place=True)
-        return np.asarray(to_rgb(image))
+        return upright(stored_rgb(image, data), orientation(image))
+
+
+def orientation(image: Image.Image) -> int:
+    """Return an opened image's EXIF orientation (1, upright, when it has none or an unknown one)."""
+    value = image.getexif().get(ORIENTATION, 1)
+    return value if value in UPRIGHT else 1
+
+
+def stored_rgb(image: Image.Image, data: bytes) -> np.ndarray:
+    """Return an opened image's first frame as stored (orientation not applied), RGB uint8.
+
+    Pillow decodes a JPEG into 4 bytes a pixel and then packs it into a second, 3-byte buffer;
+    libjpeg-turbo's own API (simplejpeg) writes the array once, with the same pixels. CMYK JPEGs
+    and every other format go through Pillow.
+    """
+    if image.format in ("JPEG", "MPO") and image.mode in ("RGB", "L"):
+        return simplejpeg.decode_jpeg(data, colorspace="RGB")
+    return np.asarray(to_rgb(image))
+
+
+def upright(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """Return stored pixels turned upright for an EXIF orientation (the array itself for orientation 1)."""
+    return pixels if orientation == 1 else np.ascontiguousarray(UPRIGHT[orientation](pixels))
 
 
 @contextmanager
