@@ -13,7 +13,7 @@ from whoru.settings import PROJECT_ROOT
 MODELS = PROJECT_ROOT / "models"
 
 
-@pytest.mark.parametrize("name,mode", [("default", "chips"), ("fast", "pipeline"), ("seed-baseline", "chips")])
+@pytest.mark.parametrize("name,mode", [("default", "pipeline"), ("fast", "pipeline"), ("seed-baseline", "chips")])
 def test_model_directory_is_complete_and_small(name, mode):
     folder = MODELS / name
     card = json.loads((folder / "card.json").read_text())

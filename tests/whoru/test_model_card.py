@@ -26,8 +26,7 @@ def test_the_served_cards_are_typed():
     default, fast = ModelCard.load(MODELS / "default"), ModelCard.load(MODELS / "fast")
     assert default.format == "stacked" and default.head.file == "head.npz" and set(default.inputs) == set(default.onnx_files)
     assert fast.format == "multitask" and fast.input["size"] == 96 and fast.inference.mirror_average is True
-    rule = default.inference.age_range_by_age
-    assert len(rule["temperatures"]) == len(rule["upper_ages"]) + 1 and fast.labels["gender"] == ["male", "female"]
+    assert default.inference.age_range_temperature == 0.8 and fast.labels["gender"] == ["male", "female"]
 
 
 def test_a_change_is_written_back_with_every_other_field_kept(tmp_path):
