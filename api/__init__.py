@@ -10,7 +10,8 @@ from whoru.settings import Settings, get_settings
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the API app from WHORU_* settings (or test_config overrides)."""
-    from api import auth, database, errors, health, http_metrics, jobs, openapi, parts, previews, queue, results, summary, uploads, web
+    from api import (auth, database, errors, health, http_metrics, jobs, openapi, parts, people, previews, queue, results, summary,
+                     uploads, web)
 
     environ = (test_config or {}).get("environ")
     settings = get_settings() if environ is None else Settings.from_env(environ)
@@ -23,7 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app)
     queue.init_app(app)
     http_metrics.init_app(app)
-    openapi.init_app(app, [module.bp for module in (health, jobs, parts, results, summary, previews, http_metrics)])
+    openapi.init_app(app, [module.bp for module in (health, jobs, parts, results, people, summary, previews, http_metrics)])
     app.register_blueprint(web.bp)
     # After flask-smorest's own handlers, so that every error keeps whoru's JSON shape.
     errors.init_app(app)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import abort, request
 
 from whoru.db.jobs import ImageFilter
@@ -14,8 +16,11 @@ CHOICES = {
     "age_bin": (list(AGE_BIN_NAMES), "only images with a face in this age bin"),
     "ethnicity": (list(ETHNICITIES), "only images with a face of this ethnicity"),
 }
+PERSON = re.compile(r"p[1-9][0-9]{0,8}")
 FILTERS = [{"name": name, "in": "query", "description": text, "schema": {"type": "string", "enum": values}}
-           for name, (values, text) in CHOICES.items()]
+           for name, (values, text) in CHOICES.items()] + [
+    {"name": "person", "in": "query", "description": "only images with this person's face (p1, p2...) in a people job",
+     "schema": {"type": "string", "pattern": PERSON.pattern}}]
 
 
 def image_filter() -> ImageFilter:
@@ -26,4 +31,7 @@ def image_filter() -> ImageFilter:
         if value is not None and value not in values:
             abort(400, description=f"{name} must be one of {', '.join(values)}")
         chosen[name] = value
-    return ImageFilter(**chosen)
+    person = request.args.get("person")
+    if person is not None and not PERSON.fullmatch(person):
+        abort(400, description="person must be p1, p2 and so on")
+    return ImageFilter(**chosen, person=person)

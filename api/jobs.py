@@ -43,7 +43,8 @@ CREATE_BODY = {"required": True, "content": {
     "multipart/form-data": {"schema": {"type": "object", "properties": {
         "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
         "callback_url": {"type": "string", "format": "uri", "description": schemas.CALLBACK},
-        "model": {"type": "string", "description": schemas.MODEL}}}}}}
+        "model": {"type": "string", "description": schemas.MODEL},
+        "people": {"type": "boolean", "description": schemas.PEOPLE}}}}}}
 
 
 @bp.post("")
@@ -65,16 +66,18 @@ def create():
     limit_upload_bytes(session, owner_id(), settings, request.content_length or 0)
     callback = _callback_url(request.form.get("callback_url"))
     model = _model(request.form.get("model"))
+    people = _people(_form_flag(request.form.get("people")))
     job_id, store = str(uuid.uuid4()), open_store(settings)
     with store.kept_if_committed(job_prefix(job_id)):
         uploads = store_parts(request.files.getlist("file"), job_id, store, settings)
         digest = request_digest([(upload.filename, upload.sha256) for upload, _ in uploads]
-                                + ([("callback_url", callback)] if callback else []) + [("model", model[0])])
+                                + ([("callback_url", callback)] if callback else []) + [("model", model[0])]
+                                + ([("people", "true")] if people else []))
         earlier = _earlier(session, digest)
         if earlier is not None:
             remove_job_files(store, job_id)
             return _answer(session, earlier, 200)
-        job = _new_job(session, job_id, digest, callback, model)
+        job = _new_job(session, job_id, digest, callback, model, people)
         positions = [append_part(session, job, upload, images) for upload, images in uploads]
         lifecycle.close(session, job_id)
         _commit_new(session)
@@ -91,15 +94,16 @@ def _open(session):
     try:
         options = schemas.JobOptions().load(body)
     except ValidationError as error:
-        abort(400, description=f'send {{"open": true}} to open a job (and no options but model and callback_url): '
+        abort(400, description=f'send {{"open": true}} to open a job (and no options but model, people and callback_url): '
                                f"{error.messages}")
     callback = _callback_url(options.get("callback_url"))
     model = _model(options.get("model"))
+    people = _people(options.get("people"))
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     earlier = _earlier(session, digest)
     if earlier is not None:
         return _answer(session, earlier, 200)
-    job = _new_job(session, str(uuid.uuid4()), digest, callback, model)
+    job = _new_job(session, str(uuid.uuid4()), digest, callback, model, people)
     _commit_new(session)
     log.info("opened model=%s", model[0], extra=job_field(job.id))
     return _answer(session, job, 201)
@@ -126,10 +130,24 @@ def _earlier(session, digest: str) -> Job | None:
     return earlier_job(session, owner_id(), key, digest) if key else None
 
 
-def _new_job(session, job_id: str, digest: str, callback_url: str | None, model: tuple[str, str]) -> Job:
+def _new_job(session, job_id: str, digest: str, callback_url: str | None, model: tuple[str, str], people: bool) -> Job:
     """Add an open job for this key, served by the model it chose."""
     key = request.headers.get("Idempotency-Key")
-    return lifecycle.open_job(session, job_id, owner_id(), model, key, digest if key else None, callback_url)
+    return lifecycle.open_job(session, job_id, owner_id(), model, key, digest if key else None, callback_url, people)
+
+
+def _form_flag(value: str | None) -> bool | str | None:
+    """Return a form field's true or false as a boolean (anything else as it came, for _people to refuse)."""
+    return {"true": True, "on": True, "1": True, "false": False, "off": False, "0": False}.get((value or "").lower(), value)
+
+
+def _people(requested) -> bool:
+    """Return whether a job groups its faces by person (the server's default if it does not say); 400 for a non-boolean."""
+    if requested is None:
+        return current_app.config["SETTINGS"].people
+    if not isinstance(requested, bool):
+        abort(400, description="people must be true or false")
+    return requested
 
 
 def _commit_new(session) -> None:
@@ -183,7 +201,7 @@ def close(job_id: str):
     job = owned_job(job_id)
     ended = lifecycle.close(session, job_id)
     session.commit()
-    after_end(current_app.config["SETTINGS"], job_id, ended, _queue_webhook)
+    after_end(current_app.config["SETTINGS"], job_id, ended, _queue_webhook, queue.queue_grouping)
     session.refresh(job)
     log.info("closed status=%s", job.status, extra=job_field(job_id))
     return job_json(job, counts(session, job_id))
@@ -202,7 +220,7 @@ def cancel(job_id: str):
     session.commit()
     if not canceled:
         abort(409, description=f"job {job_id} has already ended; there is nothing to cancel")
-    after_end(current_app.config["SETTINGS"], job_id, JobStatus.CANCELED, _queue_webhook)
+    after_end(current_app.config["SETTINGS"], job_id, JobStatus.CANCELED, _queue_webhook, queue.queue_grouping)
     session.refresh(job)
     log.info("cancel requested status=%s", job.status, extra=job_field(job_id))
     return job_json(job, counts(session, job_id))

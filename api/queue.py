@@ -26,6 +26,11 @@ def queue_images(job_id: str, positions: range, per_task: int) -> None:
         client().send_task("whoru.images.process", args=[job_id, first, min(first + per_task, positions.stop) - 1])
 
 
+def queue_grouping(job_id: str) -> None:
+    """Queue the grouping of a people job's faces, once its images are done."""
+    client().send_task("whoru.people.group", args=[job_id])
+
+
 def queue_or_forget(job_id: str, positions: range, per_task: int, forget: Callable[[], None]) -> None:
     """Queue a committed run of images; if the queue is unreachable, forget what was committed, so a retry is clean."""
     try:

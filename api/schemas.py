@@ -6,12 +6,14 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
-from whoru.db.statuses import ClosedBy, ImageStatus, JobStatus, WebhookStatus
+from whoru.db.statuses import ClosedBy, ImageStatus, JobStatus, PeopleStatus, WebhookStatus
 
 NULLABLE_TIME = {"allow_none": True, "metadata": {"format": "date-time"}}
 CALLBACK = ("http(s) URL POSTed the job, signed as Standard Webhooks says, when it ends; "
             "it must resolve to public addresses")
 MODEL = "the model to run (`default` when not given; `fast` is the quicker, less accurate one)"
+PEOPLE = ("group the job's faces by person (the server's WHORU_PEOPLE when not given); each face's identity "
+          "embedding is then stored, never returned, and deleted with the job")
 
 
 def _choice(values) -> validate.OneOf:
@@ -68,6 +70,9 @@ class Job(Schema):
     links = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     callback_url = fields.String(allow_none=True, metadata={"format": "uri", "description": "called when the job ends"})
     webhook = fields.Nested(Webhook, allow_none=True, metadata={"description": "null without a callback_url"})
+    people = fields.Boolean(required=True, metadata={"description": "whether the job groups its faces by person"})
+    people_status = fields.String(allow_none=True, required=True, validate=_choice(PeopleStatus), metadata={
+        "description": "null without people; `grouping` once the images are done: the job succeeds only once its people are"})
 
 
 class JobOptions(Schema):
@@ -77,6 +82,7 @@ class JobOptions(Schema):
     open = fields.Boolean(required=True, truthy={True}, falsy={False}, validate=validate.Equal(True))
     callback_url = fields.String(allow_none=True, metadata={"format": "uri", "description": CALLBACK})
     model = fields.String(allow_none=True, metadata={"description": MODEL})
+    people = fields.Boolean(allow_none=True, truthy={True}, falsy={False}, metadata={"description": PEOPLE})
 
 
 class JobList(Schema):
@@ -130,6 +136,7 @@ class Face(Schema):
     age_range = fields.Nested(AgeRange, allow_none=True, metadata={"description": "80% interval of the age"})
     gender = fields.Nested(Gender, required=True)
     ethnicity = fields.Nested(Ethnicity, required=True)
+    person = fields.String(allow_none=True, required=True, metadata={"description": "p1, p2... (most faces first) in a grouped people job"})
 
 
 class ImageResult(Schema):
@@ -139,6 +146,8 @@ class ImageResult(Schema):
     error = fields.Nested(ErrorDetail, allow_none=True, required=True)
     width = fields.Integer(allow_none=True, required=True)
     height = fields.Integer(allow_none=True, required=True)
+    taken_at = fields.String(allow_none=True, required=True, metadata={
+        "format": "date-time", "description": "the EXIF capture time, as the camera wrote it (no time zone)"})
     faces = fields.List(fields.Nested(Face), required=True)
 
 
@@ -161,3 +170,44 @@ class Summary(Schema):
     age_decades = fields.List(fields.Nested(LabelCount), required=True, metadata={"description": "faces per ten years of age"})
     genders = fields.List(fields.Nested(LabelCount), required=True, metadata={"description": "faces per gender"})
     ethnicities = fields.List(fields.Nested(LabelCount), required=True, metadata={"description": "faces per ethnicity"})
+    people = fields.Integer(allow_none=True, required=True, metadata={"description": "people found; null unless the job's people are grouped"})
+    people_genders = fields.List(fields.Nested(LabelCount), metadata={"description": "people per gender (mean over their faces)"})
+    people_ethnicities = fields.List(fields.Nested(LabelCount), metadata={"description": "people per ethnicity (mean over their faces)"})
+    people_age_bins = fields.List(fields.Nested(LabelCount), metadata={"description": "people per age bin of their median age"})
+
+
+class Spread(Schema):
+    median = fields.Float(required=True)
+    low = fields.Float(required=True, metadata={"description": "first quartile"})
+    high = fields.Float(required=True, metadata={"description": "third quartile"})
+
+
+class PersonFace(Schema):
+    image = fields.Integer(required=True, metadata={"description": "the image's position"})
+    image_width = fields.Integer(required=True)
+    image_height = fields.Integer(required=True)
+    box = fields.Nested(Box, required=True)
+
+
+class PersonGender(Schema):
+    label = fields.String(required=True, validate=_choice(GENDERS))
+    female_probability = fields.Float(required=True, metadata={"description": "mean over the person's faces"})
+
+
+class Person(Schema):
+    """One person of a people job, from all of their faces."""
+
+    person = fields.String(required=True)
+    faces = fields.Integer(required=True)
+    images = fields.Integer(required=True)
+    face = fields.Nested(PersonFace, required=True, metadata={"description": "a representative face"})
+    gender = fields.Nested(PersonGender, required=True)
+    ethnicity = fields.Nested(Ethnicity, required=True, metadata={"description": "mean probabilities over the faces"})
+    age = fields.Nested(Spread, required=True, metadata={"description": "median of the faces' ages, with quartiles"})
+    birth_year = fields.Nested(Spread, allow_none=True, required=True, metadata={
+        "description": "median of capture year minus age over faces in photos with an EXIF date; null without"})
+
+
+class PeoplePage(Schema):
+    people = fields.List(fields.Nested(Person), required=True)
+    next_page_token = fields.String(allow_none=True, required=True)

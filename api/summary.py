@@ -1,4 +1,4 @@
-"""A job's summary for charts: faces by age, gender and ethnicity, and images by status."""
+"""A job's summary for charts: faces (and people, once grouped) by age, gender and ethnicity, and images by status."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from api import schemas
 from api.auth import owned_job
 from api.database import get_session
 from api.jobs import JOB_ID
+from whoru.db.people import job_people, people_counts
 from whoru.db.summary import job_summary
+from whoru.db.statuses import PeopleStatus
 
 bp = Blueprint("summary", __name__, url_prefix="/v1/jobs", description="A job's totals")
 
@@ -18,6 +20,7 @@ bp = Blueprint("summary", __name__, url_prefix="/v1/jobs", description="A job's 
 @bp.alt_response(404, schema=schemas.Error, description="No such job")
 @bp.doc(parameters=[JOB_ID])
 def summary(job_id: str):
-    """Return a job's counts by image status, age bin, age decade, gender and ethnicity."""
-    owned_job(job_id)
-    return job_summary(get_session(), job_id)
+    """Return a job's counts by image status, age bin, age decade, gender and ethnicity; people too, once grouped."""
+    job, session = owned_job(job_id), get_session()
+    grouped = job.people_status == PeopleStatus.DONE
+    return {**job_summary(session, job_id), **(people_counts(job_people(session, job_id)) if grouped else {"people": None})}

@@ -6,6 +6,7 @@ import csv
 import json
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -31,6 +32,7 @@ class Outcome:
     faces: list[Face] = field(default_factory=list)
     error_code: str | None = None
     error_message: str | None = None
+    taken_at: datetime | None = None
 
     @property
     def status(self) -> str:

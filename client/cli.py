@@ -23,6 +23,8 @@ KEY = click.option("--api-key", envvar="WHORU_API_KEY",
                    help="API key (default: the key `whoru serve` saved in WHORU_HOME, ~/.local/share/whoru/api-key).")
 JSON_OUT = click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
                         help="Write {job, images} with every result here.")
+PEOPLE_CSV = click.option("--people-csv", "people_out", type=click.Path(dir_okay=False, path_type=Path),
+                          help="Write the people table (one row per person) of a job submitted with --people here.")
 SHOWN_SKIPPED = 10
 
 
@@ -37,29 +39,33 @@ SHOWN_SKIPPED = 10
 @click.option("--resume", "resume_id", metavar="JOB", envvar="WHORU_RESUME_JOB",
               help="Continue an interrupted submission of the same paths into this job.")
 @click.option("--model", envvar="WHORU_SUBMIT_MODEL", help="Model to run, e.g. fast (default: the server's default model).")
+@click.option("--people/--no-people", default=None, envvar="WHORU_SUBMIT_PEOPLE",
+              help="Group the faces by person (default: the server's WHORU_PEOPLE); stores each face's identity embedding "
+                   "until the job is deleted.")
+@PEOPLE_CSV
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @KEY
-def submit(paths, server, wait, csv_out, json_out, part_mb, resume_id, model, quiet, api_key) -> None:
+def submit(paths, server, wait, csv_out, json_out, part_mb, resume_id, model, people, people_out, quiet, api_key) -> None:
     """Submit images, folders (recursively) and zip archives as one job, part by part.
 
     Exit 0 only if the job succeeded (or, without --wait, once every part is sent).
     """
-    _check_outputs(csv_out, json_out)
+    _check_outputs(csv_out, json_out, people_out)
     found = scan(list(paths))
     _report(found)
     client = _client(server, api_key)
     uploader = Uploader(client, found.items, part_mb * 1024 * 1024, not quiet)
     with tempfile.TemporaryDirectory(prefix="whoru-submit-") as folder:
-        job = _call(uploader.start, resume_id, model=model)
+        job = _call(uploader.start, resume_id, model=model, people=people)
         click.echo(f"job {job['id']} open", err=True)
         try:
-            job = _call(uploader.send_all, Path(folder), wait or bool(csv_out or json_out))
+            job = _call(uploader.send_all, Path(folder), wait or bool(csv_out or json_out or people_out))
         except (click.ClickException, KeyboardInterrupt) as stop:
             _tell_how_to_resume(job["id"], paths, server)
             raise click.exceptions.Exit(130) if isinstance(stop, KeyboardInterrupt) else stop
     click.echo(f"job {job['id']} {job['status']}")
-    if wait or csv_out or json_out:
-        _finish(client, uploader, job["id"], csv_out, json_out)
+    if wait or csv_out or json_out or people_out:
+        _finish(client, uploader, job["id"], csv_out, json_out, people_out)
 
 
 @click.command("status")
@@ -88,20 +94,21 @@ def jobs(limit: int, server: str, api_key: str | None) -> None:
 @SERVER
 @CSV_OUT
 @JSON_OUT
+@PEOPLE_CSV
 @click.option("--partial", is_flag=True, help="Write the results of a job that has not ended (pending images included).")
 @KEY
-def results(job_id: str, server: str, csv_out: Path | None, json_out: Path | None, partial: bool,
+def results(job_id: str, server: str, csv_out: Path | None, json_out: Path | None, people_out: Path | None, partial: bool,
             api_key: str | None) -> None:
-    """Download a job's results as CSV and/or JSON (CSV to stdout when neither is given)."""
-    _check_outputs(csv_out, json_out)
+    """Download a job's results as CSV and/or JSON, and its people as CSV (results CSV to stdout when none is given)."""
+    _check_outputs(csv_out, json_out, people_out)
     client = _client(server, api_key)
     job = _call(client.job, job_id, True)
     if job["status"] not in http.FINAL and not partial:
         raise click.ClickException(f"job {job_id} is {job['status']} ({_progress(job)}): its results are not final; "
                                    "wait with `whoru submit --wait`, or pass --partial for what there is so far")
-    if csv_out is None and json_out is None:
+    if csv_out is None and json_out is None and people_out is None:
         csv_out = Path("/dev/stdout")
-    _download(client, job_id, csv_out, json_out)
+    _download(client, job_id, csv_out, json_out, people_out)
 
 
 def job_line(job: dict) -> str:
@@ -146,7 +153,8 @@ def _tell_how_to_resume(job_id: str, paths, server: str) -> None:
                err=True)
 
 
-def _finish(client: http.Client, uploader: Uploader, job_id: str, csv_out: Path | None, json_out: Path | None) -> None:
+def _finish(client: http.Client, uploader: Uploader, job_id: str, csv_out: Path | None, json_out: Path | None,
+            people_out: Path | None) -> None:
     """Wait for the job, write the requested files and exit with the job's outcome."""
     try:
         job = _call(uploader.wait, job_id)
@@ -154,19 +162,22 @@ def _finish(client: http.Client, uploader: Uploader, job_id: str, csv_out: Path 
         click.echo(f"\nstopped waiting; job {job_id} keeps running on the server. Get its results later with:\n"
                    f"  whoru status {job_id}\n  whoru results {job_id} --csv results.csv", err=True)
         raise click.exceptions.Exit(130) from None
-    _download(client, job_id, csv_out, json_out)
+    _download(client, job_id, csv_out, json_out, people_out if job["status"] == "succeeded" else None)
     counts = job["counts"]
     click.echo(f"job {job_id} {job['status']}: {counts['images_done']} images done, "
                f"{counts['images_failed']} failed, {counts['faces']} faces", err=True)
     sys.exit(0 if job["status"] == "succeeded" else 1)
 
 
-def _download(client: http.Client, job_id: str, csv_out: Path | None, json_out: Path | None) -> None:
-    """Write the job's results to the files asked for."""
+def _download(client: http.Client, job_id: str, csv_out: Path | None, json_out: Path | None,
+              people_out: Path | None = None) -> None:
+    """Write the job's results (and people) to the files asked for."""
     if csv_out:
         _call(client.download_csv, job_id, csv_out)
     if json_out:
         _call(client.download_json, job_id, json_out)
+    if people_out:
+        _call(client.download_csv, job_id, people_out, "people")
 
 
 def _call(function, *args, **kwargs):

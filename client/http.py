@@ -116,14 +116,14 @@ class Client:
                 return job
             time.sleep(interval)
 
-    def download_csv(self, job_id: str, out: Path) -> None:
-        """Stream the job's CSV to a file."""
+    def download_csv(self, job_id: str, out: Path, table: str = "results") -> None:
+        """Stream one of the job's CSV tables (`results`, or `people` of a people job) to a file."""
         with out.open("wb") as file:
-            self.write_csv(job_id, file)
+            self.write_csv(job_id, file, table)
 
-    def write_csv(self, job_id: str, file: BinaryIO) -> None:
-        """Stream the job's CSV into a binary file object."""
-        with self.http.get(f"{self.server}/v1/jobs/{job_id}/results.csv", stream=True, timeout=3600) as response:
+    def write_csv(self, job_id: str, file: BinaryIO, table: str = "results") -> None:
+        """Stream one of the job's CSV tables into a binary file object."""
+        with self.http.get(f"{self.server}/v1/jobs/{job_id}/{table}.csv", stream=True, timeout=3600) as response:
             _check(response)
             for chunk in response.iter_content(1 << 16):
                 file.write(chunk)

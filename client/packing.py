@@ -146,8 +146,9 @@ def build(part: Part, folder: Path):
         yield part.archive, file_sha256(part.archive)
         return
     path = folder / part.name
-    # Photos are already compressed: storing them is as small and much faster.
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+    # Photos are already compressed: storing them is as small and much faster. A file dated before
+    # 1980 (one unpacked from a tar that kept no time) is stored as of 1980 instead of failing the part.
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True, strict_timestamps=False) as archive:
         for photo in part.photos:
             archive.write(photo.path, photo.name)
     try:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from whoru.db.lifecycle import delete_jobs, remove_part
 from whoru.db.schema import Upload
-from whoru.db.statuses import JobStatus
+from whoru.db.statuses import JobStatus, PeopleStatus
 from whoru.logs import get_logger, job_field
 from whoru.settings import Settings
 from whoru.storage import open_store
@@ -21,8 +21,15 @@ from whoru.storage.keys import remove_job_files
 log = get_logger("jobs")
 
 
-def after_end(settings: Settings, job_id: str, status: JobStatus | None, queue_webhook: Callable[[str], None]) -> None:
-    """Once a job has ended (status not None), delete its uploads unless settings keep them, and queue its webhook."""
+def after_end(settings: Settings, job_id: str, status: JobStatus | PeopleStatus | None, queue_webhook: Callable[[str], None],
+              queue_grouping: Callable[[str], None]) -> None:
+    """Once a job has ended (status not None), delete its uploads unless settings keep them, and queue its webhook.
+
+    A people job whose images are done (GROUPING) has not ended: its grouping is queued instead.
+    """
+    if status == PeopleStatus.GROUPING:
+        queue_grouping(job_id)
+        return
     if status is None:
         return
     if not settings.keep_uploads:

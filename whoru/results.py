@@ -35,8 +35,10 @@ def job_json(job: Job, counts: Counts) -> dict:
         "model": {"name": job.model_name, "version": job.model_version},
         "callback_url": job.callback_url,
         "webhook": _webhook(job),
+        "people": job.people,
+        "people_status": job.people_status,
         "links": {"self": f"/v1/jobs/{job.id}", "parts": f"/v1/jobs/{job.id}/parts", "results": f"/v1/jobs/{job.id}/results",
-                  "csv": f"/v1/jobs/{job.id}/results.csv"},
+                  "csv": f"/v1/jobs/{job.id}/results.csv", **({"people": f"/v1/jobs/{job.id}/people"} if job.people else {})},
     }
 
 
@@ -58,5 +60,6 @@ def image_json(image: Image) -> dict:
         "error": error,
         "width": image.width,
         "height": image.height,
+        "taken_at": None if image.taken_at is None else image.taken_at.isoformat(),
         "faces": [face_json(face) for face in image.faces],
     }

@@ -12,7 +12,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HEADER = (
     "image", "face", "x", "y", "w", "h", "detection_score", "age", "age_bin", "age_low", "age_high", "gender",
     "gender_probability",
-    "ethnicity", "p_white", "p_black", "p_asian", "p_indian", "p_others", "status", "error", "model_version",
+    "ethnicity", "p_white", "p_black", "p_asian", "p_indian", "p_others", "person", "taken_at", "status", "error", "model_version",
 )
 
 
@@ -25,14 +25,15 @@ def image_rows(image: Image, model_version: str) -> Iterator[list]:
     """Yield the CSV rows of one image; names and errors come from users, so they are made inert."""
     error = inert(f"{image.error_code}: {image.error_message}") if image.error_code else ""
     name = inert(image.name)
+    taken_at = "" if image.taken_at is None else image.taken_at.isoformat()
     if not image.faces:
-        yield [name] + [""] * (len(HEADER) - 4) + [image.status, error, model_version]
+        yield [name] + [""] * (len(HEADER) - 5) + [taken_at, image.status, error, model_version]
         return
     for index, face in enumerate(image.faces):
         yield [
             name, index, face.x, face.y, face.w, face.h, face.detection_score, face.age, face.age_bin,
             face.age_low, face.age_high, face.gender, face.gender_probability, face.ethnicity, *face.ethnicity_probabilities,
-            image.status, error, model_version,
+            face.person or "", taken_at, image.status, error, model_version,
         ]
 
 

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         "more models workers load and jobs may choose, by the name of "
             "their folder beside WHORU_MODEL (comma-separated)"))
     detector: Path = Field(PROJECT_ROOT / "models" / "yunet", description="face detector directory")
+    identity_model: Path = Field(PROJECT_ROOT / "models" / "faceres", description=(
+        "faceres' directory: it embeds the faces of people jobs for models that do not run it"))
+    people: bool = Field(False, description="group a job's faces by person when the job does not say")
+    people_threshold: float = Field(0.42, ge=-1, le=1, description=(
+        "mean cosine similarity two groups of faces need to be one person (chosen on LFW, docs/people.md)"))
+    people_neighbours: int = Field(20, ge=1, description="nearest faces per face that grouping considers merging with")
     detect_max_side: int = Field(1024, description="detection runs on a copy no larger than this")
     detect_score: float = Field(0.7, description="detector confidence threshold")
     max_upload_bytes: int = Field(20 * GIB, description="one request (a part, or a one-request job)")

@@ -20,8 +20,9 @@ from whoru.storage.keys import preview_key
 log = get_logger("worker")
 
 
-def analyse_images(images: list[Image], pipeline: FacePipeline, settings: Settings, stages: Stages) -> list[ImageOutcome]:
-    """Return an outcome per image, classifying every face of the batch in one model call."""
+def analyse_images(images: list[Image], pipeline: FacePipeline, settings: Settings, stages: Stages,
+                   people: bool = False) -> list[ImageOutcome]:
+    """Return an outcome per image, classifying (and with people on, embedding) every face of the batch in one model call."""
     limits, store = zip_limits(settings), open_store(settings)
     by_upload: dict[int, list[Image]] = defaultdict(list)
     for image in images:
@@ -31,10 +32,10 @@ def analyse_images(images: list[Image], pipeline: FacePipeline, settings: Settin
         upload = group[0].upload
         with open_upload(store, upload.path, upload.kind, limits) as source:
             for image in group:
-                found[image.id] = _detect_one(image, source, pipeline, settings, stages)
+                found[image.id] = _detect_one(image, source, pipeline, settings, stages, people)
     detections = [d for _, ds, _ in found.values() for d in ds]
     with stages("classify"):
-        faces = pipeline.classify(detections, [c for _, _, cs in found.values() for c in cs], settings.classify_batch)
+        faces = pipeline.classify(detections, [c for _, _, cs in found.values() for c in cs], settings.classify_batch, people)
     start = 0
     for outcome, ds, _ in found.values():
         outcome.faces = faces[start : start + len(ds)]
@@ -42,7 +43,7 @@ def analyse_images(images: list[Image], pipeline: FacePipeline, settings: Settin
     return [found[image.id][0] for image in images]
 
 
-def _detect_one(image: Image, source: ImageSource, pipeline: FacePipeline, settings: Settings, stages: Stages):
+def _detect_one(image: Image, source: ImageSource, pipeline: FacePipeline, settings: Settings, stages: Stages, people: bool):
     """Return the image's outcome so far, its detections and their aligned crops."""
     outcome = ImageOutcome(image.id)
     try:
@@ -53,8 +54,9 @@ def _detect_one(image: Image, source: ImageSource, pipeline: FacePipeline, setti
     except ImageError as error:
         return _failed(outcome, error)
     outcome.width, outcome.height = photo.size
+    outcome.taken_at = photo.taken_at
     try:
-        found = pipeline.find(photo, stages)
+        found = pipeline.find(photo, stages, people)
     except ImageError as error:
         # A small face needs a finer decode, which can fail where the reduced one did not.
         return _failed(outcome, error)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.faces.detector import FaceDetector
+from whoru.faces.identity import IdentityNet
 from whoru.faces.model import FaceModel
 from whoru.faces.pipeline import FacePipeline
 from whoru.logs import configure_logging, get_logger
@@ -67,7 +68,8 @@ def load() -> ProcessState:
     # by default) or ONNX Runtime's would oversubscribe them.
     cv2.setNumThreads(settings.threads)
     detector = FaceDetector(settings.detector, settings.detect_score, settings.detect_max_side, settings.threads)
-    pipelines = {name: FacePipeline(detector, FaceModel(served.directory, settings.threads))
+    identity = IdentityNet(settings.identity_model, settings.threads)
+    pipelines = {name: FacePipeline(detector, FaceModel(served.directory, settings.threads), identity)
                  for name, served in served_models(settings).items()}
     _state = ProcessState(settings, make_sessionmaker(make_engine(settings.database_url)), pipelines)
     default = next(iter(pipelines.values())).model

@@ -11,11 +11,13 @@ from datetime import timedelta
 from celery import shared_task
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from whoru.db.jobs import job_exists, model_name, pending_images, pending_positions
-from whoru.db.lifecycle import close_idle, finish_if_complete, is_running, mark_running
+from whoru.db.jobs import groups_people, job_exists, model_name, pending_images, pending_positions
+from whoru.db.lifecycle import close_idle, end_grouped, finish_if_complete, is_grouping, is_running, mark_running
+from whoru.db.people import job_embeddings, save_people
 from whoru.db.rows import ImageOutcome, count_attempt, record_model_version, save_outcomes
 from whoru.db.schema import Image, utcnow
 from whoru.faces.pipeline import FacePipeline
+from whoru.grouping import average_linkage, person_labels
 from whoru.job_end import after_end
 from whoru.logs import get_logger, job_field
 from whoru.stages import Stages
@@ -40,7 +42,7 @@ def start_job(job_id: str) -> None:
         positions = pending_positions(session, job_id)
         status = None if positions else finish_if_complete(session, job_id)
         session.commit()
-    after_end(process.settings, job_id, status, deliver_webhook.delay)
+    after_end(process.settings, job_id, status, deliver_webhook.delay, group_people.delay)
     size = process.settings.task_images
     for i in range(0, len(positions), size):
         chunk = positions[i : i + size]
@@ -56,7 +58,7 @@ def close_idle_jobs() -> None:
         closed = close_idle(session, utcnow() - timedelta(seconds=process.settings.open_job_timeout))
         session.commit()
     for job_id, status in closed:
-        after_end(process.settings, job_id, status, deliver_webhook.delay)
+        after_end(process.settings, job_id, status, deliver_webhook.delay, group_people.delay)
         log.info("closed by the server after %d s without a part status=%s", process.settings.open_job_timeout,
                  status or "running", extra=job_field(job_id))
 
@@ -70,11 +72,12 @@ def process_images(job_id: str, first: int, last: int) -> None:
         if not mark_running(session, job_id):
             return
         pipeline = _pipeline_of(session, job_id)
+        people = groups_people(session, job_id)
         session.commit()
         images = pending_images(session, job_id, first, last)
         # Attempts above zero mean an earlier run of this task died: go one image at a time.
         retried = any(image.attempts > 0 for image in images)
-        outcomes = (_isolated if retried else _batch)(session, job_id, images, pipeline, stages)
+        outcomes = (_isolated if retried else _batch)(session, job_id, images, pipeline, stages, people)
         with stages("db_write"):
             status = finish_if_complete(session, job_id)
             session.commit()
@@ -82,11 +85,34 @@ def process_images(job_id: str, first: int, last: int) -> None:
     if deleted:
         # Deleted while this task ran: the API removed the job's files before these previews were written.
         remove_deleted_job_files(open_store(process.settings), job_id)
-    after_end(process.settings, job_id, status, deliver_webhook.delay)
+    after_end(process.settings, job_id, status, deliver_webhook.delay, group_people.delay)
     observe_images(outcomes, stages)
     faces = sum(len(o.faces) for o in outcomes)
     log.info("task=%d-%d images=%d faces=%d ms=%.0f stages=%s%s", first, last, len(outcomes), faces,
              (time.perf_counter() - started) * 1000, stages.json(), f" job_status={status}" if status else "",
+             extra=job_field(job_id))
+
+
+@shared_task(name="whoru.people.group", **RETRY)
+def group_people(job_id: str) -> None:
+    """Group a people job's faces by person and end the job, all in one transaction, so a rerun starts afresh."""
+    process = state.get()
+    started = time.perf_counter()
+    with process.sessions() as session:
+        if not is_grouping(session, job_id):
+            return
+        face_ids, embeddings = job_embeddings(session, job_id)
+        log.info("grouping faces=%d", len(face_ids), extra=job_field(job_id))
+        clusters = average_linkage(embeddings, process.settings.people_threshold, process.settings.people_neighbours, in_place=True)
+        labels = person_labels(clusters)
+        status = end_grouped(session, job_id)
+        if status is None:
+            session.rollback()
+            return
+        save_people(session, face_ids, labels)
+        session.commit()
+    after_end(process.settings, job_id, status, deliver_webhook.delay, group_people.delay)
+    log.info("grouped faces=%d people=%d ms=%.0f", len(face_ids), len(set(labels)), (time.perf_counter() - started) * 1000,
              extra=job_field(job_id))
 
 
@@ -110,12 +136,13 @@ def _count_attempt(session, images: list[Image]) -> None:
     session.commit()
 
 
-def _batch(session, job_id: str, images: list[Image], pipeline: FacePipeline, stages: Stages) -> list[ImageOutcome]:
+def _batch(session, job_id: str, images: list[Image], pipeline: FacePipeline, stages: Stages,
+           people: bool) -> list[ImageOutcome]:
     """Analyse all images together and write them in one transaction."""
     process = state.get()
     with stages("db_write"):
         _count_attempt(session, images)
-    outcomes = analyse_images(images, pipeline, process.settings, stages)
+    outcomes = analyse_images(images, pipeline, process.settings, stages, people)
     with stages("db_write"):
         save_outcomes(session, _unless_canceled(session, job_id, outcomes))
         session.commit()
@@ -133,7 +160,8 @@ def _unless_canceled(session, job_id: str, outcomes: list[ImageOutcome]) -> list
     return [outcome for outcome in outcomes if outcome.error_code is None]
 
 
-def _isolated(session, job_id: str, images: list[Image], pipeline: FacePipeline, stages: Stages) -> list[ImageOutcome]:
+def _isolated(session, job_id: str, images: list[Image], pipeline: FacePipeline, stages: Stages,
+              people: bool) -> list[ImageOutcome]:
     """After a crash, run images one at a time so one poison image cannot sink its neighbours."""
     process = state.get()
     outcomes = []
@@ -144,7 +172,7 @@ def _isolated(session, job_id: str, images: list[Image], pipeline: FacePipeline,
             outcome = ImageOutcome(image.id, error_code="worker_crashed",
                                    error_message=f"processing this image stopped its worker {image.attempts - 1} times")
         else:
-            outcome = analyse_images([image], pipeline, process.settings, stages)[0]
+            outcome = analyse_images([image], pipeline, process.settings, stages, people)[0]
         save_outcomes(session, _unless_canceled(session, job_id, [outcome]))
         session.commit()
         outcomes.append(outcome)

@@ -77,7 +77,7 @@ def test_csv_has_a_row_per_face_and_per_faceless_image(client):
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert list(rows[0]) == ["image", "face", "x", "y", "w", "h", "detection_score", "age", "age_bin", "age_low", "age_high", "gender",
                              "gender_probability", "ethnicity", "p_white", "p_black", "p_asian", "p_indian", "p_others",
-                             "status", "error", "model_version"]
+                             "person", "taken_at", "status", "error", "model_version"]
     face_rows = [r for r in rows if r["face"] != ""]
     assert len(face_rows) == job["counts"]["faces"]
     empty = {r["image"]: r for r in rows if r["face"] == ""}

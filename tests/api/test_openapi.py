@@ -77,3 +77,18 @@ def test_a_job_with_a_callback_matches_the_document(stack, check):
     check(hooked.get(f"/v1/jobs/{job['id']}"))
     check(hooked.post("/v1/jobs", json={"open": True, "callback_url": "ftp://example.com/"}))
     check(hooked.delete(f"/v1/jobs/{job['id']}"))
+
+
+def test_the_answers_of_a_people_job_match_the_document(client, check):
+    job_id = check(client.post("/v1/jobs", json={"open": True, "people": True})).get_json()["id"]
+    check(put_part(client, job_id, 0, make_zip({"a.jpg": PHOTO, "b.jpg": (PHOTOS / "dlib_2008_001009.jpg").read_bytes()})))
+    check(client.get(f"/v1/jobs/{job_id}/people"))
+    check(client.post(f"/v1/jobs/{job_id}/close"))
+    assert wait_job(client, job_id)["people_status"] == "done"
+    check(client.get(f"/v1/jobs/{job_id}/results?person=p1"))
+    check(client.get(f"/v1/jobs/{job_id}/results?person=nobody"))
+    check(client.get(f"/v1/jobs/{job_id}/summary"))
+    page = check(client.get(f"/v1/jobs/{job_id}/people?page_size=1")).get_json()
+    check(client.get(f"/v1/jobs/{job_id}/people?page_token={page['next_page_token']}"))
+    check(client.get(f"/v1/jobs/{job_id}/people.csv"))
+    check(client.get(f"/v1/jobs/{job_id}"))

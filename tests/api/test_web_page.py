@@ -11,6 +11,7 @@ import pytest
 
 from tests.utils.browser import PHONE, Watched
 from tests.utils.jobs import PHOTOS, keyed_client, make_zip, post_files
+from tests.utils.people import photos
 
 FACES = {name: meta["faces"] for name, meta in json.loads((PHOTOS / "faces.json").read_text()).items()}
 HOSTILE = "<img src=x onerror=alert(1)>.jpg"
@@ -244,3 +245,34 @@ def test_cancel_then_delete_from_the_job_page(watched, live_url, owner):
     page.click("#job-delete")
     page.wait_for_selector("#jobs:not([hidden])")
     assert client.get(f"/v1/jobs/{job_id}").status_code == 404
+
+
+def test_people_tiles_are_drawn_and_a_click_filters_the_gallery(watched, live_url, key, tmp_path, screenshots):
+    page = watched.page
+    for name, data in photos():
+        (tmp_path / name).write_bytes(data)
+    sign_in(watched, live_url, key)
+    page.click("nav a[href='#/bulk']")
+    page.set_input_files("#bulk-files", [str(tmp_path / name) for name, _ in photos()])
+    page.check("#bulk-people")
+    page.click("#bulk-start")
+    page.wait_for_function("() => document.querySelector('#bulk-status').textContent.startsWith('All 4 files sent')", timeout=SLOW)
+    page.click("#bulk-job-link")
+    page.wait_for_selector("#job-status.succeeded", timeout=SLOW)
+    page.wait_for_function("() => document.querySelectorAll('#people li').length === 4", timeout=SLOW)
+    assert page.locator("#people .name").all_text_contents() == ["p1", "p2", "p3", "p4"]
+    page.wait_for_function("() => document.querySelectorAll('#job-charts .chart').length === 7")
+    assert "People by gender" in page.text_content("#job-charts")
+    assert all("2 photos" in tile for tile in page.locator("#people button").all_text_contents())
+    # Each tile's canvas gets its face from a preview: wait until every one has pixels.
+    page.wait_for_function("""() => [...document.querySelectorAll('#people canvas')].every(c =>
+        c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3 && v > 0))""", timeout=SLOW)
+    watched.screenshot(screenshots, "people")
+    page.click("#people button[data-person=p3]")
+    page.wait_for_function("() => document.querySelectorAll('#gallery .card').length === 2")
+    cards = page.locator("#gallery .card").all()
+    assert all(any(line.startswith("p3 · ") for line in card.locator(".legend li").all_text_contents()) for card in cards)
+    assert page.get_attribute("#people button[data-person=p3]", "aria-pressed") == "true"
+    assert page.input_value("#job-filters select[name=person]") == "p3"
+    page.click("#people button[data-person=p3]")
+    page.wait_for_function("() => document.querySelectorAll('#gallery .card').length === 4")

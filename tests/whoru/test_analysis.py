@@ -58,7 +58,7 @@ def test_a_face_has_the_api_fields_and_typed_attributes():
     assert all(isinstance(face, whoru.Face) for face in faces)
     assert [face.w * face.h for face in faces] == sorted((face.w * face.h for face in faces), reverse=True)
     face = faces[0].to_dict()
-    assert set(face) == {"box", "detection_score", "landmarks", "age", "age_bin", "age_range", "gender", "ethnicity"}
+    assert set(face) == {"box", "detection_score", "landmarks", "age", "age_bin", "age_range", "gender", "ethnicity", "person"}
     assert face["age_range"]["low"] <= face["age"] <= face["age_range"]["high"] + 0.5
     assert set(face["ethnicity"]["probabilities"]) == {"white", "black", "asian", "indian", "others"}
     assert len(face["landmarks"]) == 5

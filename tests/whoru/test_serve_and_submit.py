@@ -13,6 +13,7 @@ import psutil
 import pytest
 
 from tests.utils.jobs import PHOTOS
+from tests.utils.people import photos
 from tests.utils.services import free_port
 
 TRUTH = json.loads((PHOTOS / "faces.json").read_text())
@@ -43,10 +44,30 @@ def test_submit_waits_and_writes_csv_and_json_then_serve_stops_cleanly(served, t
     document = json.loads(out_json.read_text())
     assert document["job"]["status"] == "succeeded"
     assert [i["name"] for i in document["images"]] == sorted(TRUTH)
+    submit_people_and_read_the_people_csv(served, tmp_path)
     process.send_signal(signal.SIGTERM)
     assert process.wait(60) == 0
     for child in children:
         assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE, child
+
+
+def submit_people_and_read_the_people_csv(served, tmp_path) -> None:
+    """Submit a people job with --people-csv, then fetch the same table again with `whoru results`."""
+    folder = tmp_path / "people"
+    folder.mkdir()
+    for name, data in photos():
+        (folder / name).write_bytes(data)
+    first, again = tmp_path / "people.csv", tmp_path / "again.csv"
+    result = subprocess.run([sys.executable, "-m", "cli", "submit", str(folder), "--server", served.url, "--people", "--wait",
+                             "--people-csv", str(first), "--quiet"], capture_output=True, text=True, timeout=300,
+                            cwd=served.folder, env=served.env)
+    assert result.returncode == 0, result.stderr
+    assert [row["person"] for row in csv.DictReader(first.open())] == ["p1", "p2", "p3", "p4"]
+    job_id = result.stdout.split()[1]
+    result = subprocess.run([sys.executable, "-m", "cli", "results", job_id, "--server", served.url, "--people-csv", str(again)],
+                            capture_output=True, text=True, timeout=60, cwd=served.folder, env=served.env)
+    assert result.returncode == 0, result.stderr
+    assert again.read_text() == first.read_text()
 
 
 def test_submit_reports_an_unreachable_server(tmp_path):

@@ -51,12 +51,14 @@ class ImageFilter:
     gender: str | None = None
     age_bin: str | None = None
     ethnicity: str | None = None
+    person: str | None = None
 
     def conditions(self) -> list:
         """Return the SQL conditions on Image that this filter stands for."""
         conditions = [] if self.status is None else [Image.status == self.status]
         on_face = [getattr(Face, name) == value for name, value in
-                   (("gender", self.gender), ("age_bin", self.age_bin), ("ethnicity", self.ethnicity)) if value is not None]
+                   (("gender", self.gender), ("age_bin", self.age_bin), ("ethnicity", self.ethnicity), ("person", self.person))
+                   if value is not None]
         if on_face:
             # One face must match them all: "a woman aged 21-40", not a woman and someone 21-40.
             conditions.append(select(Face.id).where(Face.image_id == Image.id, *on_face).exists())
@@ -99,6 +101,11 @@ def job_exists(session: Session, job_id: str) -> bool:
 def model_name(session: Session, job_id: str) -> str | None:
     """Return the name of the model a job chose."""
     return session.scalar(select(Job.model_name).where(Job.id == job_id))
+
+
+def groups_people(session: Session, job_id: str) -> bool:
+    """Return whether a job groups its faces by person."""
+    return bool(session.scalar(select(Job.people).where(Job.id == job_id)))
 
 
 def parts(session: Session, job_id: str) -> list[Upload]:

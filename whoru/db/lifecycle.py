@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from whoru.db.schema import Image, Job, Upload, utcnow
-from whoru.db.statuses import ENDED, IN_FLIGHT, ClosedBy, ImageStatus, JobStatus, WebhookStatus
+from whoru.db.statuses import ENDED, IN_FLIGHT, ClosedBy, ImageStatus, JobStatus, PeopleStatus, WebhookStatus
 
 
 class PartRefused(Exception):
@@ -29,11 +29,12 @@ class PartRefused(Exception):
 
 def open_job(session: Session, job_id: str, owner: int | None, model: tuple[str, str],
              idempotency_key: str | None = None, request_sha256: str | None = None,
-             callback_url: str | None = None) -> Job:
+             callback_url: str | None = None, people: bool = False) -> Job:
     """Add a new open, queued job with no images (and a webhook pending when it has a callback URL)."""
     job = Job(id=job_id, status=JobStatus.QUEUED, open=True, model_name=model[0], model_version=model[1],
               api_key_id=owner, idempotency_key=idempotency_key, request_sha256=request_sha256, images_total=0,
-              callback_url=callback_url, webhook_status=WebhookStatus.PENDING if callback_url else None)
+              callback_url=callback_url, webhook_status=WebhookStatus.PENDING if callback_url else None,
+              people=people, people_status=PeopleStatus.PENDING if people else None)
     session.add(job)
     return job
 
@@ -95,22 +96,44 @@ def is_running(session: Session, job_id: str) -> bool:
     return session.scalar(select(Job.status).where(Job.id == job_id)) == JobStatus.RUNNING
 
 
-def finish_if_complete(session: Session, job_id: str) -> JobStatus | None:
-    """End a closed job once no image is pending; return its new status, if it changed."""
+def finish_if_complete(session: Session, job_id: str) -> JobStatus | PeopleStatus | None:
+    """End a closed job once no image is pending; return its new status, if it changed.
+
+    A people job that would succeed is not ended here: it returns GROUPING (every time it is
+    asked, so a resumed job queues its grouping again), and `end_grouped` ends it.
+    """
     # The row lock orders this against a concurrent close or last task: without it, each could
     # read the other's change as not yet made, and neither would end the job.
-    job = session.execute(select(Job.open, Job.status).where(Job.id == job_id).with_for_update()).one_or_none()
+    job = session.execute(select(Job.open, Job.status, Job.people).where(Job.id == job_id).with_for_update()).one_or_none()
     if job is None or job.open or job.status not in IN_FLIGHT or _pending(session, job_id):
         return None
     total, failed = session.execute(
         select(func.count(), func.count().filter(Image.status == ImageStatus.FAILED)).where(Image.job_id == job_id)
     ).one()
     status, error = _outcome(total, failed)
+    if status == JobStatus.SUCCEEDED and job.people:
+        session.execute(update(Job).where(Job.id == job_id).values(people_status=PeopleStatus.GROUPING))
+        return PeopleStatus.GROUPING
     changed = session.execute(
         update(Job).where(Job.id == job_id, Job.status.in_(IN_FLIGHT))
-        .values(status=status, finished_at=utcnow(), error=error)
+        .values(status=status, finished_at=utcnow(), error=error, people_status=PeopleStatus.DONE if job.people else None)
     ).rowcount
     return status if changed else None
+
+
+def is_grouping(session: Session, job_id: str) -> bool:
+    """Return whether a job's images are done and its faces wait to be grouped."""
+    job = session.execute(select(Job.status, Job.people_status).where(Job.id == job_id)).one_or_none()
+    return job is not None and job.status in IN_FLIGHT and job.people_status == PeopleStatus.GROUPING
+
+
+def end_grouped(session: Session, job_id: str) -> JobStatus | None:
+    """End a people job whose faces are being grouped in this transaction; None if it was canceled or deleted meanwhile."""
+    changed = session.execute(
+        update(Job).where(Job.id == job_id, Job.status.in_(IN_FLIGHT), Job.people_status == PeopleStatus.GROUPING)
+        .values(status=JobStatus.SUCCEEDED, finished_at=utcnow(), people_status=PeopleStatus.DONE)
+    ).rowcount
+    return JobStatus.SUCCEEDED if changed else None
 
 
 def _pending(session: Session, job_id: str) -> bool:

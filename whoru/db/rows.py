@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 
 from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import Session
 
+from whoru.db.people import embedding_bytes
 from whoru.db.schema import Face, Image, Job
 from whoru.faces.face import FaceResult
 from whoru.db.statuses import ImageStatus
@@ -22,6 +24,7 @@ class ImageOutcome:
     faces: list[FaceResult] = field(default_factory=list)
     error_code: str | None = None
     error_message: str | None = None
+    taken_at: datetime | None = None
 
     @property
     def status(self) -> ImageStatus:
@@ -60,6 +63,7 @@ def _image_row(outcome: ImageOutcome) -> dict:
         "status": outcome.status,
         "width": outcome.width,
         "height": outcome.height,
+        "taken_at": outcome.taken_at,
         "face_count": len(outcome.faces),
         "error_code": outcome.error_code,
         "error_message": outcome.error_message,
@@ -68,4 +72,4 @@ def _image_row(outcome: ImageOutcome) -> dict:
 
 def _face_row(image_id: int, index: int, face: FaceResult) -> dict:
     """Return the insert row of a face."""
-    return {"image_id": image_id, "index": index, **asdict(face.rounded())}
+    return {"image_id": image_id, "index": index, **asdict(face.rounded()), "embedding": embedding_bytes(face.embedding)}

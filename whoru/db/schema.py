@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Dialect, Float, ForeignKey, Index, Integer, MetaData, String, Text,
-                        TypeDecorator, UniqueConstraint, func)
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Dialect, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
+                        Text, TypeDecorator, UniqueConstraint, false, func)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeEngine
 
@@ -91,6 +91,9 @@ class Job(Base):
     webhook_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     webhook_last_status: Mapped[int | None] = mapped_column(Integer)
     webhook_last_error: Mapped[str | None] = mapped_column(Text)
+    # Group the job's faces by person once its images are done; the status changes only through whoru.db.lifecycle.
+    people: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    people_status: Mapped[str | None] = mapped_column(String(16))
 
     uploads: Mapped[list[Upload]] = relationship(back_populates="job", order_by="Upload.position")
 
@@ -139,6 +142,8 @@ class Image(Base):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     face_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The EXIF capture time (DateTimeOriginal), as the camera wrote it: EXIF gives no time zone.
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
     upload: Mapped[Upload] = relationship()
@@ -168,3 +173,8 @@ class Face(Base):
     gender_probability: Mapped[float] = mapped_column(Float)
     ethnicity: Mapped[str] = mapped_column(String(8))
     ethnicity_probabilities: Mapped[list] = mapped_column(JSON)
+    # `p1`, `p2`... once a people job is grouped, numbered by face count.
+    person: Mapped[str | None] = mapped_column(String(16))
+    # The identity descriptor (float16 bytes), stored only for people jobs: biometric data, never
+    # returned by the API, deleted with the face; deferred so that results never load it.
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)

@@ -32,6 +32,14 @@ class WebhookStatus(StrEnum):
     FAILED = "failed"
 
 
+class PeopleStatus(StrEnum):
+    """Where grouping a people job's faces stands; a people job succeeds only once they are grouped."""
+
+    PENDING = "pending"
+    GROUPING = "grouping"
+    DONE = "done"
+
+
 class ClosedBy(StrEnum):
     """Who closed a job."""
 

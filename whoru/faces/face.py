@@ -45,6 +45,8 @@ class FaceResult:
     # The central 80% of the predicted age distribution, in years; None for a model that only predicts bins.
     age_low: float | None = None
     age_high: float | None = None
+    # The unit identity descriptor, computed only for jobs that group faces by person.
+    embedding: np.ndarray | None = None
 
     def rounded(self) -> "Face":
         """Return this face as it is stored and served: pixels and years to a tenth, probabilities to 4 places."""
@@ -82,6 +84,8 @@ class Face:
     gender_probability: float
     ethnicity: str
     ethnicity_probabilities: list[float]
+    # `p1`, `p2`... in a people job once grouped; None before, and for any other face.
+    person: str | None = None
 
     def to_dict(self) -> dict:
         """Return the face as the API's JSON gives it."""
@@ -99,6 +103,7 @@ def face_json(face) -> dict:
         "age_range": None if face.age_low is None else {"low": face.age_low, "high": face.age_high},
         "gender": {"label": face.gender, "probability": face.gender_probability},
         "ethnicity": {"label": face.ethnicity, "probabilities": dict(zip(ETHNICITIES, face.ethnicity_probabilities))},
+        "person": face.person,
     }
 
 

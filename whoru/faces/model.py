@@ -14,7 +14,7 @@ A directory with `onnx_files` runs on ONNX Runtime alone, so a worker process ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ import numpy as np
 from whoru.faces.age import RangeRule, read_ages
 from whoru.faces.align import InputSpec
 from whoru.faces.head import StackedHead
+from whoru.faces.identity import DESCRIPTOR, IDENTITY
 from whoru.faces.onnx_session import Net, onnx_runner
 from whoru.labels import AGE_BINS
 from whoru.model_card import ModelCard
@@ -45,6 +46,8 @@ class Predictions:
     ethnicity_probabilities: np.ndarray
     age_low: np.ndarray
     age_high: np.ndarray
+    # faceres' pooled features, from a model that runs faceres; None from any other.
+    identity_features: np.ndarray | None = None
 
     @property
     def age_bin(self) -> np.ndarray:
@@ -77,7 +80,8 @@ class FaceModel:
         outputs = self.outputs(inputs, batch_size)
         if self.card.format == "stacked":
             distribution, female, ethnicity = self._head(outputs)  # type: ignore[misc]
-            return from_distribution(distribution, female, ethnicity, self.range_rule)
+            predictions = from_distribution(distribution, female, ethnicity, self.range_rule)
+            return replace(predictions, identity_features=outputs[IDENTITY][DESCRIPTOR]) if IDENTITY in outputs else predictions
         if self.card.format == "multitask":
             out = outputs["model"]
             return from_distribution(out["age_distribution"], out["gender"][:, 0], out["ethnicity"], self.range_rule)

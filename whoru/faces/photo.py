@@ -13,11 +13,13 @@ resolution, and the warp reads no more pixels than it needs. Every format goes t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import cv2
 import numpy as np
 
 from whoru.faces.align import InputSpec, face_input, source_pixels_per_output
+from whoru.faces.capture_time import capture_time
 from whoru.faces.face import Detection
 from whoru.faces.images import opened, orientation, stored_rgb, upright
 from whoru.faces.yunet import GRID
@@ -64,18 +66,20 @@ class Photo:
     scale: int
     turn: int
     levels: dict[int, np.ndarray] = field(repr=False)
+    # The EXIF capture time, if the file has one.
+    taken_at: datetime | None = None
 
     @classmethod
     def decode(cls, data: bytes, max_side: int, max_pixels: int = MAX_IMAGE_PIXELS) -> "Photo":
         """Decode the whole photo and area-average the detector's copy from it, by the coarsest factor that still gives max_side."""
         with opened(data, max_pixels) as image:
-            turned, frame = orientation(image), stored_rgb(image, data)
+            turned, frame, taken_at = orientation(image), stored_rgb(image, data), capture_time(image)
         scale = detector_scale(frame.shape[:2], max_side)
         # A pure turn of a large photo costs a full-frame copy: its crops move their landmarks
         # to the stored frame instead. A similarity warp cannot undo a mirror, so those turn.
         turn = turned if scale > 1 and turned not in MIRRORED else 1
         levels = halvings(upright(frame, turned if turn == 1 else 1), scale)
-        return cls(upright(levels[scale], turn), scale, turn, levels)
+        return cls(upright(levels[scale], turn), scale, turn, levels, taken_at)
 
     @property
     def frame(self) -> np.ndarray:

@@ -101,7 +101,7 @@ async function start() {
   byId("bulk-progress-box").hidden = false;
   byId("bulk-parts").replaceChildren();
   try {
-    const job = await api("/v1/jobs", { method: "POST", json: { open: true } });
+    const job = await api("/v1/jobs", { method: "POST", json: { open: true, people: byId("bulk-people").checked } });
     Object.assign(upload, { parts: planParts(upload.items), jobId: job.id, next: 0, sentBytes: 0 });
     byId("bulk-job-link").href = `#/jobs/${job.id}`;
     await send();

@@ -51,5 +51,5 @@ const share = (value) => `${(Math.max(0, value) * 100).toFixed(2)}%`;
 
 /** Return a numbered list of the faces' labels, readable beside (or instead of) the picture. */
 export function legend(faces) {
-  return el("ol", { class: "legend" }, ...faces.map((face) => el("li", { text: faceLines(face).join(" · ") })));
+  return el("ol", { class: "legend" }, ...faces.map((face) => el("li", { text: [face.person, ...faceLines(face)].filter(Boolean).join(" · ") })));
 }

@@ -4,10 +4,11 @@ import { ENDED, api, request, saveBlob } from "./api.js";
 import { barChart } from "./charts.js";
 import { byId, el } from "./dom.js";
 import { figure, legend } from "./draw.js";
+import { markPerson, showPeople } from "./people.js";
 
 const GALLERY_PAGE = 24;
 const REFRESH_MS = 2000;
-const FILTERS = ["gender", "age_bin", "ethnicity", "status"];
+const FILTERS = ["person", "gender", "age_bin", "ethnicity", "status"];
 const view = { id: null, job: null, tokens: [null], page: 0, timer: null, asked: 0 };
 
 /** Wire the buttons and fill the filter choices from the OpenAPI document, so they match the API's. */
@@ -16,7 +17,10 @@ export async function initJob() {
   byId("job-json").addEventListener("click", () => guarded(downloadJson));
   byId("job-cancel").addEventListener("click", () => guarded(cancel));
   byId("job-delete").addEventListener("click", () => guarded(remove));
-  byId("job-filters").addEventListener("change", () => gallery(0, true));
+  byId("job-filters").addEventListener("change", () => {
+    markPerson(byId("job-filters").elements.person.value);
+    return gallery(0, true);
+  });
   byId("gallery-prev").addEventListener("click", () => gallery(view.page - 1));
   byId("gallery-next").addEventListener("click", () => gallery(view.page + 1));
   const spec = await (await fetch("/v1/openapi.json")).json();
@@ -59,7 +63,7 @@ async function refresh() {
   view.job = job;
   showStatus(job);
   showCharts(summary);
-  if (wasRunning) await Promise.all([gallery(view.page), failures()]);
+  if (wasRunning) await Promise.all([gallery(view.page), failures(), showPeople(job, pickPerson)]);
   if (!ENDED.includes(job.status)) view.timer = setTimeout(() => refresh().catch(() => {}), REFRESH_MS);
 }
 
@@ -77,14 +81,28 @@ function showStatus(job) {
   byId("job-cancel").hidden = ENDED.includes(job.status);
 }
 
-/** Draw the age, gender and ethnicity charts. */
+/** Draw the age, gender and ethnicity charts of the faces, and of the people once they are grouped. */
 function showCharts(summary) {
+  const people = summary.people === null ? [] : [
+    barChart("People by age bin", summary.people_age_bins, { shares: true }),
+    barChart("People by gender", summary.people_genders, { shares: true }),
+    barChart("People by ethnicity", summary.people_ethnicities, { shares: true }),
+  ];
   byId("job-charts").replaceChildren(
     barChart("Age (years)", summary.age_decades),
     barChart("Age bins", summary.age_bins, { shares: true }),
     barChart("Gender", summary.genders, { shares: true }),
     barChart("Ethnicity", summary.ethnicities, { shares: true }),
+    ...people,
   );
+}
+
+/** Show only the images of one person (the tile clicked), or everyone's again when it was already shown. */
+function pickPerson(label) {
+  const select = byId("job-filters").elements.person;
+  select.value = select.value === label ? "" : label;
+  markPerson(select.value);
+  return gallery(0, true);
 }
 
 /** Return the results query for the current filters and a page token. */
