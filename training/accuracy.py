@@ -7,26 +7,49 @@ import numpy as np
 from whoru.labels import AGE_BIN_NAMES, AGE_BINS, ETHNICITIES, GENDERS, age_bin
 
 GROUP_NAMES = [f"{eth}_{gender}" for eth in ETHNICITIES for gender in GENDERS]
+# True-age bands of the signed error (inclusive years; the last one open).
+SIGNED_ERROR_BANDS = ((0, 12), (13, 20), (21, 35), (36, 50), (51, 65), (66, 200))
 # Resamples of the bootstrap interval of the gender gap; the generator is seeded so a card's
 # figures are repeatable.
 GAP_RESAMPLES = 1000
 
 
 def figures(true_age, true_gender, true_eth, age, age_bin_pred, female_p, eth_p, age_low, age_high) -> dict:
-    """Return n, age MAE, bin, gender and ethnicity accuracy and age range coverage for aligned arrays."""
+    """Return n, age MAE, bin, gender and ethnicity accuracy and age range coverage for aligned arrays.
+
+    Gender and ethnicity are measured on the faces that have that label (MISSING is negative);
+    None when no face has it.
+    """
     n = len(true_age)
     if n == 0:
         return {"n": 0, "age_mae": None, "age_bin_accuracy": None, "gender_accuracy": None, "ethnicity_accuracy": None,
                 "age_range_coverage": None}
     true_bins = np.array([age_bin(a) for a in true_age])
+    genders, ethnicities = true_gender >= 0, true_eth >= 0
     return {
         "n": int(n),
         "age_mae": round(float(np.mean(np.abs(age - true_age))), 3),
         "age_bin_accuracy": round(float(np.mean(age_bin_pred == true_bins)), 4),
-        "gender_accuracy": round(float(np.mean(gender_correct(female_p, true_gender))), 4),
-        "ethnicity_accuracy": round(float(np.mean(eth_p.argmax(axis=1) == true_eth)), 4),
+        "gender_accuracy": _mean_or_none(gender_correct(female_p[genders], true_gender[genders])),
+        "ethnicity_accuracy": _mean_or_none(eth_p[ethnicities].argmax(axis=1) == true_eth[ethnicities]),
         "age_range_coverage": coverage(true_age, age_low, age_high),
     }
+
+
+def _mean_or_none(right: np.ndarray) -> float | None:
+    """Return the fraction of True, rounded, or None for no faces."""
+    return round(float(np.mean(right)), 4) if len(right) else None
+
+
+def signed_error_by_band(true_age: np.ndarray, age: np.ndarray) -> dict[str, dict]:
+    """Return the mean signed error (predicted minus true) and the face count in each true-age band."""
+    bands = {}
+    for low, high in SIGNED_ERROR_BANDS:
+        inside = (true_age >= low) & (true_age <= high)
+        name = f"{low}+" if high >= 200 else f"{low}-{high}"
+        error = float(np.mean(age[inside] - true_age[inside])) if inside.any() else None
+        bands[name] = {"n": int(inside.sum()), "mean_signed_error": None if error is None else round(error, 2)}
+    return bands
 
 
 def gender_correct(female_p: np.ndarray, true_gender: np.ndarray) -> np.ndarray:
@@ -48,15 +71,17 @@ def all_figures(labels: dict[str, np.ndarray], preds: dict[str, np.ndarray]) -> 
                        *(preds[k][mask] for k in ("age", "age_bin", "female", "ethnicity", "age_low", "age_high")))
 
     everything = np.ones(len(labels["age"]), dtype=bool)
-    group = labels["ethnicity"] * len(GENDERS) + labels["gender"]
+    group = np.where((labels["ethnicity"] >= 0) & (labels["gender"] >= 0), labels["ethnicity"] * len(GENDERS) + labels["gender"], -1)
     groups = {name: subset(group == index) for index, name in enumerate(GROUP_NAMES)}
     true_bins = np.array([age_bin(a) for a in labels["age"]])
     for b, name in enumerate(AGE_BIN_NAMES):
         groups[f"age_{name}"] = subset(true_bins == b)
-    correct = gender_correct(preds["female"], labels["gender"])
-    adults = labels["age"] > AGE_BINS[0][1]
-    return {**subset(everything), "gender_gap": gender_gap(group, correct),
-            "gender_gap_ages_21_plus": gender_gap(group[adults], correct[adults]), "groups": groups}
+    grouped = group >= 0
+    correct = gender_correct(preds["female"], labels["gender"])[grouped]
+    adults = labels["age"][grouped] > AGE_BINS[0][1]
+    return {**subset(everything), "signed_error_by_age": signed_error_by_band(labels["age"], preds["age"]),
+            "gender_gap": gender_gap(group[grouped], correct), "gender_gap_ages_21_plus": gender_gap(group[grouped][adults], correct[adults]),
+            "groups": groups}
 
 
 def gender_gap(group: np.ndarray, correct: np.ndarray, resamples: int = GAP_RESAMPLES) -> dict | None:
@@ -65,6 +90,8 @@ def gender_gap(group: np.ndarray, correct: np.ndarray, resamples: int = GAP_RESA
     A group of a few hundred faces moves by a point or more when a handful of faces change, so the
     figure comes with the 5th and 95th percentiles of the gap over bootstrap resamples of the faces.
     """
+    if len(group) == 0:
+        return None
     accuracy = _group_accuracy(group[None, :], correct[None, :])[0]
     if np.isfinite(accuracy).sum() < 2:
         return None

@@ -15,10 +15,13 @@ from whoru.faces.align import InputSpec, face_input
 from whoru.faces.detector import FaceDetector
 from whoru.faces.images import decode_image
 from training.chips import chip_landmarks, pad_chip
-from training.utkface import Face, load_images
+from training.readers import Face, load_images
 
 DETECTOR_DIR = Path(__file__).resolve().parent.parent / "models" / "yunet"
 _detector: FaceDetector | None = None
+# The landmarks found for each (dataset, face) in this process: each network's crop of a face is
+# cut from one detection, and detection is most of the cost of a crop.
+_landmarks: dict[tuple[str, str], tuple[np.ndarray, bool]] = {}
 
 
 @dataclass
@@ -40,12 +43,12 @@ def _start_worker() -> None:
     _detector = FaceDetector(DETECTOR_DIR)
 
 
-def _prepare(item: tuple[str, bytes, InputSpec]) -> tuple[str, np.ndarray, bool]:
-    """Run the training path on one chip."""
-    name, data, spec = item
+def _prepare(item: tuple[str, bytes, InputSpec, tuple[np.ndarray, bool] | None]) -> tuple[str, np.ndarray, bool, np.ndarray]:
+    """Run the training path on one chip, detecting its face unless its landmarks are known."""
+    name, data, spec, known = item
     padded, pad = pad_chip(decode_image(data))
-    landmarks, found = chip_landmarks(padded, pad, _detector)  # type: ignore[arg-type]
-    return name, face_input(padded, landmarks, spec), found
+    landmarks, found = known if known is not None else chip_landmarks(padded, pad, _detector)  # type: ignore[arg-type]
+    return name, face_input(padded, landmarks, spec), found, landmarks
 
 
 def build_arrays(source: Path, faces: list[Face], spec: InputSpec, cache: Path | None, processes: int | None = None) -> Arrays:
@@ -59,10 +62,14 @@ def build_arrays(source: Path, faces: list[Face], spec: InputSpec, cache: Path |
         order = [by_name[face.name] for face in faces]
         return _arrays(faces, stored["images"][order], stored["detected"][order])
     wanted = {face.name for face in faces}
-    items = ((name, data, spec) for name, data in load_images(source, wanted))
+    key = str(source)
+    items = ((name, data, spec, _landmarks.get((key, name))) for name, data in load_images(source, wanted))
     processes = processes or max(1, min(4, os.cpu_count() or 1))
+    results = {}
     with multiprocessing.get_context("spawn").Pool(processes, initializer=_start_worker) as pool:
-        results = dict((n, (x, f)) for n, x, f in tqdm(pool.imap(_prepare, items, chunksize=64), total=len(wanted), desc="align"))
+        for name, image, found, landmarks in tqdm(pool.imap(_prepare, items, chunksize=64), total=len(wanted), desc="align"):
+            results[name] = (image, found)
+            _landmarks[(key, name)] = (landmarks, found)
     images = np.stack([results[face.name][0] for face in faces])
     detected = np.array([results[face.name][1] for face in faces])
     if cache is not None:

@@ -51,8 +51,10 @@ def write_card(out: Path, arch: str, spec: InputSpec, files: dict[str, str], par
 
 
 def record_metrics(model_dir: Path, mode: str, metrics: dict) -> ModelCard:
-    """Store test-split metrics of one evaluation mode in the card and return the card."""
+    """Store one dataset's test-part metrics of one evaluation mode in the card, beside the other datasets'; return the card."""
     card = ModelCard.load(model_dir)
-    card.quantitative_analysis[f"test_{mode}"] = metrics
+    stored = card.quantitative_analysis.get(f"test_{mode}", {})
+    per_dataset = stored if all(isinstance(v, dict) and "n" in v for v in stored.values()) else {}
+    card.quantitative_analysis[f"test_{mode}"] = {**per_dataset, metrics.get("dataset", "utkface"): metrics}
     card.save(model_dir)
     return card

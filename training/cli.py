@@ -46,36 +46,41 @@ def train_command(data: Path, arch: str, out: Path, epochs: int, resume: bool, f
     from training.train import train
 
     card = train(data, arch, out, epochs, resume, cache_dir, fit_on, seed)
-    click.echo(json.dumps(card.quantitative_analysis["test_chips"] | {"groups": "..."}, indent=1))
+    per_dataset = card.quantitative_analysis["test_chips"]
+    click.echo(json.dumps({name: figures | {"groups": "..."} for name, figures in per_dataset.items()}, indent=1))
 
 
 @click.command("evaluate")
 @click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               envvar="WHORU_TRAIN_MODEL", help="Model directory to measure.")
-@DATA
+@click.option("--data", "sources", required=True, multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Dataset folder or archive (UTKFace, AAF or APPA-REAL, told apart by their folders); repeatable.")
 @click.option("--mode", type=click.Choice(["chips", "pipeline"]), default="chips", show_default=True,
               help="chips: images are aligned face crops; pipeline: detect and align like serving does.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the figures as JSON.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write a Markdown report (PNG beside it).")
 @click.option("--update-card", is_flag=True, help="Store the figures in the model's card.json.")
 @CACHE
-def evaluate_command(model_dir, data, mode, json_out, report, update_card, cache_dir) -> None:
-    """Measure a model on every image of a dataset it did not train or validate on."""
+def evaluate_command(model_dir, sources, mode, json_out, report, update_card, cache_dir) -> None:
+    """Measure a model on every image of each dataset it did not train or validate on, dataset by dataset."""
     _require_training_extra()
     configure_tensorflow()
     from training.card import record_metrics
     from training.evaluate import evaluate
     from training.report import write_report
 
-    figures, raw = evaluate(model_dir, data, mode, cache_dir)
-    summary = {k: v for k, v in figures.items() if k != "groups"}
-    click.echo(json.dumps(summary, indent=1))
+    every = {}
+    for source in sources:
+        figures, raw = evaluate(model_dir, source, mode, cache_dir)
+        every[figures["dataset"]] = figures
+        click.echo(json.dumps({k: v for k, v in figures.items() if k != "groups"}, indent=1))
+        if report:
+            path = report if len(sources) == 1 else report.with_name(f"{report.stem}-{figures['dataset']}{report.suffix}")
+            write_report(path, model_dir.name, figures, raw)
+        if update_card:
+            record_metrics(model_dir, mode, figures)
     if json_out:
-        json_out.write_text(json.dumps(figures, indent=1) + "\n")
-    if report:
-        write_report(report, model_dir.name, figures, raw)
-    if update_card:
-        record_metrics(model_dir, mode, figures)
+        json_out.write_text(json.dumps(every if len(sources) > 1 else every.popitem()[1], indent=1) + "\n")
 
 
 @click.command("export")

@@ -40,3 +40,33 @@ def compile_seed(model: keras.Model, task: str) -> None:
     else:
         loss, accuracy = keras.losses.MeanSquaredError(), keras.metrics.CategoricalAccuracy(name="accuracy")
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss, metrics=[accuracy])
+
+
+@keras.saving.register_keras_serializable(package="whoru")
+def masked_binary_crossentropy(y_true, y_pred, label_smoothing: float = 0.05):
+    """Binary cross-entropy that is zero where the label is missing (negative)."""
+    known = keras.ops.cast(y_true[:, 0] >= 0, "float32")
+    loss = keras.losses.binary_crossentropy(keras.ops.maximum(y_true, 0.0), y_pred, label_smoothing=label_smoothing)
+    return loss * known
+
+
+@keras.saving.register_keras_serializable(package="whoru")
+def masked_categorical_crossentropy(y_true, y_pred, label_smoothing: float = 0.1):
+    """Categorical cross-entropy that is zero where the label is missing (a row of zeros)."""
+    known = keras.ops.cast(keras.ops.sum(y_true, axis=-1) > 0, "float32")
+    return keras.losses.categorical_crossentropy(y_true, y_pred, label_smoothing=label_smoothing) * known
+
+
+def compile_finetune(model: keras.Model, steps_per_epoch: int, epochs: int, peak: float) -> None:
+    """Compile the multi-task network for fine-tuning on datasets that miss some labels: the default losses, masked."""
+    model.compile(
+        optimizer=keras.optimizers.AdamW(schedule(steps_per_epoch, epochs, peak), weight_decay=5e-4),
+        loss={
+            "age_distribution": keras.losses.CategoricalCrossentropy(),
+            "age": keras.losses.MeanAbsoluteError(),
+            "gender": masked_binary_crossentropy,
+            "ethnicity": masked_categorical_crossentropy,
+        },
+        loss_weights={"age_distribution": 1.0, "age": 0.05, "gender": 1.0, "ethnicity": 1.0},
+        metrics={"age": [keras.metrics.MeanAbsoluteError(name="mae")]},
+    )

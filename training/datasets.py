@@ -11,7 +11,7 @@ import numpy as np
 from whoru.faces.align import InputSpec
 from training.cache import Arrays, build_arrays
 from training.split import split
-from training.utkface import read_dataset
+from training.readers import read_dataset
 
 
 @dataclass
@@ -24,6 +24,7 @@ class Parts:
     manifest: dict[str, list[str]]
     sha256: str
     skipped: list[str]
+    dataset: str = "utkface"
 
 
 def cache_path(cache_dir: Path | None, sha256: str, spec: InputSpec) -> Path | None:
@@ -33,10 +34,10 @@ def cache_path(cache_dir: Path | None, sha256: str, spec: InputSpec) -> Path | N
 
 
 def load_parts(source: Path, spec: InputSpec, cache_dir: Path | None) -> Parts:
-    """Read, split and align a UTKFace dataset."""
+    """Read, split and align a dataset (UTKFace, AAF or APPA-REAL)."""
     reading = read_dataset(source)
     if not reading.faces:
-        raise ValueError(f"no UTKFace-named images in {source}")
+        raise ValueError(f"no labelled images in {source}")
     print(f"read {len(reading.faces)} labelled images from {source}; skipped {len(reading.skipped)} malformed names")
     manifest = split(reading.faces)
     if not all(manifest.values()):
@@ -44,7 +45,7 @@ def load_parts(source: Path, spec: InputSpec, cache_dir: Path | None) -> Parts:
     arrays = build_arrays(source, reading.faces, spec, cache_path(cache_dir, reading.sha256, spec))
     index = {name: i for i, name in enumerate(arrays.names)}
     train, val, test = (_subset(arrays, [index[n] for n in manifest[part]]) for part in ("train", "val", "test"))
-    return Parts(train, val, test, manifest, reading.sha256, reading.skipped)
+    return Parts(train, val, test, manifest, reading.sha256, reading.skipped, reading.dataset)
 
 
 def _subset(arrays: Arrays, rows: list[int]) -> Arrays:

@@ -16,7 +16,7 @@ from whoru.settings import PROJECT_ROOT
 from training.cache import Arrays, build_arrays
 from training.datasets import cache_path
 from training.accuracy import all_figures
-from training.utkface import Face, load_images, read_dataset
+from training.readers import Face, load_images, read_dataset
 
 
 def evaluate_arrays(model_dir: Path, arrays: Arrays) -> dict:
@@ -41,7 +41,7 @@ def evaluate(model_dir: Path, source: Path, mode: str, cache_dir: Path | None) -
     reading = read_dataset(source)
     faces, left_out = unseen_faces(model_dir, reading.faces)
     if not faces:
-        raise ValueError(f"{source} has no UTKFace-named images the model has not trained on")
+        raise ValueError(f"{source} has no labelled images the model has not trained on")
     if mode == "chips":
         model = FaceModel(model_dir, os.cpu_count() or 1)
         inputs = {name: build_arrays(source, faces, spec, cache_path(cache_dir, reading.sha256, spec)).images
@@ -54,7 +54,8 @@ def evaluate(model_dir: Path, source: Path, mode: str, cache_dir: Path | None) -
     labels = {k: np.array([getattr(f, k) for f in faces]) for k in ("age", "gender", "ethnicity")}
     kept = {k: v[found] for k, v in labels.items()}
     figures = {**_figures(kept["age"], kept["gender"], kept["ethnicity"], predictions),
-               "no_face": int((~found).sum()), "n_images": len(faces), "left_out_seen_in_training": left_out, "mode": mode}
+               "no_face": int((~found).sum()), "n_images": len(faces), "left_out_seen_in_training": left_out, "mode": mode,
+               "dataset": reading.dataset}
     return figures, {"labels": kept, "predictions": predictions}
 
 

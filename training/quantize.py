@@ -23,7 +23,7 @@ from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, Q
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from training.cache import build_arrays
-from training.utkface import read_dataset
+from training.readers import read_dataset
 from whoru.faces.model import FACE, input_specs
 from whoru.model_card import ModelCard
 from whoru.local_files import file_sha256

@@ -22,10 +22,12 @@ def write_report(path: Path, model_name: str, figures: dict, raw: dict) -> None:
     _age_plot(plot, labels["age"], predictions.age)
     true_bins = np.array([age_bin(a) for a in labels["age"]], dtype=int)
     sections = [
-        f"# Evaluation of `{model_name}` ({figures['mode']} mode)\n",
+        f"# Evaluation of `{model_name}` on {figures.get('dataset', 'utkface')} ({figures['mode']} mode)\n",
         f"{figures['n_images']} images, {figures['no_face']} without a detected face, "
         f"{figures['left_out_seen_in_training']} left out because the model trained or validated on them.\n",
         _table({"all": figures, **figures["groups"]}),
+        "## Mean signed error (predicted minus true) by true age\n",
+        _signed_errors(figures["signed_error_by_age"]),
         "## Gender confusion (rows true, columns predicted)\n",
         _confusion(labels["gender"], (predictions.female_probability >= 0.5).astype(int), GENDERS),
         "## Ethnicity confusion\n",
@@ -45,10 +47,19 @@ def _table(rows: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _signed_errors(bands: dict) -> str:
+    """Return a Markdown table of the mean signed error and face count of each age band."""
+    lines = ["| true age | faces | mean signed error |", "|---|---|---|"]
+    lines += [f"| {name} | {band['n']} | {'' if band['mean_signed_error'] is None else band['mean_signed_error']} |"
+              for name, band in bands.items()]
+    return "\n".join(lines) + "\n"
+
+
 def _confusion(true: np.ndarray, predicted: np.ndarray, names) -> str:
     """Return a Markdown confusion matrix."""
     matrix = np.zeros((len(names), len(names)), dtype=int)
-    np.add.at(matrix, (true.astype(int), predicted.astype(int)), 1)
+    known = true >= 0  # faces without the label are in no row
+    np.add.at(matrix, (true[known].astype(int), predicted[known].astype(int)), 1)
     lines = ["| true \\ predicted | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     lines += [f"| {name} | " + " | ".join(str(v) for v in row) + " |" for name, row in zip(names, matrix)]
     return "\n".join(lines) + "\n"

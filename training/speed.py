@@ -12,7 +12,7 @@ import cv2
 
 from whoru.faces.pipeline import FacePipeline
 from whoru.settings import PROJECT_ROOT
-from training.utkface import load_images
+from training.readers import load_images
 
 # A worker classifies in calls of WHORU_CLASSIFY_BATCH faces (16 by default).
 BATCH = 16

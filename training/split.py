@@ -6,7 +6,7 @@ import hashlib
 from collections import defaultdict
 
 from whoru.labels import age_bin
-from training.utkface import Face
+from training.readers import Face
 
 FRACTIONS = {"train": 0.6, "val": 0.2, "test": 0.2}
 

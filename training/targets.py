@@ -19,8 +19,9 @@ def age_distribution(ages: np.ndarray) -> np.ndarray:
 
 
 def one_hot(indices: np.ndarray, size: int) -> np.ndarray:
-    """Return float one-hot rows."""
-    return np.eye(size, dtype=np.float32)[indices]
+    """Return float one-hot rows; a missing label (negative) is a row of zeros, which the masked losses skip."""
+    indices = np.asarray(indices)
+    return np.eye(size, dtype=np.float32)[np.maximum(indices, 0)] * (indices >= 0)[:, None]
 
 
 def default_targets(ages: np.ndarray, genders: np.ndarray, ethnicities: np.ndarray) -> dict[str, np.ndarray]:

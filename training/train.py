@@ -72,20 +72,20 @@ def _dataset(x: np.ndarray, y, shuffle: bool) -> tf.data.Dataset:
     return ds.batch(BATCH_SIZE).prefetch(tf.data.AUTOTUNE)
 
 
-def _callbacks(work: Path, resume: bool, monitor: str | None, mode: str) -> list[keras.callbacks.Callback]:
+def callbacks(work: Path, resume: bool, monitor: str | None, mode: str) -> list[keras.callbacks.Callback]:
     """Return per-epoch checkpointing, best-model saving (when validated) and crash-safe resumption."""
     backup = work / "backup"
     work.mkdir(parents=True, exist_ok=True)
     if not resume and backup.exists():
         shutil.rmtree(backup)
-    callbacks = [
+    kept = [
         keras.callbacks.BackupAndRestore(str(backup)),
         keras.callbacks.ModelCheckpoint(str(work / "last.keras")),
         keras.callbacks.CSVLogger(str(work / "history.csv"), append=resume),
     ]
     if monitor:
-        callbacks.append(keras.callbacks.ModelCheckpoint(str(work / "best.keras"), monitor=monitor, mode=mode, save_best_only=True))
-    return callbacks
+        kept.append(keras.callbacks.ModelCheckpoint(str(work / "best.keras"), monitor=monitor, mode=mode, save_best_only=True))
+    return kept
 
 
 def _fit(model: keras.Model, fit: Arrays, val: Arrays | None, targets, work: Path, epochs: int, resume: bool,
@@ -93,8 +93,8 @@ def _fit(model: keras.Model, fit: Arrays, val: Arrays | None, targets, work: Pat
     """Fit a compiled model and return its best validated epoch, or its last one without validation."""
     train_ds = _dataset(fit.images, targets(fit), shuffle=True)
     val_ds = None if val is None else _dataset(val.images, targets(val), shuffle=False)
-    callbacks = _callbacks(work, resume, monitor if val is not None else None, mode)
-    model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks, verbose=2)
+    steps = callbacks(work, resume, monitor if val is not None else None, mode)
+    model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=steps, verbose=2)
     return keras.saving.load_model(work / ("best.keras" if val is not None else "last.keras"), compile=False)
 
 

@@ -47,6 +47,9 @@ class Inference(_Open):
     mirror_average: bool | list[str] = False
     # Widens (above 1) or narrows the age distribution before its 10th to 90th percentile is taken.
     age_range_temperature: float = Field(1.0, gt=0)
+    # Temperatures by the face's untempered median age, {"upper_ages": [...], "temperatures": [...]}
+    # (one more temperature than ages); when set, it replaces age_range_temperature.
+    age_range_by_age: dict[str, list[float]] | None = None
 
 
 class Head(_Open):

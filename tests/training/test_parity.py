@@ -19,7 +19,7 @@ from PIL import Image as PILImage
 from tests.utils.jobs import FIXTURES
 from training.cache import build_arrays
 from training.chips import chip_landmarks, pad_chip
-from training.utkface import read_dataset
+from training.readers import read_dataset
 from whoru.db.schema import Image, Upload
 from whoru.faces.align import InputSpec, face_input
 from whoru.faces.images import decode_image

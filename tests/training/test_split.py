@@ -6,7 +6,7 @@ import random
 from collections import Counter
 
 from training.split import split
-from training.utkface import Face
+from training.readers import Face
 from whoru.labels import age_bin
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from tests.utils.jobs import PHOTOS
-from training.stack.features import _digest, assemble
+from training.stack.features import _role_digests, assemble
 from whoru.faces.head import StackedHead, softmax
-from whoru.faces.model import FaceModel, age_range
+from whoru.faces.model import FaceModel
 from whoru.faces.pipeline import FacePipeline
 from whoru.model_card import ModelCard
 from whoru.runtime import configure_tensorflow
@@ -56,19 +56,6 @@ def test_a_model_rejects_inputs_it_does_not_declare():
         model.predict({"age": np.zeros((1, 64, 64, 3), np.uint8)})
 
 
-def test_age_range_holds_the_central_80_percent():
-    years = np.arange(117)
-    point = np.eye(117)[[35]]
-    wide = np.exp(-0.5 * ((years - 40) / 8.0) ** 2)[None, :]
-    wide /= wide.sum()
-    low, high = age_range(np.concatenate([point, wide]))
-    assert (low[0], high[0]) == (35, 35)
-    # A Gaussian's 10th and 90th percentiles sit 1.28 sigma either side of its mean.
-    assert abs(low[1] - (40 - 1.28 * 8)) <= 1 and abs(high[1] - (40 + 1.28 * 8)) <= 1
-    wider_low, wider_high = age_range(wide, temperature=2.0)
-    assert wider_low[0] < low[1] and wider_high[0] > high[1]
-
-
 def test_numpy_head_computes_what_the_keras_head_computes():
     configure_tensorflow()
     import keras
@@ -90,11 +77,21 @@ def test_numpy_head_computes_what_the_keras_head_computes():
 def test_cached_network_outputs_are_keyed_by_which_networks_are_mirrored(tmp_path):
     """Outputs averaged with mirror images differ from plain ones, so a changed card must not reuse their cache."""
     card = assemble(tmp_path, MODELS / "fast" / "model.onnx", PROJECT_ROOT)
-    before = _digest(tmp_path)
-    card.updated({"inference": {"mirror_average": True}}).save(tmp_path)
-    assert _digest(tmp_path) != before
+    before = _role_digests(tmp_path)
+    card.updated({"inference": {"mirror_average": ["age", "gender"]}}).save(tmp_path)
+    after = _role_digests(tmp_path)
+    assert after["cnn"] != before["cnn"] and {k: after[k] for k in ("age", "gender", "faceres")} == {
+        k: before[k] for k in ("age", "gender", "faceres")}
     ModelCard.load(tmp_path).updated({"inference": {"mirror_average": card.inference.mirror_average}}).save(tmp_path)
-    assert _digest(tmp_path) == before
+    assert _role_digests(tmp_path) == before
+
+
+def test_a_new_cnn_changes_only_its_own_cache_key(tmp_path):
+    """Retraining our CNN must not throw away the other networks' outputs, the long part of the extraction."""
+    assemble(tmp_path / "a", MODELS / "fast" / "model.onnx", PROJECT_ROOT)
+    assemble(tmp_path / "b", MODELS / "default" / "cnn.int8.onnx", PROJECT_ROOT)
+    a, b = _role_digests(tmp_path / "a"), _role_digests(tmp_path / "b")
+    assert a["cnn"] != b["cnn"] and all(a[k] == b[k] for k in ("age", "gender", "faceres"))
 
 
 def test_the_blend_is_fitted_on_logits_of_heads_that_never_saw_those_faces():

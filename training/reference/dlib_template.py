@@ -19,7 +19,7 @@ from whoru.faces.detector import FaceDetector
 from whoru.faces.images import decode_image
 from whoru.settings import PROJECT_ROOT
 from training.chips import chip_landmarks, pad_chip
-from training.utkface import iter_files
+from training.readers import iter_files
 
 # dlib's get_face_chip_details: where its five points go in a chip, before padding.
 DLIB_POINTS = np.array([[0.8595674595992, 0.2134981538014], [0.6460604764104, 0.2289674387677],

@@ -1,16 +1,19 @@
 """Build the stacked `default` model: pretrained networks' features, an MLP head, a blend with our CNN.
 
-Every fitted part is chosen on faces its inputs never trained on. The pretrained networks never
-saw UTKFace. The MLP head's epoch count is chosen on validation with a head fitted on the training
-split. Our CNN in the fitting stack is the default recipe trained on the training split only, so
-the per-task weights that blend the head with the CNN, and the age range temperature, are fitted
-on the validation split: on each half of it, the logits of a head refitted on the training split
-and the other half, for that epoch count. The served head is refitted the same way on all of
-train+val, and the served stack takes the CNN refitted on train+val (`models/fast`), keeping the
-blend weights. The gender decision threshold is chosen on the same cross-validated predictions and
-folded into the blend's gender bias. The test split stays untouched until `whoru evaluate`.
+The head, blend and range are fitted on the pooled faces of every dataset given (UTKFace, AAF,
+APPA-REAL), a missing label masked in every loss. The pretrained networks never saw those faces.
+The MLP head's epoch count is chosen on the pooled validation parts with a head fitted on the
+training parts. The blend weights are fitted on validation faces that neither part of the blend
+trained on: for each half of the validation faces, the logits of a head refitted on the training
+parts and the other half, for that epoch count; and only the validation faces our CNN never
+trained on (it names them in its split.json). When none of those has an ethnicity label, the
+ethnicity blend is kept from an earlier head (`--ethnicity-blend`). The gender decision threshold
+and the age range rule are chosen on the cross-validated predictions of every validation face.
+The served head is refitted on all training and validation parts, or, when the recipe says
+`refit: false` (a quarter of the CPU time), the head fitted on the training parts is served and
+its own validation logits fit the blend. The test parts stay untouched until `whoru evaluate`.
 
-    python -m training.stack --data UTKFace.tar --fit-cnn CNN_TRAIN_ONLY.onnx --serve-cnn models/fast/model.onnx
+    python -m training.stack --data UTKFace.tar --data AAF-train.tar --data APPA-trainval.tar --cnn models/fast --ethnicity-blend models/default/head.npz
 """
 
 from __future__ import annotations
@@ -22,23 +25,25 @@ from pathlib import Path
 
 import numpy as np
 
+from whoru.faces.age import RangeRule, quantile, read_ages
 from whoru.faces.head import StackedHead, feature_matrix, log_softmax, logit, sigmoid
-from whoru.faces.model import age_range
 from whoru.labels import ETHNICITIES, MAX_AGE
 from whoru.settings import PROJECT_ROOT
 from training.blend import fit_logistic_blend, fit_softmax_blend
-from training.split import split
+from training.pooled import Pooled, pool
 from training.stack.card import write_stacked_card
-from training.stack.features import assemble, network_outputs
+from training.stack.features import assemble
 from training.stack.head import HEAD, fit_head, refit_heads, targets
-from training.utkface import read_dataset
 
 FEATURES = [{"network": "age", "output": "layer_1_flatten"}, {"network": "age", "output": "probabilities", "log": True},
             {"network": "gender", "output": "layer_3_relu"}, {"network": "gender", "output": "probabilities", "log": True},
             {"network": "faceres", "output": "pooled"}, {"network": "faceres", "output": "embedding"},
             {"network": "faceres", "output": "age", "log": True}, {"network": "faceres", "output": "gender"}]
-TEMPERATURES = np.round(np.arange(0.5, 1.51, 0.05), 2)
+TEMPERATURES = np.round(np.arange(0.5, 2.01, 0.05), 2)
 COVERAGE = 0.8
+# The untempered median ages that bound the range rule's bands (the signed-error bands of the
+# figures); a band with fewer validation faces than MIN_BAND takes the temperature of all faces.
+RANGE_BANDS, MIN_BAND = (12.5, 20.5, 35.5, 50.5, 65.5), 100
 # The decision thresholds on P(female) tried for gender.
 THRESHOLDS = np.round(np.arange(0.40, 0.751, 0.01), 2)
 
@@ -52,17 +57,20 @@ def nested(flat: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
     return out
 
 
-def labels_of(faces) -> dict[str, np.ndarray]:
-    """Return the age, gender and ethnicity arrays of a list of faces."""
-    return {k: np.array([getattr(f, k) for f in faces]) for k in ("age", "gender", "ethnicity")}
+def fit_blend(head_logits: tuple, cnn: dict, y: dict, kept: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Fit the per-task blend of the head's and the CNN's log-probabilities on the faces with each label.
 
-
-def fit_blend(head_logits: tuple, cnn: dict, y: dict) -> dict[str, np.ndarray]:
-    """Fit the per-task blend of the head's and the CNN's log-probabilities on one set of faces."""
+    The ethnicity weights come from `kept` when none of the faces has an ethnicity label.
+    """
     age, gender, ethnicity = head_logits
     blend_age, _ = fit_softmax_blend([log_softmax(age), np.log(cnn["age_distribution"] + 1e-6)], y["age"], bias=False)
-    blend_gender = fit_logistic_blend([gender, logit(cnn["gender"][:, 0])], y["gender"])
-    blend_eth, eth_bias = fit_softmax_blend([log_softmax(ethnicity), np.log(cnn["ethnicity"] + 1e-6)], y["ethnicity"], bias=True)
+    known = y["gender"] >= 0
+    blend_gender = fit_logistic_blend([gender[known], logit(cnn["gender"][known, 0])], y["gender"][known])
+    known = y["ethnicity"] >= 0
+    if not known.any():
+        return {"blend_age": blend_age, "blend_gender": blend_gender, "blend_eth": kept["blend_eth"], "blend_eth_bias": kept["blend_eth_bias"]}
+    blend_eth, eth_bias = fit_softmax_blend([log_softmax(ethnicity[known]), np.log(cnn["ethnicity"][known] + 1e-6)],
+                                            y["ethnicity"][known], bias=True)
     return {"blend_age": blend_age, "blend_gender": blend_gender, "blend_eth": blend_eth, "blend_eth_bias": eth_bias}
 
 
@@ -92,35 +100,44 @@ def out_of_fold_logits(x_train, y_train: dict, x_val, y_val: dict, halves: list[
     return tuple(logits)
 
 
-def cross_validated(logits: tuple, outputs: dict, y: dict, halves: list[np.ndarray]) -> tuple:
-    """Return the blended predictions for every face, each from blend weights fitted on the other half."""
+def cross_validated(logits: tuple, outputs: dict, y: dict, halves: list[np.ndarray], blendable: np.ndarray, kept: dict) -> tuple:
+    """Return the blended predictions for every face, each from blend weights fitted on the other half's blendable faces."""
     n = len(logits[1])
     predicted = [np.zeros((n, MAX_AGE + 1)), np.zeros(n), np.zeros((n, len(ETHNICITIES)))]
     for fit_rows, eval_rows in (halves, halves[::-1]):
-        blend = fit_blend(tuple(logit[fit_rows] for logit in logits), _rows(outputs["cnn"], fit_rows), _rows(y, fit_rows))
+        fit_rows = fit_rows[blendable[fit_rows]]
+        blend = fit_blend(tuple(logit[fit_rows] for logit in logits), _rows(outputs["cnn"], fit_rows), _rows(y, fit_rows), kept)
         blended = head_of(blend).from_logits(tuple(logit[eval_rows] for logit in logits), _rows(outputs, eval_rows))
         for target, value in zip(predicted, blended):
             target[eval_rows] = value
     return tuple(predicted)
 
 
-def range_temperature(distribution: np.ndarray, ages: np.ndarray) -> float:
-    """Return the temperature whose 80% age range holds closest to 80% of the given true ages."""
-    def coverage(t: float) -> float:
-        low, high = age_range(distribution, t)
-        return float(np.mean((low <= ages) & (ages <= high)))
+def range_rule(distribution: np.ndarray, ages: np.ndarray) -> RangeRule:
+    """Return the temperature per untempered-median band whose 80% ranges hold closest to 80% of the band's true ages."""
+    def best(rows: np.ndarray) -> float:
+        def miss(t: float) -> float:
+            reading = read_ages(distribution[rows], RangeRule((), (t,)))
+            return abs(float(np.mean((reading.low <= ages[rows]) & (ages[rows] <= reading.high))) - COVERAGE)
+        return float(min(TEMPERATURES, key=miss))
 
-    return float(min(TEMPERATURES, key=lambda t: abs(coverage(t) - COVERAGE)))
+    band = np.searchsorted(np.asarray(RANGE_BANDS), quantile(distribution, 0.5), side="left")
+    everyone = best(np.arange(len(ages)))
+    temperatures = [best(np.flatnonzero(band == b)) if (band == b).sum() >= MIN_BAND else everyone for b in range(len(RANGE_BANDS) + 1)]
+    return RangeRule(RANGE_BANDS, tuple(temperatures))
 
 
 def gender_threshold(female: np.ndarray, y: dict) -> float:
     """Return the threshold on P(female) that maximises the mean gender accuracy of the ethnicity x gender groups.
 
+    Faces without an ethnicity label (AAF) make groups of their own, by gender; faces without a
+    gender label are in no group.
+
     Children's gender is read near chance by every network, and UTKFace's groups differ in how
     many children they hold; at 0.5 men were misread more often than women in every group. The
     mean over groups weighs each alike, so the threshold moves towards equal accuracy for all.
     """
-    groups = [(y["ethnicity"] == e) & (y["gender"] == g) for e in range(len(ETHNICITIES)) for g in (0, 1)]
+    groups = [(y["ethnicity"] == e) & (y["gender"] == g) for e in range(-1, len(ETHNICITIES)) for g in (0, 1)]
 
     def balanced(threshold: float) -> float:
         right = (female >= threshold) == (y["gender"] == 1)
@@ -143,41 +160,60 @@ def thresholded(validation: tuple, y: dict, halves: list[np.ndarray]) -> tuple:
     return distribution, moved, ethnicity
 
 
-def build(data: Path, fit_cnn: Path, serve_cnn: Path, out: Path, cache_dir: Path) -> dict:
-    """Fit the head and blend with the train-only CNN, refit the head on train+val, write `out`; return the record."""
+def build(sources: list[Path], cnn_dir: Path, kept_blend: Path, out: Path, cache_dir: Path) -> dict:
+    """Fit the head, blend, threshold and range rule on the pooled datasets, write `out`; return the record."""
     started = time.time()
-    reading = read_dataset(data)
-    manifest = split(reading.faces)
     fitting = cache_dir / "stack-fitting"
-    assemble(fitting, fit_cnn, PROJECT_ROOT)
-    outputs = nested(network_outputs(fitting, data, reading.faces, reading.sha256, cache_dir))
+    assemble(fitting, cnn_dir / "model.onnx", PROJECT_ROOT)
+    data = pool(sources, fitting, cache_dir)
     extracted = time.time() - started
-    index = {face.name: i for i, face in enumerate(reading.faces)}
-    rows = {part: np.array([index[n] for n in names]) for part, names in manifest.items()}
-    y = {part: labels_of([reading.faces[i] for i in r]) for part, r in rows.items()}
+    cnn_seen = json.loads((cnn_dir / "split.json").read_text())
+    seen = set(cnn_seen["train"]) | set(cnn_seen["val"])
+    with np.load(kept_blend) as arrays:
+        kept = {k: arrays[k] for k in ("blend_eth", "blend_eth_bias")}
+    outputs = nested(data.outputs)
+    train, val = data.rows("train"), data.rows("val")
+    y = {part: {k: v[rows] for k, v in data.labels.items()} for part, rows in (("train", train), ("val", val))}
     x = feature_matrix(outputs, FEATURES)
-    _, epochs = fit_head(x[rows["train"]], _targets(y["train"]), x[rows["val"]], _targets(y["val"]))
-    val_outputs, halves = _rows(outputs, rows["val"]), halves_of(len(rows["val"]))
-    logits = out_of_fold_logits(x[rows["train"]], y["train"], x[rows["val"]], y["val"], halves, epochs)
-    validation = cross_validated(logits, val_outputs, y["val"], halves)
-    blend = fit_blend(logits, val_outputs["cnn"], y["val"])
+    trained, epochs = fit_head(x[train], _targets(y["train"]), x[val], _targets(y["val"]))
+    val_outputs, halves = _rows(outputs, val), halves_of(len(val))
+    blendable = np.array([data.names[r] not in seen for r in val])
+    if HEAD["refit"]:
+        logits = out_of_fold_logits(x[train], y["train"], x[val], y["val"], halves, epochs)
+    else:
+        trained = {name: value[None] for name, value in trained.items()}
+        logits = head_of(trained).logits(x[val])
+    validation = cross_validated(logits, val_outputs, y["val"], halves, blendable, kept)
+    blend = fit_blend(tuple(l[blendable] for l in logits), _rows(val_outputs["cnn"], np.flatnonzero(blendable)),
+                      _rows(y["val"], np.flatnonzero(blendable)), kept)
     threshold = gender_threshold(validation[1], y["val"])
     # Folded into the blend's gender bias, the threshold costs nothing at serving: 0.5 stays the decision.
     blend["blend_gender"][-1] -= logit(threshold)
-    temperature = range_temperature(validation[0], y["val"]["age"])
-    fitted = np.concatenate([rows["train"], rows["val"]])
-    refitted = refit_heads(x[fitted], _targets({k: np.concatenate([y["train"][k], y["val"][k]]) for k in y["train"]}), epochs)
-    assemble(out, serve_cnn, PROJECT_ROOT)
+    validation = thresholded(validation, y["val"], halves)
+    rule = range_rule(validation[0], y["val"]["age"])
+    fitted = np.concatenate([train, val])
+    refitted = refit_heads(x[fitted], _targets({k: v[fitted] for k, v in data.labels.items()}), epochs) if HEAD["refit"] else trained
+    test = data.rows("test")
+    served = head_of({**refitted, **blend}).from_logits(head_of(refitted).logits(x[test]), _rows(outputs, test))
+    assemble(out, cnn_dir / "model.onnx", PROJECT_ROOT)
     np.savez(out / "head.npz", **refitted, **blend)
-    manifest_document = {"data_sha256": reading.sha256, "skipped": reading.skipped, **manifest}
-    (out / "split.json").write_text(json.dumps(manifest_document, indent=1) + "\n")
+    _write_split(out / "split.json", data)
     record = {"seconds_extracting": round(extracted), "seconds_total": round(time.time() - started), "head_epochs": epochs,
-              "blend": {k: np.round(v, 4).tolist() for k, v in blend.items()}, "age_range_temperature": temperature,
-              "gender_threshold": threshold, "data_sha256": reading.sha256,
-              "validation": {"distribution": thresholded(validation, y["val"], halves), "labels": y["val"]},
-              "sizes": {p: len(n) for p, n in manifest.items()}, "skipped": len(reading.skipped)}
+              "blend": {k: np.round(v, 4).tolist() for k, v in blend.items()},
+              "range_rule": {"upper_ages": list(rule.upper_ages), "temperatures": list(rule.temperatures)},
+              "gender_threshold": threshold, "blend_faces": int(blendable.sum()),
+              "validation": {"distribution": validation, "labels": y["val"], "dataset": data.dataset[val]},
+              "test": {"distribution": served, "labels": {k: v[test] for k, v in data.labels.items()}, "dataset": data.dataset[test]},
+              "datasets": {name: {k: (len(v) if isinstance(v, list) else v) for k, v in m.items()} for name, m in data.manifests.items()}}
     write_stacked_card(out, record, FEATURES, HEAD)
     return record
+
+
+def _write_split(path: Path, data: Pooled) -> None:
+    """Save every dataset's hash and the names of each part, pooled (names never repeat across datasets)."""
+    document = {"datasets": {name: {"data_sha256": m["data_sha256"], "skipped": m["skipped"]} for name, m in data.manifests.items()},
+                **{part: sorted(n for m in data.manifests.values() for n in m[part]) for part in ("train", "val", "test")}}
+    path.write_text(json.dumps(document, indent=1) + "\n")
 
 
 def _targets(y: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -191,14 +227,15 @@ def _rows(tree: dict, rows: np.ndarray) -> dict:
 
 
 def main() -> None:
-    """Build models/default (or --out) from the imported networks and two exports of our CNN."""
+    """Build models/default (or --out) from the imported networks and our CNN."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True, help="UTKFace folder or archive")
-    parser.add_argument("--fit-cnn", type=Path, required=True, help="ONNX export of the multitask CNN trained on the training split only")
-    parser.add_argument("--serve-cnn", type=Path, required=True, help="ONNX export of the same recipe refitted on train+val")
+    parser.add_argument("--data", type=Path, action="append", required=True, help="dataset folder or archive (repeatable)")
+    parser.add_argument("--cnn", type=Path, required=True, help="multitask model directory of our CNN (model.onnx, split.json)")
+    parser.add_argument("--ethnicity-blend", type=Path, required=True,
+                        help="head.npz whose ethnicity blend is kept when no blendable face has an ethnicity label")
     parser.add_argument("--out", type=Path, default=Path("models/default"))
     parser.add_argument("--cache-dir", type=Path, default=Path(".cache/whoru"))
     args = parser.parse_args()
-    record = build(args.data, args.fit_cnn, args.serve_cnn, args.out, args.cache_dir)
-    print(json.dumps({k: v for k, v in record.items() if k != "validation"}, indent=1))
+    record = build(args.data, args.cnn, args.ethnicity_blend, args.out, args.cache_dir)
+    print(json.dumps({k: v for k, v in record.items() if k not in ("validation", "test")}, indent=1))
 

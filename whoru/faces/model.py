@@ -19,18 +19,17 @@ from pathlib import Path
 
 import numpy as np
 
+from whoru.faces.age import RangeRule, read_ages
 from whoru.faces.align import InputSpec
 from whoru.faces.head import StackedHead
 from whoru.faces.identity import DESCRIPTOR, IDENTITY
 from whoru.faces.onnx_session import Net, onnx_runner
-from whoru.labels import AGE_BINS, age_bin_matrix
+from whoru.labels import AGE_BINS
 from whoru.model_card import ModelCard
 from whoru.runtime import configure_tensorflow
 
 # The seed CNNs only predict bins; their years are the expectation over bin centres.
 _BIN_CENTRES = np.array([10.0, 30.5, 50.5, 70.5, 88.0], dtype=np.float32)
-# The age range is the central 80% of the predicted age distribution.
-RANGE_QUANTILES = (0.1, 0.9)
 # The one input of a single-input model (every network sees the same crop).
 FACE = "face"
 # A batch of aligned faces: one array for a single-input model, one array per input otherwise.
@@ -79,24 +78,33 @@ class FaceModel:
         if len(next(iter(inputs.values()))) == 0:
             return _empty()
         outputs = self.outputs(inputs, batch_size)
-        temperature = self.card.inference.age_range_temperature
         if self.card.format == "stacked":
             distribution, female, ethnicity = self._head(outputs)  # type: ignore[misc]
-            predictions = from_distribution(distribution, distribution @ np.arange(distribution.shape[1]), female, ethnicity, temperature)
+            predictions = from_distribution(distribution, female, ethnicity, self.range_rule)
             return replace(predictions, identity_features=outputs[IDENTITY][DESCRIPTOR]) if IDENTITY in outputs else predictions
         if self.card.format == "multitask":
             out = outputs["model"]
-            return from_distribution(out["age_distribution"], out["age"][:, 0], out["gender"][:, 0], out["ethnicity"], temperature)
+            return from_distribution(out["age_distribution"], out["gender"][:, 0], out["ethnicity"], self.range_rule)
         return _from_seed(outputs)
 
-    def outputs(self, inputs: dict[str, np.ndarray], batch_size: int = 256) -> dict:
-        """Return every network's outputs for its input, averaged with its mirror image where the card says so.
+    @property
+    def range_rule(self) -> RangeRule:
+        """Return the card's rule for tempering the age distribution before its range is read."""
+        inference = self.card.inference
+        if inference.age_range_by_age:
+            return RangeRule(tuple(inference.age_range_by_age["upper_ages"]), tuple(inference.age_range_by_age["temperatures"]))
+        return RangeRule((), (inference.age_range_temperature,))
+
+    def outputs(self, inputs: dict[str, np.ndarray], batch_size: int = 256, roles: list[str] | None = None) -> dict:
+        """Return every network's (or the named `roles`') outputs for its input, averaged with its mirror image where the card says so.
 
         `inference.mirror_average` is true (every network), false, or the list of networks to mirror.
         """
         mirrored = self.card.inference.mirror_average
         outputs = {}
         for role, net in self._nets.items():
+            if roles is not None and role not in roles:
+                continue
             faces = inputs[role if role in inputs else FACE]
             mirror = role in mirrored if isinstance(mirrored, list) else bool(mirrored)
             batch = np.concatenate([faces, faces[:, :, ::-1]]) if mirror else faces
@@ -149,34 +157,10 @@ def _mean_of_halves(out):
     return (out[:half] + out[half:]) / 2
 
 
-def from_distribution(distribution, age, female, ethnicity, temperature: float) -> Predictions:
-    """Build predictions from an age distribution over 0..116 years, its expected age and the other heads."""
-    bins = distribution @ age_bin_matrix()
-    low, high = age_range(distribution, temperature)
-    return Predictions(_within_bins(age, bins.argmax(axis=1)), bins, female, ethnicity, low, high)
-
-
-def age_range(distribution: np.ndarray, temperature: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Return the 10th and 90th percentile (in whole years) of each face's age distribution.
-
-    A temperature above 1 widens an over-confident distribution (p ** (1 / T), renormalised);
-    it is chosen on faces the network never trained on so that 80% of true ages fall inside.
-    """
-    tempered = distribution.astype(np.float64) ** (1.0 / temperature)
-    cumulative = np.cumsum(tempered / tempered.sum(axis=1, keepdims=True), axis=1)
-    low, high = ((cumulative < q).sum(axis=1).astype(np.float32) for q in RANGE_QUANTILES)
-    return low, high
-
-
-def _within_bins(age: np.ndarray, bins: np.ndarray) -> np.ndarray:
-    """Clip each expected age into its most probable bin, so years and bin never disagree.
-
-    Both come from one distribution, so they agree for nearly every face; a wide, two-peaked
-    distribution can put the mean outside the heaviest bin, and then the bin wins.
-    """
-    low = np.array([AGE_BINS[b][0] for b in bins], dtype=np.float32)
-    high = np.array([AGE_BINS[b][1] + 0.49 for b in bins], dtype=np.float32)
-    return np.clip(age, low, high)
+def from_distribution(distribution: np.ndarray, female: np.ndarray, ethnicity: np.ndarray, rule: RangeRule) -> Predictions:
+    """Build predictions from an age distribution over 0..116 years (age, bins and range all read from it) and the other heads."""
+    ages = read_ages(distribution, rule)
+    return Predictions(ages.age, ages.bins, female, ethnicity, ages.low, ages.high)
 
 
 def _from_seed(out: dict[str, np.ndarray]) -> Predictions:
