@@ -52,7 +52,7 @@ def jpeg(upright: Image.Image, orientation: int = 1) -> bytes:
 def analyse(data: bytes) -> tuple[tuple[int, int], list[FaceResult]]:
     """Return the full upright size and the faces, largest first, as a worker finds and classifies them."""
     image = SimpleNamespace(id=1, entry=None, job_id="test", position=0)
-    outcome, detections, crops = _detect_one(image, Bytes(data), PIPELINE, SETTINGS, Stages())
+    outcome, detections, crops = _detect_one(image, Bytes(data), PIPELINE, SETTINGS, Stages(), people=False)
     assert outcome.error_code is None
     return (outcome.width, outcome.height), PIPELINE.classify(detections, crops)
 
