@@ -9,7 +9,8 @@ from flask import Flask, abort, g, request
 
 from api.database import get_session
 from api.errors import error_body
-from whoru.db.jobs import jobs_starting_with, owned_job as owned_job_row
+from whoru.db.jobs import jobs_starting_with
+from whoru.db.jobs import owned_job as owned_job_row
 from whoru.db.schema import Job
 from whoru.keys import find_key
 
@@ -70,5 +71,8 @@ def owner_id() -> int:
 
 def owned_job(job_id: str) -> Job:
     """Return the caller's job, or 404 (never 403, which would confirm that the id exists)."""
-    return owned_job_row(get_session(), job_id, owner_id()) or abort(404, description=f"no job {job_id}" + (
-        f" (a shortened id needs at least {SHORTEST_PREFIX} characters)" if len(job_id) < SHORTEST_PREFIX else ""))
+    return owned_job_row(get_session(), job_id, owner_id()) or abort(
+        404,
+        description=f"no job {job_id}"
+        + (f" (a shortened id needs at least {SHORTEST_PREFIX} characters)" if len(job_id) < SHORTEST_PREFIX else ""),
+    )

@@ -27,10 +27,28 @@ def api_command(host: str, port: int, workers: int) -> None:
     # A short graceful timeout: status polls keep connections alive, which gunicorn would otherwise
     # wait 30 s for when stopped.
     # The worker class reads request heads in its event loop, so stalled clients hold no thread.
-    argv = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
-            "--worker-class", "api.gunicorn_worker.HeadFirstWorker",
-            "--timeout", "3600", "--graceful-timeout", "5", "--log-level", "warning", "--no-control-socket", *access,
-            "api:create_app()"]
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        "4",
+        "--worker-class",
+        "api.gunicorn_worker.HeadFirstWorker",
+        "--timeout",
+        "3600",
+        "--graceful-timeout",
+        "5",
+        "--log-level",
+        "warning",
+        "--no-control-socket",
+        *access,
+        "api:create_app()",
+    ]
     if settings.metrics_token:
         # gunicorn's workers are forked: /metrics, answered by any one of them, sums all (whoru.prometheus).
         # execv drops atexit handlers, so gunicorn's on_exit hook removes the folder.

@@ -7,8 +7,8 @@ import re
 from flask import abort, request
 
 from whoru.db.jobs import ImageFilter
-from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
 from whoru.db.statuses import ImageStatus
+from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
 
 CHOICES = {
     "status": ([str(status) for status in ImageStatus], "only images in this status"),
@@ -17,10 +17,17 @@ CHOICES = {
     "ethnicity": (list(ETHNICITIES), "only images with a face of this ethnicity"),
 }
 PERSON = re.compile(r"p[1-9][0-9]{0,8}")
-FILTERS = [{"name": name, "in": "query", "description": text, "schema": {"type": "string", "enum": values}}
-           for name, (values, text) in CHOICES.items()] + [
-    {"name": "person", "in": "query", "description": "only images with this person's face (p1, p2...) in a people job",
-     "schema": {"type": "string", "pattern": PERSON.pattern}}]
+FILTERS = [
+    {"name": name, "in": "query", "description": text, "schema": {"type": "string", "enum": values}}
+    for name, (values, text) in CHOICES.items()
+] + [
+    {
+        "name": "person",
+        "in": "query",
+        "description": "only images with this person's face (p1, p2...) in a people job",
+        "schema": {"type": "string", "pattern": PERSON.pattern},
+    }
+]
 
 
 def image_filter() -> ImageFilter:

@@ -162,6 +162,8 @@ def write_json_error(client, status: int, reason: str, message: str) -> None:
     """Write one of gunicorn's own error responses as whoru's JSON error body."""
     code = reason.lower().replace(" ", "_")
     body = json.dumps({"error": {"code": code, "message": message or reason}}).encode()
-    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n")
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
     util.write_nonblock(client, head.encode("latin-1") + body)

@@ -19,7 +19,9 @@ def healthz():
 
 
 @bp.get("/readyz")
-@bp.doc(security=[], responses={"200": {"description": "Ready"}, "503": {"description": "Database or broker unreachable"}})
+@bp.doc(
+    security=[], responses={"200": {"description": "Ready"}, "503": {"description": "Database or broker unreachable"}}
+)
 def readyz():
     """Answer 200 only when the database and the broker are reachable."""
     checks = {"database": _check(lambda: ping(get_session())), "broker": _check(queue.ping_broker)}

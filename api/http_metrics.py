@@ -22,14 +22,27 @@ from whoru.prometheus import REGISTRY, scrape_registry
 bp = Blueprint("metrics", __name__, description="Prometheus metrics")
 # Uploads of many parts stream for minutes; status polls take milliseconds.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
-REQUESTS = Counter("whoru_http_requests_total", "API requests answered, by route template and status",
-                   ["endpoint", "method", "status"], registry=REGISTRY)
-LATENCY = Histogram("whoru_http_request_duration_seconds", "Time to answer an API request, by route template",
-                    ["endpoint", "method"], buckets=BUCKETS, registry=REGISTRY)
-DOC = {"security": [{"bearer": []}], "responses": {
-    "200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}},
-    "401": {"description": "Missing or wrong WHORU_METRICS_TOKEN"},
-    "404": {"description": "Metrics are off: WHORU_METRICS_TOKEN is not set"}}}
+REQUESTS = Counter(
+    "whoru_http_requests_total",
+    "API requests answered, by route template and status",
+    ["endpoint", "method", "status"],
+    registry=REGISTRY,
+)
+LATENCY = Histogram(
+    "whoru_http_request_duration_seconds",
+    "Time to answer an API request, by route template",
+    ["endpoint", "method"],
+    buckets=BUCKETS,
+    registry=REGISTRY,
+)
+DOC = {
+    "security": [{"bearer": []}],
+    "responses": {
+        "200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}},
+        "401": {"description": "Missing or wrong WHORU_METRICS_TOKEN"},
+        "404": {"description": "Metrics are off: WHORU_METRICS_TOKEN is not set"},
+    },
+}
 
 
 def init_app(app: Flask) -> None:
@@ -79,11 +92,14 @@ class QueueCollector:
         for status in JobStatus:
             jobs.add_metric([str(status)], counted.get(status, 0))
         yield jobs
-        yield GaugeMetricFamily("whoru_images_pending", "Images of queued or running jobs not yet processed",
-                                value=images_pending(session))
-        yield GaugeMetricFamily("whoru_oldest_pending_image_age_seconds",
-                                "Seconds since the oldest pending image arrived (0 when none is pending)",
-                                value=_age_s(oldest_pending_arrival(session)))
+        yield GaugeMetricFamily(
+            "whoru_images_pending", "Images of queued or running jobs not yet processed", value=images_pending(session)
+        )
+        yield GaugeMetricFamily(
+            "whoru_oldest_pending_image_age_seconds",
+            "Seconds since the oldest pending image arrived (0 when none is pending)",
+            value=_age_s(oldest_pending_arrival(session)),
+        )
 
 
 def _age_s(moment: datetime | None) -> float:

@@ -39,14 +39,24 @@ from whoru.storage.keys import job_prefix, remove_deleted_job_files, remove_job_
 bp = Blueprint("jobs", __name__, url_prefix="/v1/jobs", description="Jobs: create, follow, close, cancel, delete")
 log = get_logger("api")
 JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
-CREATE_BODY = {"required": True, "content": {
-    "application/json": {"schema": {"$ref": "#/components/schemas/JobOptions"}},
-    "multipart/form-data": {"schema": {"type": "object", "properties": {
-        "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
-        "callback_url": {"type": "string", "format": "uri", "description": schemas.CALLBACK},
-        "model": {"type": "string", "description": schemas.MODEL},
-        "people": {"type": "boolean", "description": schemas.PEOPLE},
-        "label": {"type": "string", "maxLength": LABEL_LENGTH, "description": schemas.LABEL}}}}}}
+CREATE_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/JobOptions"}},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                    "callback_url": {"type": "string", "format": "uri", "description": schemas.CALLBACK},
+                    "model": {"type": "string", "description": schemas.MODEL},
+                    "people": {"type": "boolean", "description": schemas.PEOPLE},
+                    "label": {"type": "string", "maxLength": LABEL_LENGTH, "description": schemas.LABEL},
+                },
+            }
+        },
+    },
+}
 
 
 @bp.post("")
@@ -59,7 +69,10 @@ CREATE_BODY = {"required": True, "content": {
 @bp.alt_response(422, schema=schemas.Error, description="Idempotency-Key reused with another body")
 @bp.alt_response(429, schema=schemas.Error, description="Per-key quota reached")
 @bp.alt_response(503, schema=schemas.Error, description="Database or task queue unreachable")
-@bp.doc(requestBody=CREATE_BODY, parameters=[{"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 200}}])
+@bp.doc(
+    requestBody=CREATE_BODY,
+    parameters=[{"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 200}}],
+)
 def create():
     """Open a job (`{"open": true}`), or make one from multipart `file` parts, closed at once."""
     settings, session = current_app.config["SETTINGS"], get_session()
@@ -75,10 +88,13 @@ def create():
     job_id, store = str(uuid.uuid4()), open_store(settings)
     with store.kept_if_committed(job_prefix(job_id)):
         uploads = store_parts(request.files.getlist("file"), job_id, store, settings)
-        digest = request_digest([(upload.filename, upload.sha256) for upload, _ in uploads]
-                                + ([("callback_url", callback)] if callback else []) + [("model", model[0])]
-                                + ([("people", "true")] if people else [])
-                                + ([("label", label)] if label else []))
+        digest = request_digest(
+            [(upload.filename, upload.sha256) for upload, _ in uploads]
+            + ([("callback_url", callback)] if callback else [])
+            + [("model", model[0])]
+            + ([("people", "true")] if people else [])
+            + ([("label", label)] if label else [])
+        )
         earlier = _earlier(session, digest)
         if earlier is not None:
             remove_job_files(store, job_id)
@@ -88,8 +104,12 @@ def create():
         lifecycle.close(session, job_id)
         _commit_new(session)
     # The parts went in together, so their images are one run, and small parts share tasks.
-    queue.queue_or_forget(job_id, range(positions[0].start, positions[-1].stop), settings.task_images,
-                          lambda: forget_job(session, settings, job_id))
+    queue.queue_or_forget(
+        job_id,
+        range(positions[0].start, positions[-1].stop),
+        settings.task_images,
+        lambda: forget_job(session, settings, job_id),
+    )
     log.info("created images=%d parts=%d", job.images_total, len(uploads), extra=job_field(job_id))
     return _answer(session, job, 202)
 
@@ -100,8 +120,11 @@ def _open(session):
     try:
         options = schemas.JobOptions().load(body)
     except ValidationError as error:
-        abort(400, description=f'send {{"open": true}} to open a job (and no options but model, people, callback_url, '
-                               f"label and try_it): {error.messages}")
+        abort(
+            400,
+            description=f'send {{"open": true}} to open a job (and no options but model, people, callback_url, '
+            f"label and try_it): {error.messages}",
+        )
     callback = _callback_url(options.get("callback_url"))
     model = _model(options.get("model"))
     people = _people(options.get("people"))
@@ -122,8 +145,11 @@ def _callback_url(url: str | None) -> str | None:
     if url is None:
         return None
     if not (owner_secret(get_session(), owner_id()) or settings.webhook_secret):
-        abort(400, description="this key has no webhook signing secret (give it one with `whoru keys "
-                               "rotate-webhook-secret NAME`); send no callback_url")
+        abort(
+            400,
+            description="this key has no webhook signing secret (give it one with `whoru keys "
+            "rotate-webhook-secret NAME`); send no callback_url",
+        )
     try:
         check_callback_url(url, settings.webhook_allow_private, settings.webhook_allow_loopback)
     except CallbackRefused as error:
@@ -146,23 +172,34 @@ def _earlier(session, digest: str) -> Job | None:
     return earlier_job(session, owner_id(), key, digest) if key else None
 
 
-def _new_job(session, job_id: str, digest: str, callback_url: str | None, model: tuple[str, str], people: bool,
-             label: str | None, try_it: bool = False) -> Job:
+def _new_job(
+    session,
+    job_id: str,
+    digest: str,
+    callback_url: str | None,
+    model: tuple[str, str],
+    people: bool,
+    label: str | None,
+    try_it: bool = False,
+) -> Job:
     """Add an open job for this key, served by the model it chose, if its limit of jobs in flight allows one more."""
     hold_key(session, owner_id())
     limit_jobs_in_flight(session, owner_id(), current_app.config["SETTINGS"])
     key = request.headers.get("Idempotency-Key")
-    return lifecycle.open_job(session, job_id, owner_id(), model, key, digest if key else None, callback_url, people,
-                              label, try_it)
+    return lifecycle.open_job(
+        session, job_id, owner_id(), model, key, digest if key else None, callback_url, people, label, try_it
+    )
 
 
 def _form_flag(value: str | None) -> bool | str | None:
     """Return a form field's true or false as a boolean (anything else as it came, for _people to refuse)."""
-    return {"true": True, "on": True, "1": True, "false": False, "off": False, "0": False}.get((value or "").lower(), value)
+    return {"true": True, "on": True, "1": True, "false": False, "off": False, "0": False}.get(
+        (value or "").lower(), value
+    )
 
 
 def _people(requested) -> bool:
-    """Return whether a job groups its faces by person (the server's default if it does not say); 400 for a non-boolean."""
+    """Return whether a job groups its faces by person (the server's default if unsaid); 400 for a non-boolean."""
     if requested is None:
         return current_app.config["SETTINGS"].people
     if not isinstance(requested, bool):
@@ -211,10 +248,15 @@ def duplicates(job_id: str):
 
 @bp.patch("/<job_id>")
 @bp.response(200, schemas.Job, description="The job, with its new label")
-@bp.alt_response(400, schema=schemas.Error, description="A body other than {\"label\": ...}")
+@bp.alt_response(400, schema=schemas.Error, description='A body other than {"label": ...}')
 @bp.alt_response(404, schema=schemas.Error, description="No such job")
-@bp.doc(parameters=[JOB_ID], requestBody={"required": True, "content": {
-    "application/json": {"schema": {"$ref": "#/components/schemas/JobChange"}}}})
+@bp.doc(
+    parameters=[JOB_ID],
+    requestBody={
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobChange"}}},
+    },
+)
 def change(job_id: str):
     """Change a job's label (null or "" removes it), whatever its status."""
     session = get_session()
@@ -231,8 +273,17 @@ def change(job_id: str):
 @bp.get("")
 @bp.response(200, schemas.JobList, description="A page of jobs, newest first")
 @bp.alt_response(400, schema=schemas.Error, description="Bad page_size, page_token or try_it")
-@bp.doc(parameters=[*PAGING, {"name": "try_it", "in": "query", "schema": {"type": "boolean"},
-                              "description": "false hides the web page's Try it jobs; true lists only them"}])
+@bp.doc(
+    parameters=[
+        *PAGING,
+        {
+            "name": "try_it",
+            "in": "query",
+            "schema": {"type": "boolean"},
+            "description": "false hides the web page's Try it jobs; true lists only them",
+        },
+    ]
+)
 def index():
     """Return jobs newest first, a page at a time."""
     size = page_size(current_app.config["SETTINGS"])

@@ -31,7 +31,9 @@ def limit_jobs_in_flight(session: Session, owner: int, settings: Settings) -> No
 def limit_images(already: int, incoming: int, settings: Settings) -> None:
     """Refuse images past the number one key may put in one job."""
     if already + incoming > settings.key_max_images_per_job:
-        _too_many(f"the job would hold {already + incoming} images; the limit per job is {settings.key_max_images_per_job}")
+        _too_many(
+            f"the job would hold {already + incoming} images; the limit per job is {settings.key_max_images_per_job}"
+        )
 
 
 def limit_upload_bytes(session: Session, owner: int, settings: Settings, incoming: int) -> None:
@@ -44,5 +46,7 @@ def limit_upload_bytes(session: Session, owner: int, settings: Settings, incomin
     """
     stored = upload_bytes_in_flight(session, owner)
     if stored + incoming > settings.key_max_upload_bytes:
-        _too_many(f"this key has {stored} bytes of uploads waiting and sends {incoming} more; "
-                  f"the limit is {settings.key_max_upload_bytes}")
+        _too_many(
+            f"this key has {stored} bytes of uploads waiting and sends {incoming} more; "
+            f"the limit is {settings.key_max_upload_bytes}"
+        )

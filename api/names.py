@@ -33,8 +33,10 @@ def refuse_shared_with_job(session: Session, job_id: str, upload: Upload, images
     names = sorted({image["name"] for image in images})
     for start in range(0, len(names), LOOKUP_CHUNK):
         taken = session.execute(
-            select(Image.name, Upload).join(Upload, Image.upload_id == Upload.id)
-            .where(Image.job_id == job_id, Image.name.in_(names[start : start + LOOKUP_CHUNK])).limit(1)
+            select(Image.name, Upload)
+            .join(Upload, Image.upload_id == Upload.id)
+            .where(Image.job_id == job_id, Image.name.in_(names[start : start + LOOKUP_CHUNK]))
+            .limit(1)
         ).first()
         if taken is not None:
             _refuse(taken[0], taken[1], upload)
@@ -42,6 +44,9 @@ def refuse_shared_with_job(session: Session, job_id: str, upload: Upload, images
 
 def _refuse(name: str, first: Upload, second: Upload) -> None:
     """Answer 409 naming the image name and the two parts that would share it."""
-    abort(409, description=f"two images would be named {name!r}: one in part {first.position} ({first.filename}), "
-                           f"one in part {second.position} ({second.filename}); rename one of the files or zips "
-                           "and send the job again. Nothing of this part was kept")
+    abort(
+        409,
+        description=f"two images would be named {name!r}: one in part {first.position} ({first.filename}), "
+        f"one in part {second.position} ({second.filename}); rename one of the files or zips "
+        "and send the job again. Nothing of this part was kept",
+    )

@@ -36,23 +36,52 @@ DIGEST_MEMBER = re.compile(r"([A-Za-z0-9_-]+)\s*=\s*:([A-Za-z0-9+/=]*):")
 
 @bp.put("/<job_id>/parts/<int:n>")
 @bp.response(201, schemas.Part, description="The part is stored and its images are queued")
-@bp.alt_response(200, schema=schemas.Part, description="This part was already stored with the same digest: nothing changed")
-@bp.alt_response(400, schema=schemas.Error, description="No, malformed, disagreeing or mismatching Content-Digest; "
-                 "a body short of its Content-Length or badly chunked; a name with control characters; nothing kept")
+@bp.alt_response(
+    200, schema=schemas.Part, description="This part was already stored with the same digest: nothing changed"
+)
+@bp.alt_response(
+    400,
+    schema=schemas.Error,
+    description="No, malformed, disagreeing or mismatching Content-Digest; "
+    "a body short of its Content-Length or badly chunked; a name with control characters; nothing kept",
+)
 @bp.alt_response(404, schema=schemas.Error, description="No such job (or it was deleted while the part arrived)")
-@bp.alt_response(409, schema=schemas.Error, description="Another body for this n, a part out of order, a closed job, "
-                                                         "or an image name an earlier part gave")
+@bp.alt_response(
+    409,
+    schema=schemas.Error,
+    description="Another body for this n, a part out of order, a closed job, or an image name an earlier part gave",
+)
 @bp.alt_response(413, schema=schemas.Error, description="Part over the size, entry or part-count limits")
 @bp.alt_response(429, schema=schemas.Error, description="Per-key quota reached")
-@bp.doc(parameters=[{"name": "Content-Digest", "in": "header", "required": True, "schema": {"type": "string"},
-                     "description": "sha-256=:<base64 of the body's SHA-256>: (RFC 9530)"},
-                    {"name": "Content-Disposition", "in": "header", "schema": {"type": "string"},
-                     "description": "attachment; filename=\"holiday.zip\" (or RFC 6266 filename*=UTF-8''...): the part's name "
-                                    "(an image's name in the results; a zip's members are named under it: holiday.zip/beach.jpg)"},
-                    {"name": "packed", "in": "query", "schema": {"type": "boolean", "default": False},
-                     "description": "true for a zip the client packed from loose photos: its members keep their own "
-                                    "names (folder/photo.jpg), not the zip's"}],
-        requestBody={"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}})
+@bp.doc(
+    parameters=[
+        {
+            "name": "Content-Digest",
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "sha-256=:<base64 of the body's SHA-256>: (RFC 9530)",
+        },
+        {
+            "name": "Content-Disposition",
+            "in": "header",
+            "schema": {"type": "string"},
+            "description": "attachment; filename=\"holiday.zip\" (or RFC 6266 filename*=UTF-8''...): the part's name "
+            "(an image's name in the results; a zip's members are named under it: holiday.zip/beach.jpg)",
+        },
+        {
+            "name": "packed",
+            "in": "query",
+            "schema": {"type": "boolean", "default": False},
+            "description": "true for a zip the client packed from loose photos: its members keep their own "
+            "names (folder/photo.jpg), not the zip's",
+        },
+    ],
+    requestBody={
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    },
+)
 def put_part(job_id: str, n: int):
     """Store part n (one image or one zip of images) and queue its images."""
     settings, session = current_app.config["SETTINGS"], get_session()
@@ -68,13 +97,17 @@ def put_part(job_id: str, n: int):
     spooled, sha256 = spool_body(request.stream, store.incoming, request.content_length)
     with removed_unless_committed(spooled):
         if sha256 != claimed:
-            abort(400, description=f"the body's SHA-256 is {sha256}, not the {claimed} its "
-                "Content-Digest says; nothing was kept")
+            abort(
+                400,
+                description=f"the body's SHA-256 is {sha256}, not the {claimed} its "
+                "Content-Digest says; nothing was kept",
+            )
         if existing is not None:
             spooled.unlink()
             return _replay(existing, sha256)
-        upload, images = describe(spooled, store.location(attempt_key(job_id, n)), _part_name(n), n, sha256, settings,
-                                  _packed())
+        upload, images = describe(
+            spooled, store.location(attempt_key(job_id, n)), _part_name(n), n, sha256, settings, _packed()
+        )
         refuse_shared_with_job(session, job_id, upload, images)
         store.put_file(upload.path, spooled)
     try:
@@ -102,8 +135,14 @@ def list_parts(job_id: str):
 def part_json(upload: Upload) -> dict:
     """Return the public view of one part."""
     digest = base64.b64encode(bytes.fromhex(upload.sha256 or "")).decode()
-    return {"n": upload.position, "name": upload.filename, "bytes": upload.bytes, "sha256": upload.sha256,
-            "content_digest": f"sha-256=:{digest}:", "images": upload.image_count}
+    return {
+        "n": upload.position,
+        "name": upload.filename,
+        "bytes": upload.bytes,
+        "sha256": upload.sha256,
+        "content_digest": f"sha-256=:{digest}:",
+        "images": upload.image_count,
+    }
 
 
 def append_part(session, job: Job, upload: Upload, images: list[dict]) -> range:
@@ -127,7 +166,10 @@ def _commit(session, job: Job, upload: Upload, images: list[dict]) -> range:
     except IntegrityError:
         session.rollback()
         store.delete(upload.path)
-        abort(409, description=f"part {upload.position} is being stored by another request; GET the job's parts, then retry")
+        abort(
+            409,
+            description=f"part {upload.position} is being stored by another request; GET the job's parts, then retry",
+        )
     except NotFound:
         # Deleted while the body arrived: the delete may have run before this part's folder was made.
         session.rollback()
@@ -142,8 +184,11 @@ def _commit(session, job: Job, upload: Upload, images: list[dict]) -> range:
 def _replay(existing: Upload, sha256: str):
     """Answer a part sent again: the same bytes change nothing, other bytes are a conflict."""
     if existing.sha256 != sha256:
-        abort(409, description=f"part {existing.position} is already stored with SHA-256 {existing.sha256}; "
-                               f"a part cannot be replaced")
+        abort(
+            409,
+            description=f"part {existing.position} is already stored with SHA-256 {existing.sha256}; "
+            f"a part cannot be replaced",
+        )
     return part_json(existing), 200
 
 
@@ -162,14 +207,16 @@ def _claimed_sha256() -> str:
     try:
         raw = base64.b64decode(claims.pop(), validate=True)
     except (KeyError, ValueError):
-        abort(400, description="send the part's digest as 'Content-Digest: sha-256=:<base64 of its SHA-256>:' (RFC 9530)")
+        abort(
+            400, description="send the part's digest as 'Content-Digest: sha-256=:<base64 of its SHA-256>:' (RFC 9530)"
+        )
     if len(raw) != 32:
         abort(400, description="the sha-256 in Content-Digest is not 32 bytes long")
     return raw.hex()
 
 
 def _packed() -> bool:
-    """Return whether the part is a zip the client packed (the packed query parameter); 400 for a value not true or false."""
+    """Return whether the part is a zip the client packed (the packed query parameter); 400 unless true or false."""
     value = request.args.get("packed", "false")
     if value not in ("true", "false"):
         abort(400, description="packed must be true or false")

@@ -18,8 +18,11 @@ PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "i
 def init_app(app: Flask) -> None:
     """Attach a Celery client configured like the workers, with short broker timeouts."""
     celery = make_celery(app.config["SETTINGS"])
-    celery.conf.broker_transport_options = {**celery.conf.broker_transport_options,
-                                            "socket_timeout": BROKER_TIMEOUT_S, "socket_connect_timeout": BROKER_TIMEOUT_S}
+    celery.conf.broker_transport_options = {
+        **celery.conf.broker_transport_options,
+        "socket_timeout": BROKER_TIMEOUT_S,
+        "socket_connect_timeout": BROKER_TIMEOUT_S,
+    }
     celery.conf.broker_connection_timeout = BROKER_TIMEOUT_S
     celery.conf.task_publish_retry_policy = PUBLISH_RETRY
     app.extensions["whoru_celery"] = celery

@@ -7,8 +7,8 @@ from flask_smorest import Blueprint
 
 from api import schemas
 from api.auth import owned_job, owner_id
-from api.filters import FILTERS, image_filter
 from api.database import get_session, new_session
+from api.filters import FILTERS, image_filter
 from api.jobs import JOB_ID
 from api.paging import PAGING, decode_token, encode_token, page_size
 from whoru.db.jobs import images_page

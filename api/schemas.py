@@ -6,16 +6,19 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from whoru.db.schema import LABEL_LENGTH
-from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
 from whoru.db.statuses import ClosedBy, ImageStatus, JobStatus, PeopleStatus, WebhookStatus
+from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
 
 NULLABLE_TIME = {"allow_none": True, "metadata": {"format": "date-time"}}
-CALLBACK = ("http(s) URL POSTed the job, signed as Standard Webhooks says, when it ends; "
-            "it must resolve to public addresses")
+CALLBACK = (
+    "http(s) URL POSTed the job, signed as Standard Webhooks says, when it ends; it must resolve to public addresses"
+)
 LABEL = "a name for the job, shown in job lists (the CLI gives the submitted paths)"
 MODEL = "the model to run (`default` when not given; `fast` is the quicker, less accurate one)"
-PEOPLE = ("group the job's faces by person (the server's WHORU_PEOPLE when not given); each face's identity "
-          "embedding is then stored, never returned, and deleted with the job")
+PEOPLE = (
+    "group the job's faces by person (the server's WHORU_PEOPLE when not given); each face's identity "
+    "embedding is then stored, never returned, and deleted with the job"
+)
 
 
 def _choice(values) -> validate.OneOf:
@@ -51,7 +54,9 @@ class Webhook(Schema):
 
     status = fields.String(required=True, validate=_choice(WebhookStatus))
     attempts = fields.Integer(required=True)
-    last_status = fields.Integer(allow_none=True, required=True, metadata={"description": "HTTP status of the last attempt"})
+    last_status = fields.Integer(
+        allow_none=True, required=True, metadata={"description": "HTTP status of the last attempt"}
+    )
     last_error = fields.String(allow_none=True, required=True)
 
 
@@ -75,8 +80,16 @@ class Job(Schema):
     callback_url = fields.String(allow_none=True, metadata={"format": "uri", "description": "called when the job ends"})
     webhook = fields.Nested(Webhook, allow_none=True, metadata={"description": "null without a callback_url"})
     people = fields.Boolean(required=True, metadata={"description": "whether the job groups its faces by person"})
-    people_status = fields.String(allow_none=True, required=True, validate=_choice(PeopleStatus), metadata={
-        "description": "null without people; `grouping` once the images are done: the job succeeds only once its people are"})
+    people_status = fields.String(
+        allow_none=True,
+        required=True,
+        validate=_choice(PeopleStatus),
+        metadata={
+            "description": (
+                "null without people; `grouping` once the images are done: the job succeeds only once its people are"
+            )
+        },
+    )
 
 
 class JobOptions(Schema):
@@ -88,14 +101,17 @@ class JobOptions(Schema):
     model = fields.String(allow_none=True, metadata={"description": MODEL})
     people = fields.Boolean(allow_none=True, truthy={True}, falsy={False}, metadata={"description": PEOPLE})
     label = fields.String(allow_none=True, validate=validate.Length(max=LABEL_LENGTH), metadata={"description": LABEL})
-    try_it = fields.Boolean(truthy={True}, falsy={False}, metadata={"description": "marks a one-photo job of the web page's Try it"})
+    try_it = fields.Boolean(
+        truthy={True}, falsy={False}, metadata={"description": "marks a one-photo job of the web page's Try it"}
+    )
 
 
 class JobChange(Schema):
     """The JSON body that changes a job."""
 
-    label = fields.String(required=True, allow_none=True, validate=validate.Length(max=LABEL_LENGTH),
-                          metadata={"description": LABEL})
+    label = fields.String(
+        required=True, allow_none=True, validate=validate.Length(max=LABEL_LENGTH), metadata={"description": LABEL}
+    )
 
 
 class JobList(Schema):
@@ -110,7 +126,9 @@ class Part(Schema):
     name = fields.String(required=True)
     bytes = fields.Integer(required=True)
     sha256 = fields.String(required=True, metadata={"description": "hex SHA-256 of the stored bytes"})
-    content_digest = fields.String(required=True, metadata={"description": "the same digest as an RFC 9530 header value"})
+    content_digest = fields.String(
+        required=True, metadata={"description": "the same digest as an RFC 9530 header value"}
+    )
     images = fields.Integer(required=True)
 
 
@@ -149,18 +167,25 @@ class Face(Schema):
     age_range = fields.Nested(AgeRange, allow_none=True, metadata={"description": "80% interval of the age"})
     gender = fields.Nested(Gender, required=True)
     ethnicity = fields.Nested(Ethnicity, required=True)
-    person = fields.String(allow_none=True, required=True, metadata={"description": "p1, p2... (most faces first) in a grouped people job"})
+    person = fields.String(
+        allow_none=True, required=True, metadata={"description": "p1, p2... (most faces first) in a grouped people job"}
+    )
 
 
 class ImageResult(Schema):
-    position = fields.Integer(required=True, metadata={"description": "0, 1, 2... in submission order; names its preview"})
+    position = fields.Integer(
+        required=True, metadata={"description": "0, 1, 2... in submission order; names its preview"}
+    )
     name = fields.String(required=True)
     status = fields.String(required=True, validate=_choice(ImageStatus))
     error = fields.Nested(ErrorDetail, allow_none=True, required=True)
     width = fields.Integer(allow_none=True, required=True)
     height = fields.Integer(allow_none=True, required=True)
-    taken_at = fields.String(allow_none=True, required=True, metadata={
-        "format": "date-time", "description": "the EXIF capture time, as the camera wrote it (no time zone)"})
+    taken_at = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"format": "date-time", "description": "the EXIF capture time, as the camera wrote it (no time zone)"},
+    )
     faces = fields.List(fields.Nested(Face), required=True)
 
 
@@ -180,13 +205,25 @@ class Summary(Schema):
     images = fields.List(fields.Nested(LabelCount), required=True, metadata={"description": "images per status"})
     faces = fields.Integer(required=True)
     age_bins = fields.List(fields.Nested(LabelCount), required=True, metadata={"description": "faces per age bin"})
-    age_decades = fields.List(fields.Nested(LabelCount), required=True, metadata={"description": "faces per ten years of age"})
+    age_decades = fields.List(
+        fields.Nested(LabelCount), required=True, metadata={"description": "faces per ten years of age"}
+    )
     genders = fields.List(fields.Nested(LabelCount), required=True, metadata={"description": "faces per gender"})
     ethnicities = fields.List(fields.Nested(LabelCount), required=True, metadata={"description": "faces per ethnicity"})
-    people = fields.Integer(allow_none=True, required=True, metadata={"description": "people found; null unless the job's people are grouped"})
-    people_genders = fields.List(fields.Nested(LabelCount), metadata={"description": "people per gender (mean over their faces)"})
-    people_ethnicities = fields.List(fields.Nested(LabelCount), metadata={"description": "people per ethnicity (mean over their faces)"})
-    people_age_bins = fields.List(fields.Nested(LabelCount), metadata={"description": "people per age bin of their median age"})
+    people = fields.Integer(
+        allow_none=True,
+        required=True,
+        metadata={"description": "people found; null unless the job's people are grouped"},
+    )
+    people_genders = fields.List(
+        fields.Nested(LabelCount), metadata={"description": "people per gender (mean over their faces)"}
+    )
+    people_ethnicities = fields.List(
+        fields.Nested(LabelCount), metadata={"description": "people per ethnicity (mean over their faces)"}
+    )
+    people_age_bins = fields.List(
+        fields.Nested(LabelCount), metadata={"description": "people per age bin of their median age"}
+    )
 
 
 class Spread(Schema):
@@ -217,8 +254,14 @@ class Person(Schema):
     gender = fields.Nested(PersonGender, required=True)
     ethnicity = fields.Nested(Ethnicity, required=True, metadata={"description": "mean probabilities over the faces"})
     age = fields.Nested(Spread, required=True, metadata={"description": "median of the faces' ages, with quartiles"})
-    birth_year = fields.Nested(Spread, allow_none=True, required=True, metadata={
-        "description": "median of capture year minus age over faces in photos with an EXIF date; null without"})
+    birth_year = fields.Nested(
+        Spread,
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "median of capture year minus age over faces in photos with an EXIF date; null without"
+        },
+    )
 
 
 class PeoplePage(Schema):

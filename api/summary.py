@@ -9,8 +9,8 @@ from api.auth import owned_job
 from api.database import get_session
 from api.jobs import JOB_ID
 from whoru.db.people import job_people, people_counts
-from whoru.db.summary import job_summary
 from whoru.db.statuses import PeopleStatus
+from whoru.db.summary import job_summary
 
 bp = Blueprint("summary", __name__, url_prefix="/v1/jobs", description="A job's totals")
 
@@ -23,4 +23,7 @@ def summary(job_id: str):
     """Return a job's counts by image status, age bin, age decade, gender and ethnicity; people too, once grouped."""
     job, session = owned_job(job_id), get_session()
     grouped = job.people_status == PeopleStatus.DONE
-    return {**job_summary(session, job_id), **(people_counts(job_people(session, job_id)) if grouped else {"people": None})}
+    return {
+        **job_summary(session, job_id),
+        **(people_counts(job_people(session, job_id)) if grouped else {"people": None}),
+    }

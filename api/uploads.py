@@ -35,16 +35,27 @@ class StoringRequest(Request):
         return tempfile.NamedTemporaryFile("wb+", dir=incoming, prefix="part-", delete=True)
 
 
-def store_parts(parts: list[FileStorage], job_id: str, store: Store, settings: Settings) -> list[tuple[Upload, list[dict]]]:
-    """Keep every part of a multipart request in the store, once all are read and their names checked; return them with their images."""
+def store_parts(
+    parts: list[FileStorage], job_id: str, store: Store, settings: Settings
+) -> list[tuple[Upload, list[dict]]]:
+    """Store every part of a multipart request once all are read and names checked; return them with their images."""
     if not parts:
         raise UploadError("no_file", "send one or more images or zip archives as multipart 'file' parts")
     if len(parts) > settings.max_parts:
         raise UploadError("too_many_parts", f"at most {settings.max_parts} file parts per request")
     spooled = [_spool(part, store.incoming) for part in parts]
     with removed_unless_committed(*spooled):
-        uploads = [describe(path, store.location(part_key(job_id, n)), display_name(part.filename, n), n, file_sha256(path), settings)
-                   for n, (part, path) in enumerate(zip(parts, spooled))]
+        uploads = [
+            describe(
+                path,
+                store.location(part_key(job_id, n)),
+                display_name(part.filename, n),
+                n,
+                file_sha256(path),
+                settings,
+            )
+            for n, (part, path) in enumerate(zip(parts, spooled))
+        ]
         if not any(image["error_code"] is None for _, images in uploads for image in images):
             raise UploadError("no_images", "nothing in the request could be an image")
         refuse_shared_within(uploads)
@@ -68,8 +79,11 @@ def spool_body(stream, incoming: Path, expected: int | None) -> tuple[Path, str]
                 file.write(chunk)
                 size += len(chunk)
             if expected is not None and size < expected:
-                raise UploadError("short_body", f"the body stopped after {size} of the {expected} bytes its "
-                                                "Content-Length announced; nothing was kept")
+                raise UploadError(
+                    "short_body",
+                    f"the body stopped after {size} of the {expected} bytes its "
+                    "Content-Length announced; nothing was kept",
+                )
     return Path(file.name), digest.hexdigest()
 
 
@@ -83,17 +97,31 @@ def _read_body(stream) -> bytes:
         raise UploadError("bad_body", f"the request body could not be read ({error}); nothing was kept") from error
 
 
-def describe(path: Path, location: str, filename: str, n: int, sha256: str, settings: Settings,
-             packed: bool = False) -> tuple[Upload, list[dict]]:
+def describe(
+    path: Path, location: str, filename: str, n: int, sha256: str, settings: Settings, packed: bool = False
+) -> tuple[Upload, list[dict]]:
     """Return the Upload row of a spooled part, to be stored at location, and its images (zip entries, or itself)."""
     if zipfile.is_zipfile(path):
         entries = zip_entries(path, zip_limits(settings))
-        images = [{"entry": e.index, "name": member_name(filename, e.member, packed), "error_code": e.error_code, "error_message": e.error_message,
-                   "status": ImageStatus.FAILED if e.error_code else ImageStatus.PENDING} for e in entries]
+        images = [
+            {
+                "entry": e.index,
+                "name": member_name(filename, e.member, packed),
+                "error_code": e.error_code,
+                "error_message": e.error_message,
+                "status": ImageStatus.FAILED if e.error_code else ImageStatus.PENDING,
+            }
+            for e in entries
+        ]
         return _upload(n, filename, path, location, "zip", sha256), images
     error = None if _could_be_image(path, filename) else ("unsupported_type", "neither an image nor a zip archive")
-    image = {"entry": None, "name": filename, "error_code": error and error[0], "error_message": error and error[1],
-             "status": ImageStatus.FAILED if error else ImageStatus.PENDING}
+    image = {
+        "entry": None,
+        "name": filename,
+        "error_code": error and error[0],
+        "error_message": error and error[1],
+        "status": ImageStatus.FAILED if error else ImageStatus.PENDING,
+    }
     return _upload(n, filename, path, location, "image", sha256), [image]
 
 
@@ -130,6 +158,8 @@ def _could_be_image(path: Path, filename: str) -> bool:
 def display_name(filename: str | None, position: int) -> str:
     """Return the uploaded file's base name (never a path), or a stand-in; a name with control characters is refused."""
     if filename and any(ord(char) < 32 or ord(char) == 127 for char in filename):
-        raise UploadError("bad_name", f"the name {filename!r} holds NUL or other control characters; send it without them")
+        raise UploadError(
+            "bad_name", f"the name {filename!r} holds NUL or other control characters; send it without them"
+        )
     base = PurePosixPath((filename or "").replace("\\", "/")).name
     return base or f"upload-{position}"

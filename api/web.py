@@ -27,7 +27,9 @@ def index() -> Response:
 @bp.get("/static/js/image-types.js")
 def image_types() -> Response:
     """Return the image extensions the server accepts, as the script module the page imports."""
-    response = Response(f"export const IMAGE_EXTENSIONS = {json.dumps(IMAGE_EXTENSIONS)};\n", mimetype="text/javascript")
+    response = Response(
+        f"export const IMAGE_EXTENSIONS = {json.dumps(IMAGE_EXTENSIONS)};\n", mimetype="text/javascript"
+    )
     response.cache_control.no_cache = True
     return response
 

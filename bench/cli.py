@@ -14,8 +14,12 @@ from bench.workload import build_zip, parse_size
 from whoru.settings import PROJECT_ROOT
 
 # The original project's serving: one task per image, three separate seed CNNs, one face at a time.
-NAIVE_ENV = {"WHORU_TASK_IMAGES": "1", "WHORU_MODEL": str(PROJECT_ROOT / "models" / "seed-baseline"), "WHORU_MODELS": "",
-             "WHORU_CLASSIFY_BATCH": "1"}
+NAIVE_ENV = {
+    "WHORU_TASK_IMAGES": "1",
+    "WHORU_MODEL": str(PROJECT_ROOT / "models" / "seed-baseline"),
+    "WHORU_MODELS": "",
+    "WHORU_CLASSIFY_BATCH": "1",
+}
 
 
 def _photo_size(_ctx, _param, values: tuple[str, ...]) -> list[tuple[int, int]]:
@@ -27,20 +31,63 @@ def _photo_size(_ctx, _param, values: tuple[str, ...]) -> list[tuple[int, int]]:
 
 
 @click.command("bench")
-@click.option("--images", default=500, show_default=True, envvar="WHORU_BENCH_IMAGES", help="Photos in the workload (per photo size).")
+@click.option(
+    "--images",
+    default=500,
+    show_default=True,
+    envvar="WHORU_BENCH_IMAGES",
+    help="Photos in the workload (per photo size).",
+)
 @click.option("--workers", default=2, show_default=True, envvar="WHORU_BENCH_WORKERS", help="Worker processes.")
-@click.option("--pollers", default=0, show_default=True, envvar="WHORU_BENCH_POLLERS", help="Concurrent status pollers (first photo size).")
+@click.option(
+    "--pollers",
+    default=0,
+    show_default=True,
+    envvar="WHORU_BENCH_POLLERS",
+    help="Concurrent status pollers (first photo size).",
+)
 @click.option("--poll-interval", default=1.0, show_default=True, help="Seconds each poller waits between requests.")
-@click.option("--naive/--no-naive", default=True, show_default=True, help="Also run the original project's way (first photo size).")
-@click.option("--photo-size", "photo_sizes", multiple=True, default=("1024x768",), show_default=True, callback=_photo_size,
-              help="Stored size WxH of the workload's photos; repeat to measure several sizes in one run.")
-@click.option("--model", default=None, envvar="WHORU_BENCH_MODEL",
-              help="Served model the jobs ask for (a folder beside WHORU_MODEL); the default model when not given.")
+@click.option(
+    "--naive/--no-naive",
+    default=True,
+    show_default=True,
+    help="Also run the original project's way (first photo size).",
+)
+@click.option(
+    "--photo-size",
+    "photo_sizes",
+    multiple=True,
+    default=("1024x768",),
+    show_default=True,
+    callback=_photo_size,
+    help="Stored size WxH of the workload's photos; repeat to measure several sizes in one run.",
+)
+@click.option(
+    "--model",
+    default=None,
+    envvar="WHORU_BENCH_MODEL",
+    help="Served model the jobs ask for (a folder beside WHORU_MODEL); the default model when not given.",
+)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Write every figure as JSON.")
-@click.option("--faces", "faces_dir", default=str(PROJECT_ROOT / "tests" / "fixtures" / "utkface"), show_default=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path), help="Face chips pasted into the photos.")
-def bench(images: int, workers: int, pollers: int, poll_interval: float, naive: bool, photo_sizes: list[tuple[int, int]],
-          model: str | None, json_out: Path | None, faces_dir: Path) -> None:
+@click.option(
+    "--faces",
+    "faces_dir",
+    default=str(PROJECT_ROOT / "tests" / "fixtures" / "utkface"),
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Face chips pasted into the photos.",
+)
+def bench(
+    images: int,
+    workers: int,
+    pollers: int,
+    poll_interval: float,
+    naive: bool,
+    photo_sizes: list[tuple[int, int]],
+    model: str | None,
+    json_out: Path | None,
+    faces_dir: Path,
+) -> None:
     """Run a synthetic workload through the real stack and print where the time goes."""
     with tempfile.TemporaryDirectory(prefix="whoru-bench-") as folder:
         root = Path(folder)
@@ -71,7 +118,9 @@ def _workload(root: Path, size: tuple[int, int], images: int, faces_dir: Path) -
     """Build the workload zip of one photo size and say what is in it."""
     path = root / f"workload-{size[0]}x{size[1]}.zip"
     pasted = build_zip(path, images, faces_dir, size)
-    click.echo(f"workload: {images} photos {size[0]}x{size[1]}, {pasted} faces pasted, {path.stat().st_size / 2**20:.0f} MB")
+    click.echo(
+        f"workload: {images} photos {size[0]}x{size[1]}, {pasted} faces pasted, {path.stat().st_size / 2**20:.0f} MB"
+    )
     return path
 
 
@@ -113,8 +162,20 @@ def _sizes(runs: dict[tuple[int, int], dict], images: int, workers: int) -> dict
         worker_ms = round(sum(stages.values()), 2)
         base = base or figures["images_per_s"]
         sizes[f"{width}x{height}"] = {
-            **{key: figures[key] for key in ("images", "faces", "wall_s", "start_s", "images_per_s", "faces_per_s", "pipeline_share", "stages_ms",
-                                             "worker_rss_mb_ends")},
+            **{
+                key: figures[key]
+                for key in (
+                    "images",
+                    "faces",
+                    "wall_s",
+                    "start_s",
+                    "images_per_s",
+                    "faces_per_s",
+                    "pipeline_share",
+                    "stages_ms",
+                    "worker_rss_mb_ends",
+                )
+            },
             "worker_ms_per_image": worker_ms,
             # The acceptance figures: time inside the worker per image against detection alone, and
             # throughput against the first size of the run.

@@ -22,20 +22,30 @@ _STATUS_LINE = r'"GET /v1/jobs/{job} HTTP/[0-9.]+" 200 .* (?P<us>\d+)us$'
 _METRICS_DEADLINE_S = 60
 
 
-def run_job(stack: BenchStack, workload: Path, pollers: int, poll_interval: float = 1.0, model: str | None = None) -> dict:
+def run_job(
+    stack: BenchStack, workload: Path, pollers: int, poll_interval: float = 1.0, model: str | None = None
+) -> dict:
     """Submit the workload (for the named model, else the default), wait for the job, and return every figure."""
     memory = _MemorySampler(stack)
     memory.start()
     before = _worker_totals(stack)
     submitted = datetime.now(timezone.utc)
     with workload.open("rb") as file:
-        response = stack.http.post(f"{stack.url}/v1/jobs", files={"file": (workload.name, file, "application/zip")},
-                                 data={"model": model} if model else None, timeout=3600)
+        response = stack.http.post(
+            f"{stack.url}/v1/jobs",
+            files={"file": (workload.name, file, "application/zip")},
+            data={"model": model} if model else None,
+            timeout=3600,
+        )
     response.raise_for_status()
     job_id = response.json()["id"]
     latencies: list[float] = []
-    threads = [threading.Thread(target=_poll, args=(stack, job_id, latencies, poll_interval, poll_interval * i / pollers), daemon=True)
-               for i in range(pollers)]
+    threads = [
+        threading.Thread(
+            target=_poll, args=(stack, job_id, latencies, poll_interval, poll_interval * i / pollers), daemon=True
+        )
+        for i in range(pollers)
+    ]
     for thread in threads:
         thread.start()
     job = _wait(stack, job_id, memory)
@@ -47,12 +57,19 @@ def run_job(stack: BenchStack, workload: Path, pollers: int, poll_interval: floa
     wall = (datetime.fromisoformat(job["finished_at"]) - submitted).total_seconds()
     # Upload, ingest and queueing: the wall time before the first task starts.
     start = (datetime.fromisoformat(job["started_at"] or job["finished_at"]) - submitted).total_seconds()
-    return {"job": job, "wall_s": wall, "start_s": start, "latencies_ms": latencies,
-            "server_latencies_ms": _server_latencies(stack.api_log, job_id),
-            "stages": _stages(stack, before, job["counts"]["images_total"]),
-            "rss_mb": memory.peak, "rss_after_1000": memory.after_1000, "rss_end": rss_end,
-            "worker_rss_ends": memory.ends(job["counts"]["images_total"]),
-            "csv": {**csv, "rss_mb_api_after": stack.rss_mb()["api"]}}
+    return {
+        "job": job,
+        "wall_s": wall,
+        "start_s": start,
+        "latencies_ms": latencies,
+        "server_latencies_ms": _server_latencies(stack.api_log, job_id),
+        "stages": _stages(stack, before, job["counts"]["images_total"]),
+        "rss_mb": memory.peak,
+        "rss_after_1000": memory.after_1000,
+        "rss_end": rss_end,
+        "worker_rss_ends": memory.ends(job["counts"]["images_total"]),
+        "csv": {**csv, "rss_mb_api_after": stack.rss_mb()["api"]},
+    }
 
 
 def _download_csv(stack: BenchStack, job_id: str) -> dict:
@@ -138,7 +155,7 @@ def percentiles(values: list[float]) -> dict:
 
 
 class _MemorySampler(threading.Thread):
-    """Samples the stack's memory twice a second and keeps the peaks, and the largest worker's against the images done."""
+    """Samples the stack's memory twice a second; keeps the peaks, and the largest worker's against the images done."""
 
     def __init__(self, stack: BenchStack):
         super().__init__(daemon=True)
@@ -161,7 +178,7 @@ class _MemorySampler(threading.Thread):
         self.samples.append((self.done, max(now["workers"], default=0.0)))
 
     def ends(self, images: int) -> dict:
-        """Return the largest worker's peak MB while the first WINDOW images were done, and while the last WINDOW were."""
+        """Return the largest worker's peak MB over the first WINDOW images done, and over the last WINDOW."""
         first = [mb for done, mb in self.samples if done < WINDOW]
         last = [mb for done, mb in self.samples if done >= images - WINDOW]
         return {"images": WINDOW, "first": max(first, default=None), "last": max(last, default=None)}

@@ -11,10 +11,10 @@ from pathlib import Path
 import psutil
 import requests
 
+from cli.serve import spawn, start_broker, stop_all, stop_embedded_redis
 from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.db.migrate import upgrade
 from whoru.keys import create_key
-from cli.serve import spawn, start_broker, stop_all, stop_embedded_redis
 from whoru.settings import Settings
 
 
@@ -31,8 +31,14 @@ class BenchStack:
     def __init__(self, folder: Path, workers: int, extra_env: dict[str, str]):
         self.folder, self.workers = folder, workers
         folder.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **extra_env, "WHORU_HOME": str(folder), "WHORU_STORAGE_DIR": str(folder / "storage"),
-               "WHORU_ACCESS_LOG": "true", "WHORU_METRICS_PORT": str(free_port())}
+        env = {
+            **os.environ,
+            **extra_env,
+            "WHORU_HOME": str(folder),
+            "WHORU_STORAGE_DIR": str(folder / "storage"),
+            "WHORU_ACCESS_LOG": "true",
+            "WHORU_METRICS_PORT": str(free_port()),
+        }
         env.setdefault("WHORU_DATABASE_URL", f"sqlite:///{folder / 'bench.db'}")
         self.env = env
         self.port = free_port()
@@ -50,7 +56,9 @@ class BenchStack:
         self.http.headers["Authorization"] = f"Bearer {_bench_key(self.env['WHORU_DATABASE_URL'])}"
         log = self.worker_log.open("wb")
         self.api = spawn(["api", "--port", str(self.port)], self.env, self.api_log.open("wb"))
-        self.worker = spawn(["worker", "--concurrency", str(self.workers), "--loglevel", "WARNING", "--no-beat"], self.env, log)
+        self.worker = spawn(
+            ["worker", "--concurrency", str(self.workers), "--loglevel", "WARNING", "--no-beat"], self.env, log
+        )
         self._wait_ready()
         return self
 

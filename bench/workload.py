@@ -39,7 +39,9 @@ def face_chips(folder: Path) -> list[Image.Image]:
 def background(rng: random.Random, size: tuple[int, int]) -> Image.Image:
     """Return a textured background: flat colour would make JPEG decoding unrealistically cheap."""
     tint = Image.new("RGB", size, tuple(rng.randint(40, 220) for _ in range(3)))
-    coarse = Image.effect_noise((max(1, size[0] // 16), max(1, size[1] // 16)), 40).resize(size, Image.Resampling.BILINEAR)
+    coarse = Image.effect_noise((max(1, size[0] // 16), max(1, size[1] // 16)), 40).resize(
+        size, Image.Resampling.BILINEAR
+    )
     fine = Image.effect_noise(size, 12)
     texture = Image.merge("RGB", (coarse, fine, coarse))
     return Image.blend(tint, texture, 0.35)
@@ -51,8 +53,9 @@ def face_size(rng: random.Random, short_side: int, cell: int) -> int:
     return max(8, min(cell - 1, round(math.exp(rng.uniform(low, high)))))
 
 
-def photo(rng: random.Random, chips: list[Image.Image], size: tuple[int, int] = (1024, 768),
-          backgrounds: dict | None = None) -> tuple[bytes, int]:
+def photo(
+    rng: random.Random, chips: list[Image.Image], size: tuple[int, int] = (1024, 768), backgrounds: dict | None = None
+) -> tuple[bytes, int]:
     """Return one camera-like JPEG (stored as size) with 1 to 6 faces, and its face count."""
     orientation = rng.choice(ORIENTATIONS)
     upright = size if orientation in (1, 3) else size[::-1]
@@ -86,7 +89,9 @@ def _camera_jpeg(upright: Image.Image, orientation: int) -> bytes:
     return buffer.getvalue()
 
 
-def build_zip(path: Path, images: int, chips_folder: Path, size: tuple[int, int] = (1024, 768), seed: int = 1234) -> int:
+def build_zip(
+    path: Path, images: int, chips_folder: Path, size: tuple[int, int] = (1024, 768), seed: int = 1234
+) -> int:
     """Write the workload zip; return how many faces were pasted in all."""
     rng, chips, faces, backgrounds = random.Random(seed), face_chips(chips_folder), 0, {}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:

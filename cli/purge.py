@@ -14,8 +14,14 @@ from whoru.storage.keys import remove_deleted_job_files
 
 
 @click.command("purge")
-@click.option("--older-than", "days", type=click.FloatRange(min=0), required=True, envvar="WHORU_PURGE_DAYS",
-              help="Remove jobs that ended and were created more than this many days ago (0 or more).")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.FloatRange(min=0),
+    required=True,
+    envvar="WHORU_PURGE_DAYS",
+    help="Remove jobs that ended and were created more than this many days ago (0 or more).",
+)
 @click.option("--dry-run", is_flag=True, help="List what would be removed, and remove nothing.")
 def purge(days: float, dry_run: bool) -> None:
     """Delete ended jobs older than a number of days (queued and running jobs are kept)."""

@@ -14,8 +14,15 @@ log = get_logger("serve")
 class Restarts:
     """A child started again after it exits: after 1 s, then 2, 4 ... up to `cap` while it dies within `healthy` s."""
 
-    def __init__(self, name: str, child: subprocess.Popen, start: Callable[[], subprocess.Popen],
-                 first: float = 1.0, cap: float = 30.0, healthy: float = 60.0):
+    def __init__(
+        self,
+        name: str,
+        child: subprocess.Popen,
+        start: Callable[[], subprocess.Popen],
+        first: float = 1.0,
+        cap: float = 30.0,
+        healthy: float = 60.0,
+    ):
         self.name, self.child, self.start = name, child, start
         self.first, self.cap, self.healthy = first, cap, healthy
         self.wait, self.started, self.due = first, time.monotonic(), None
@@ -27,8 +34,12 @@ class Restarts:
             if now - self.started >= self.healthy:
                 self.wait = self.first
             self.due = now + self.wait
-            log.warning("the %s process exited with status %s; starting it again in %.0f s",
-                        self.name, self.child.returncode, self.wait)
+            log.warning(
+                "the %s process exited with status %s; starting it again in %.0f s",
+                self.name,
+                self.child.returncode,
+                self.wait,
+            )
             self.wait = min(self.wait * 2, self.cap)
         if self.due is not None and now >= self.due:
             self.child, self.started, self.due = self.start(), now, None

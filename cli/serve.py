@@ -57,6 +57,7 @@ def serve(host: str, port: int) -> None:
 
 def _run(host: str, port: int, key: str, env: dict) -> None:
     """Start the API and a worker, say so once the API is ready, and stop both when asked."""
+
     def start_worker() -> subprocess.Popen:
         return spawn(["worker", "--name", "whoru-serve@%h"], env)
 
@@ -78,8 +79,10 @@ def check_port_free(host: str, port: int) -> None:
         try:
             probe.bind((host, port))
         except OSError as error:
-            raise click.ClickException(f"cannot listen on {host}:{port} ({error.strerror}): another program uses "
-                                       "that port; pick another with --port or WHORU_PORT") from error
+            raise click.ClickException(
+                f"cannot listen on {host}:{port} ({error.strerror}): another program uses "
+                "that port; pick another with --port or WHORU_PORT"
+            ) from error
 
 
 def wait_ready(url: str, children: dict[str, subprocess.Popen], timeout: float = 180) -> None:
@@ -127,8 +130,14 @@ def stop_embedded_redis(server) -> None:
 
 def spawn(arguments: list[str], env: dict, log=None) -> subprocess.Popen:
     """Start a `whoru` subcommand as a child process in a session of its own, stopped if this process dies."""
-    return subprocess.Popen([sys.executable, "-m", "cli", *arguments], env=env, stdout=log, stderr=log,
-                            start_new_session=True, preexec_fn=stop_with_parent)
+    return subprocess.Popen(
+        [sys.executable, "-m", "cli", *arguments],
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+        preexec_fn=stop_with_parent,
+    )
 
 
 def _supervise(children: dict[str, subprocess.Popen], worker: Restarts) -> None:
@@ -163,8 +172,11 @@ def stop_all(children: dict[str, subprocess.Popen], grace: float = STOP_GRACE_S)
     running = {name: child for name, child in children.items() if child.poll() is None}
     if not running:
         return
-    click.echo(f"stopping {' and '.join(running)} (up to {grace:.0f} s; Ctrl-C again stops at once, "
-               "and unfinished tasks run again at the next start)", err=True)
+    click.echo(
+        f"stopping {' and '.join(running)} (up to {grace:.0f} s; Ctrl-C again stops at once, "
+        "and unfinished tasks run again at the next start)",
+        err=True,
+    )
     signal.signal(signal.SIGINT, lambda *_: _kill(running.values()))
     for name, child in running.items():
         if name == "worker":

@@ -17,6 +17,8 @@ def _saved_key(settings: Settings) -> str:
     """Return the key `whoru serve` saved; say where it looked if there is none."""
     path = settings.local_key_file
     if not path.exists():
-        raise ClientError(f"no API key: none given with --api-key or WHORU_API_KEY, and none at {path}, "
-                          "where `whoru serve` keeps one (set WHORU_HOME if the service uses another folder)")
+        raise ClientError(
+            f"no API key: none given with --api-key or WHORU_API_KEY, and none at {path}, "
+            "where `whoru serve` keeps one (set WHORU_HOME if the service uses another folder)"
+        )
     return path.read_text().strip()

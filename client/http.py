@@ -26,8 +26,15 @@ from urllib3.exceptions import MaxRetryError
 from urllib3.util import Retry
 
 FINAL = ("succeeded", "failed", "canceled")
-RETRY = Retry(total=10, backoff_factor=1.0, backoff_max=30, status_forcelist=(429, 500, 502, 503, 504),
-              allowed_methods=None, respect_retry_after_header=True, raise_on_status=False)
+RETRY = Retry(
+    total=10,
+    backoff_factor=1.0,
+    backoff_max=30,
+    status_forcelist=(429, 500, 502, 503, 504),
+    allowed_methods=None,
+    respect_retry_after_header=True,
+    raise_on_status=False,
+)
 # The first call of a command says quickly that no server answers; later calls ride out a restart.
 FIRST_CALL_RETRY = RETRY.new(total=2, backoff_max=2)
 
@@ -57,7 +64,7 @@ def _check(response: requests.Response) -> requests.Response:
 
 
 def content_disposition(name: str) -> str:
-    """Return an RFC 6266 Content-Disposition naming a part: the name itself in filename*, an ASCII stand-in in filename."""
+    """Return an RFC 6266 Content-Disposition naming a part: the name in filename*, an ASCII stand-in in filename."""
     fallback = "".join(char if " " <= char <= "~" and char not in '"\\' else "_" for char in name)
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
@@ -85,18 +92,28 @@ class Client:
         body = {"open": True, **{name: value for name, value in options.items() if value is not None}}
         return _check(self.first.post(f"{self.server}/v1/jobs", json=body, headers=headers, timeout=60)).json()
 
-    def put_part(self, job_id: str, n: int, path: Path, sha256: str, name: str, progress=None, packed: bool = False) -> dict:
+    def put_part(
+        self, job_id: str, n: int, path: Path, sha256: str, name: str, progress=None, packed: bool = False
+    ) -> dict:
         """PUT one part from disk with its Content-Digest, streamed; return the server's record of it.
 
         A packed part is a zip of loose photos made here: its members keep their names, not the zip's.
         """
         digest = base64.b64encode(bytes.fromhex(sha256)).decode()
-        headers = {"Content-Digest": f"sha-256=:{digest}:", "Content-Type": "application/octet-stream",
-                   "Content-Disposition": content_disposition(name)}
+        headers = {
+            "Content-Digest": f"sha-256=:{digest}:",
+            "Content-Type": "application/octet-stream",
+            "Content-Disposition": content_disposition(name),
+        }
         with path.open("rb") as file:
             body = ProgressReader(file, path.stat().st_size, progress)
-            response = self.http.put(f"{self.server}/v1/jobs/{job_id}/parts/{n}", params={"packed": str(packed).lower()},
-                                     data=body, headers=headers, timeout=600)
+            response = self.http.put(
+                f"{self.server}/v1/jobs/{job_id}/parts/{n}",
+                params={"packed": str(packed).lower()},
+                data=body,
+                headers=headers,
+                timeout=600,
+            )
         return _check(response).json()
 
     def parts(self, job_id: str) -> list[dict]:

@@ -32,8 +32,15 @@ class Client:
         """Name the service this client talks to."""
         return f"whoru.Client({self.http.server!r})"
 
-    def submit(self, paths: PathLike | Iterable[PathLike], model: str | None = None, people: bool | None = None,
-               progress: bool = True, resume: str | None = None, part_mb: int = 256) -> Job:
+    def submit(
+        self,
+        paths: PathLike | Iterable[PathLike],
+        model: str | None = None,
+        people: bool | None = None,
+        progress: bool = True,
+        resume: str | None = None,
+        part_mb: int = 256,
+    ) -> Job:
         """Upload images, folders (recursively) and zip archives as one job, part by part, and close it.
 
         `model` and `people` are the job's options (None: the server's default). To finish a
@@ -47,8 +54,10 @@ class Client:
             with tempfile.TemporaryDirectory(prefix="whoru-submit-") as folder:
                 return Job(self.http, uploader.send_all(Path(folder), progress))
         except (http.ClientError, http.ServerError, http.requests.RequestException) as error:
-            error.add_note(f"job {job['id']} stays open with the parts sent so far; "
-                           f"finish it with submit(the same paths, resume={job['id']!r})")
+            error.add_note(
+                f"job {job['id']} stays open with the parts sent so far; "
+                f"finish it with submit(the same paths, resume={job['id']!r})"
+            )
             raise
 
     def job(self, job_id: str) -> Job:
@@ -122,6 +131,8 @@ class Job:
         if partial or self.info["status"] in http.FINAL or self.status()["status"] in http.FINAL:
             return
         counts = self.info["counts"]
-        raise http.ClientError(f"job {self.id} is {self.info['status']} ({counts['images_done'] + counts['images_failed']}"
-                               f"/{counts['images_total']} images): its results are not final; call wait() first, "
-                               "or pass partial=True for what there is so far")
+        raise http.ClientError(
+            f"job {self.id} is {self.info['status']} ({counts['images_done'] + counts['images_failed']}"
+            f"/{counts['images_total']} images): its results are not final; call wait() first, "
+            "or pass partial=True for what there is so far"
+        )

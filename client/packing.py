@@ -112,8 +112,10 @@ def refuse_unsendable(found: Scan) -> None:
     """Refuse a scan with nothing to send, or with names two files would share (they are never merged)."""
     clash = duplicates(found)
     if clash:
-        raise ClientError(f"{len(clash)} names would be shared by several files (e.g. {clash[0]!r}); "
-                          "give their folders instead, so each keeps its path")
+        raise ClientError(
+            f"{len(clash)} names would be shared by several files (e.g. {clash[0]!r}); "
+            "give their folders instead, so each keeps its path"
+        )
     if not found.items:
         kinds = ", ".join(extension.lstrip(".") for extension in IMAGE_EXTENSIONS)
         raise ClientError(f"nothing to submit: no images ({kinds}) or zip archives")

@@ -41,7 +41,11 @@ class LineProgress:
         if self.disable:
             return
         extra = "".join(f", {name}={value}" for name, value in self.postfix.items())
-        print(f"{self.desc} {_amount(self.n, self.unit)}/{_amount(self.total, self.unit)}{extra}", file=sys.stderr, flush=True)
+        print(
+            f"{self.desc} {_amount(self.n, self.unit)}/{_amount(self.total, self.unit)}{extra}",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def close(self) -> None:
         """Write the last line."""

@@ -32,8 +32,10 @@ class Uploader:
         self.job = self.client.job(resume_id, first=True)
         job_id = self.job["id"]
         if not self.job["open"]:
-            raise http.ClientError(f"job {job_id} is {self.job['status']} and no longer open, so it takes no more "
-                                   f"parts; wait for its results with `whoru wait {job_id[:8]}`")
+            raise http.ClientError(
+                f"job {job_id} is {self.job['status']} and no longer open, so it takes no more "
+                f"parts; wait for its results with `whoru wait {job_id[:8]}`"
+            )
         self.remote = {part["n"]: part for part in self.client.parts(job_id)}
         click.echo(f"resuming: the server has {len(self.remote)} parts of job {job_id}", err=True)
         return self.job
@@ -49,10 +51,14 @@ class Uploader:
                 if poller:
                     poller.stop()
         if len(self.remote) > len(planned):
-            raise http.ClientError(f"the server has {len(self.remote)} parts, these paths make {len(planned)}: "
-                                       "the files changed since the first run; nothing was merged")
+            raise http.ClientError(
+                f"the server has {len(self.remote)} parts, these paths make {len(planned)}: "
+                "the files changed since the first run; nothing was merged"
+            )
         if self.remote:
-            click.echo(f"{len(self.remote)} parts were already on the server, {len(planned) - len(self.remote)} sent", err=True)
+            click.echo(
+                f"{len(self.remote)} parts were already on the server, {len(planned) - len(self.remote)} sent", err=True
+            )
         return self.client.close(self.job["id"])
 
     def _send(self, part, folder: Path, sent) -> int:
@@ -66,8 +72,10 @@ class Uploader:
             if known is None:
                 self.client.put_part(self.job["id"], part.n, path, sha256, part.name, sent.update, part.archive is None)
             elif known["sha256"] != sha256:
-                raise http.ClientError(f"part {part.n} ({part.name}) differs from the one the server has: "
-                                           "the files changed since the first run; nothing was merged")
+                raise http.ClientError(
+                    f"part {part.n} ({part.name}) differs from the one the server has: "
+                    "the files changed since the first run; nothing was merged"
+                )
             else:
                 sent.update(size)
         return part.n

@@ -1,6 +1,6 @@
 """What `whoru.analyze` costs in one process: the first call (it loads the detector and the model), then each photo.
 
-    python scripts/measure_analyze.py --repeat 5 tests/fixtures/photos/*.jpg
+python scripts/measure_analyze.py --repeat 5 tests/fixtures/photos/*.jpg
 """
 
 from __future__ import annotations
@@ -30,8 +30,10 @@ def main() -> None:
             whoru.analyze(path, args.model)
             seconds.append(time.perf_counter() - start)
     print(f"import and first call (loads the detector and the model): {first:.2f} s")
-    print(f"later calls: median {statistics.median(seconds) * 1000:.0f} ms, "
-          f"max {max(seconds) * 1000:.0f} ms over {len(seconds)} calls")
+    print(
+        f"later calls: median {statistics.median(seconds) * 1000:.0f} ms, "
+        f"max {max(seconds) * 1000:.0f} ms over {len(seconds)} calls"
+    )
 
 
 if __name__ == "__main__":

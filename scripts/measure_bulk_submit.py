@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -32,8 +32,12 @@ from whoru.image_names import is_image_name
 
 
 @click.command()
-@click.option("--photos", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Folder of photos to copy from.")
+@click.option(
+    "--photos",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of photos to copy from.",
+)
 @click.option("--copies", default=1500, show_default=True, help="Photos in the submitted folder.")
 @click.option("--part-mb", default=20, show_default=True, help="whoru submit --part-mb.")
 @click.option("--server", default="http://127.0.0.1:8000", show_default=True)
@@ -47,9 +51,14 @@ def main(photos: Path, copies: int, part_mb: int, server: str, api_key: str, rat
         folder = _folder(photos, copies, Path(scratch) / "photos")
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {api_key}"
-        figures = {"images": copies, "folder_mb": round(_size(folder) / 2**20, 1), "part_mb": part_mb, "rate_mbit": rate_mbit,
-                   "parts": _by_parts(folder, part_mb, server, api_key, session, Path(scratch) / "tmp"),
-                   "one_request": _one_request(folder, server, session, Path(scratch))}
+        figures = {
+            "images": copies,
+            "folder_mb": round(_size(folder) / 2**20, 1),
+            "part_mb": part_mb,
+            "rate_mbit": rate_mbit,
+            "parts": _by_parts(folder, part_mb, server, api_key, session, Path(scratch) / "tmp"),
+            "one_request": _one_request(folder, server, session, Path(scratch)),
+        }
     figures["total_s_ratio"] = round(figures["parts"]["total_s"] / figures["one_request"]["total_s"], 3)
     click.echo(json.dumps(figures, indent=1))
 
@@ -68,9 +77,27 @@ def _by_parts(folder: Path, part_mb: int, server: str, key: str, session, tmp: P
     """Run whoru submit with its own TMPDIR, sampling the disk it uses and the job's progress."""
     tmp.mkdir()
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "cli", "submit", str(folder), "--server", server, "--api-key", key,
-                                "--part-mb", str(part_mb), "--wait", "--quiet"], env={**os.environ, "TMPDIR": str(tmp)},
-                               stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "submit",
+            str(folder),
+            "--server",
+            server,
+            "--api-key",
+            key,
+            "--part-mb",
+            str(part_mb),
+            "--wait",
+            "--quiet",
+        ],
+        env={**os.environ, "TMPDIR": str(tmp)},
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
     job_id = next(line.split()[1] for line in process.stderr if line.rstrip().endswith(" open"))
     peak = {"bytes": 0}
     sampler = threading.Thread(target=_sample_disk, args=(tmp, process, peak), daemon=True)
@@ -78,8 +105,13 @@ def _by_parts(folder: Path, part_mb: int, server: str, key: str, session, tmp: P
     progress = _follow(session, server, job_id, started)
     process.wait()
     sampler.join()
-    return {"job": job_id, "returncode": process.returncode, "peak_tmp_mb": round(peak["bytes"] / 2**20, 1),
-            **progress, "total_s": round(time.monotonic() - started, 2)}
+    return {
+        "job": job_id,
+        "returncode": process.returncode,
+        "peak_tmp_mb": round(peak["bytes"] / 2**20, 1),
+        **progress,
+        "total_s": round(time.monotonic() - started, 2),
+    }
 
 
 def _sample_disk(folder: Path, process: subprocess.Popen, peak: dict) -> None:
@@ -102,8 +134,13 @@ def _follow(session, server: str, job_id: str, started: float) -> dict:
         if first_done is None and job["counts"]["images_done"] + job["counts"]["images_failed"]:
             first_done = now
         if job["status"] in FINAL:
-            return {"parts_sent": parts, "first_image_done_s": first_done, "last_part_stored_s": last_part,
-                    "status": job["status"], "images_done": job["counts"]["images_done"]}
+            return {
+                "parts_sent": parts,
+                "first_image_done_s": first_done,
+                "last_part_stored_s": last_part,
+                "status": job["status"],
+                "images_done": job["counts"]["images_done"],
+            }
         time.sleep(0.1)
 
 
@@ -118,14 +155,21 @@ def _one_request(folder: Path, server: str, session, scratch: Path) -> dict:
     packed = time.monotonic()
     with archive.open("rb") as file:
         encoder = MultipartEncoder(fields=[("file", ("all.zip", file, "application/zip"))])
-        job = session.post(f"{server}/v1/jobs", data=encoder, headers={"Content-Type": encoder.content_type}, timeout=3600).json()
+        job = session.post(
+            f"{server}/v1/jobs", data=encoder, headers={"Content-Type": encoder.content_type}, timeout=3600
+        ).json()
     sent = time.monotonic()
     while job["status"] not in FINAL:
         time.sleep(0.1)
         job = session.get(f"{server}/v1/jobs/{job['id']}", timeout=30).json()
-    return {"job": job["id"], "pack_s": round(packed - started, 2), "upload_s": round(sent - packed, 2),
-            "temp_disk_mb": round(archive.stat().st_size / 2**20, 1), "status": job["status"],
-            "total_s": round(time.monotonic() - started, 2)}
+    return {
+        "job": job["id"],
+        "pack_s": round(packed - started, 2),
+        "upload_s": round(sent - packed, 2),
+        "temp_disk_mb": round(archive.stat().st_size / 2**20, 1),
+        "status": job["status"],
+        "total_s": round(time.monotonic() - started, 2),
+    }
 
 
 def _paced_proxy(server: str, bytes_per_s: float) -> str:

@@ -73,7 +73,9 @@ def ways(scale: int) -> dict[str, Callable[[bytes], object]]:
         "pillow full + area": lambda data: area(pillow(data), scale),
         "simplejpeg full + area": lambda data: area(simplejpeg.decode_jpeg(data), scale),
         "simplejpeg fastdct + area": lambda data: area(simplejpeg.decode_jpeg(data, fastdct=True), scale),
-        "simplejpeg fastdct fastupsample + area": lambda data: area(simplejpeg.decode_jpeg(data, fastdct=True, fastupsample=True), scale),
+        "simplejpeg fastdct fastupsample + area": lambda data: area(
+            simplejpeg.decode_jpeg(data, fastdct=True, fastupsample=True), scale
+        ),
         "pillow first half of rows": lambda data: pillow_rows(data, 0.5),
         "pillow first quarter of rows": lambda data: pillow_rows(data, 0.25),
         "simplejpeg full + halvings": lambda data: halvings(simplejpeg.decode_jpeg(data), scale),

@@ -30,7 +30,11 @@ def workload(cache: Path, faces: int, noise: float, seed: int = 0) -> np.ndarray
     while sum(len(c) for c in copies) < faces:
         # Scale the noise to each descriptor's spread so a copy stays as far from its source as a
         # second photo of the same person would.
-        copies.append(unit_rows(real + noise * rng.standard_normal(real.shape, dtype=np.float32) * real.std(axis=1, keepdims=True)))
+        copies.append(
+            unit_rows(
+                real + noise * rng.standard_normal(real.shape, dtype=np.float32) * real.std(axis=1, keepdims=True)
+            )
+        )
     return np.concatenate(copies)[:faces]
 
 
@@ -39,18 +43,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("cache", type=Path, help="descriptors written by scripts/measure_people_lfw.py --cache")
     parser.add_argument("--faces", type=int, default=100_000)
-    parser.add_argument("--noise", type=float, default=0.5, help="noise per copy, in units of a descriptor's own spread")
+    parser.add_argument(
+        "--noise", type=float, default=0.5, help="noise per copy, in units of a descriptor's own spread"
+    )
     args = parser.parse_args()
     settings = Settings.from_env()
     vectors = workload(args.cache, args.faces, args.noise)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started, cpu = time.perf_counter(), time.process_time()
-    labels = person_labels(average_linkage(vectors, settings.people_threshold, settings.people_neighbours, in_place=True))
+    labels = person_labels(
+        average_linkage(vectors, settings.people_threshold, settings.people_neighbours, in_place=True)
+    )
     wall, used = time.perf_counter() - started, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"faces {len(vectors)} people {len(set(labels))} threshold {settings.people_threshold} "
-          f"neighbours {settings.people_neighbours}: {wall / 60:.2f} min wall, {used / 60:.2f} min CPU, "
-          f"peak RSS {peak / 1024:.0f} MB (workload alone {before / 1024:.0f} MB)")
+    print(
+        f"faces {len(vectors)} people {len(set(labels))} threshold {settings.people_threshold} "
+        f"neighbours {settings.people_neighbours}: {wall / 60:.2f} min wall, {used / 60:.2f} min CPU, "
+        f"peak RSS {peak / 1024:.0f} MB (workload alone {before / 1024:.0f} MB)"
+    )
 
 
 if __name__ == "__main__":

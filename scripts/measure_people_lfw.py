@@ -57,8 +57,10 @@ def verification(vectors: np.ndarray, people: np.ndarray, folds: int = 10) -> tu
     first, second, same = pairs(people)
     cosine = np.einsum("ij,ij->i", vectors[first], vectors[second])
     fold = np.random.default_rng(1).integers(0, folds, len(same))
-    accuracies = [np.mean((cosine[fold == f] >= _best_threshold(cosine[fold != f], same[fold != f])) == same[fold == f])
-                  for f in range(folds)]
+    accuracies = [
+        np.mean((cosine[fold == f] >= _best_threshold(cosine[fold != f], same[fold != f])) == same[fold == f])
+        for f in range(folds)
+    ]
     return float(np.mean(accuracies)), float(np.std(accuracies)), _best_threshold(cosine, same)
 
 
@@ -75,7 +77,9 @@ def bcubed(clusters: np.ndarray, people: np.ndarray) -> tuple[float, float]:
     _, person = np.unique(people, return_inverse=True)
     both = np.unique(np.stack([cluster, person], 1), axis=0, return_inverse=True, return_counts=True)
     together = both[2][both[1].ravel()]
-    return float(np.mean(together / np.bincount(cluster)[cluster])), float(np.mean(together / np.bincount(person)[person]))
+    return float(np.mean(together / np.bincount(cluster)[cluster])), float(
+        np.mean(together / np.bincount(person)[person])
+    )
 
 
 def single_linkage(vectors: np.ndarray, threshold: float, k: int = 20) -> np.ndarray:
@@ -107,10 +111,13 @@ def score_results(path: Path) -> None:
         people.append(PurePosixPath(image["name"]).parent.name)
     precision, recall = bcubed(np.array(labels), np.array(people))
     singles = [label for label, person in zip(labels, people) if people.count(person) == 1]
-    print(f"job {results['job']['id']} people_status {results['job']['people_status']}: photos {len(labels)} "
-          f"(without a face {faceless}), people {len(set(people))}, labels {len(set(labels))}; "
-          f"bcubed P={precision:.4f} R={recall:.4f}; single-photo people {len(singles)} on {len(set(singles))} labels, "
-          f"{sum(labels.count(label) > 1 for label in singles)} of them sharing their label with another photo's largest face")
+    print(
+        f"job {results['job']['id']} people_status {results['job']['people_status']}: photos {len(labels)} "
+        f"(without a face {faceless}), people {len(set(people))}, labels {len(set(labels))}; "
+        f"bcubed P={precision:.4f} R={recall:.4f}; single-photo people {len(singles)} on {len(set(singles))} labels, "
+        f"{sum(labels.count(label) > 1 for label in singles)} of them sharing their label "
+        "with another photo's largest face"
+    )
 
 
 def main() -> None:
@@ -139,8 +146,10 @@ def main() -> None:
             started = time.perf_counter()
             clusters = method(vectors, float(threshold))
             precision, recall = bcubed(clusters, people)
-            print(f"{name:7s} t={threshold:.2f} clusters={len(set(clusters.tolist())):4d} "
-                  f"bcubed P={precision:.4f} R={recall:.4f} ({time.perf_counter() - started:.2f} s)")
+            print(
+                f"{name:7s} t={threshold:.2f} clusters={len(set(clusters.tolist())):4d} "
+                f"bcubed P={precision:.4f} R={recall:.4f} ({time.perf_counter() - started:.2f} s)"
+            )
 
 
 if __name__ == "__main__":

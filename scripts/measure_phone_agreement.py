@@ -40,15 +40,23 @@ def differences(pipeline: FacePipeline, path: Path) -> list[tuple[float, float, 
     upright = Image.open(path).convert("RGB")
     factor = PHONE / max(upright.size)
     phone = upright.resize((round(upright.width * factor), round(upright.height * factor)), Image.Resampling.BICUBIC)
-    smaller = phone.resize((round(phone.width * SMALL / PHONE), round(phone.height * SMALL / PHONE)), Image.Resampling.LANCZOS)
+    smaller = phone.resize(
+        (round(phone.width * SMALL / PHONE), round(phone.height * SMALL / PHONE)), Image.Resampling.LANCZOS
+    )
     small, big = pipeline.decode(jpeg(smaller)), pipeline.decode(jpeg(phone, orientation=6))
     faces = pipeline.detector.detect(small.rgb)
     at_phone = [small.to_full(face).scaled(PHONE / SMALL / big.scale) for face in faces]
     reference = pipeline.classify(faces, pipeline.align(small, faces))
     moved = pipeline.classify(at_phone, pipeline.align(big, at_phone))
     female = [(r.gender_probability if r.gender == "female" else 1 - r.gender_probability) for r in reference]
-    return [(abs(m.age - r.age), abs((m.gender_probability if m.gender == "female" else 1 - m.gender_probability) - f),
-             m.ethnicity != r.ethnicity) for m, r, f in zip(moved, reference, female)]
+    return [
+        (
+            abs(m.age - r.age),
+            abs((m.gender_probability if m.gender == "female" else 1 - m.gender_probability) - f),
+            m.ethnicity != r.ethnicity,
+        )
+        for m, r, f in zip(moved, reference, female)
+    ]
 
 
 def main() -> None:
@@ -60,9 +68,20 @@ def main() -> None:
     pipeline = FacePipeline.load(args.model, PROJECT_ROOT / "models" / "yunet")
     rows = [row for path in sorted(args.folder.glob("*.jpg")) for row in differences(pipeline, path)]
     age, female, ethnicity = (np.array(column, dtype=float) for column in zip(*rows))
-    print(json.dumps({"model": args.model.name, "faces": len(rows), "age_mean": round(age.mean(), 3), "age_max": round(age.max(), 2),
-                      "age_over_1": int((age > 1).sum()), "female_mean": round(female.mean(), 4), "female_max": round(female.max(), 3),
-                      "ethnicity_differs": int(ethnicity.sum())}))
+    print(
+        json.dumps(
+            {
+                "model": args.model.name,
+                "faces": len(rows),
+                "age_mean": round(age.mean(), 3),
+                "age_max": round(age.max(), 2),
+                "age_over_1": int((age > 1).sum()),
+                "female_mean": round(female.mean(), 4),
+                "female_max": round(female.max(), 3),
+                "ethnicity_differs": int(ethnicity.sum()),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -17,14 +17,13 @@ import os
 import random
 from pathlib import Path
 
-
 from bench.workload import face_chips, parse_size, photo
 from whoru.faces import photo as photo_module
 from whoru.faces.photo import Photo
 from whoru.faces.pipeline import FacePipeline, Found
 from whoru.previews import preview_jpeg
-from whoru.stages import Stages
 from whoru.settings import PROJECT_ROOT
+from whoru.stages import Stages
 
 
 def whole(pipeline: FacePipeline, data: bytes, stages: Stages) -> tuple[list, list]:
@@ -41,7 +40,9 @@ def reduced(pipeline: FacePipeline, data: bytes, stages: Stages) -> tuple[list, 
         photo = pipeline.decode(data)
     found = path(pipeline, photo, stages)
     faces = pipeline.detector.detect(photo.rgb, found.detector_copy)
-    from_frame = photo.scale > 1 and any(photo.source_scale(face, spec) == 1 for face in faces for spec in pipeline.model.inputs.values())
+    from_frame = photo.scale > 1 and any(
+        photo.source_scale(face, spec) == 1 for face in faces for spec in pipeline.model.inputs.values()
+    )
     stages.ms["full_frame_crops"] += from_frame * 1000.0
     return found.detections, found.crops
 
@@ -64,13 +65,18 @@ def measure(pipeline: FacePipeline, photos: list[bytes]) -> tuple[dict, dict]:
     for way, stages in totals.items():
         with stages("classify"):
             pipeline.classify([d for ds, _ in found[way] for d in ds], [c for _, cs in found[way] for c in cs], 16)
-    return tuple({stage: total / len(photos) for stage, total in totals[way].ms.items()}  # type: ignore[return-value]
-                 | {"faces": sum(len(ds) for ds, _ in found[way])} for way in (whole, reduced))
+    return tuple(
+        {stage: total / len(photos) for stage, total in totals[way].ms.items()}  # type: ignore[return-value]
+        | {"faces": sum(len(ds) for ds, _ in found[way])}
+        for way in (whole, reduced)
+    )
 
 
 def fastest(runs: list[dict]) -> dict:
     """Return each stage's lowest figure over repeated runs: the machine is shared, and others only ever add time."""
-    stages = {key: round(min(run[key] for run in runs), 1) for key in runs[0] if key not in ("faces", "full_frame_crops")}
+    stages = {
+        key: round(min(run[key] for run in runs), 1) for key in runs[0] if key not in ("faces", "full_frame_crops")
+    }
     extra = {key: runs[0][key] for key in ("faces", "full_frame_crops") if key in runs[0]}
     if "full_frame_crops" in extra:
         extra["full_frame_crops"] = round(extra["full_frame_crops"] / 1000, 2)  # share of photos
@@ -84,8 +90,12 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=3, help="runs of each path, alternating; the fastest counts")
     parser.add_argument("--max-side", type=int, default=1024, help="WHORU_DETECT_MAX_SIDE")
-    parser.add_argument("--min-source-pixels", type=float, default=photo_module.MIN_SOURCE_PIXELS,
-                        help="what-if: image pixels per crop pixel below which a face needs a finer decode")
+    parser.add_argument(
+        "--min-source-pixels",
+        type=float,
+        default=photo_module.MIN_SOURCE_PIXELS,
+        help="what-if: image pixels per crop pixel below which a face needs a finer decode",
+    )
     parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "fast")
     args = parser.parse_args()
     photo_module.MIN_SOURCE_PIXELS = args.min_source_pixels
@@ -98,8 +108,18 @@ def main() -> None:
         measure(pipeline, photos[:2])
         runs = [measure(pipeline, photos) for _ in range(args.repeats)]
         results[text] = {"whole_frame": fastest([a for a, _ in runs]), "served": fastest([b for _, b in runs])}
-    print(json.dumps({"model": args.model.name, "photos": args.photos, "max_side": args.max_side,
-                      "min_source_pixels": args.min_source_pixels, "stages_ms_per_image": results}, indent=1))
+    print(
+        json.dumps(
+            {
+                "model": args.model.name,
+                "photos": args.photos,
+                "max_side": args.max_side,
+                "min_source_pixels": args.min_source_pixels,
+                "stages_ms_per_image": results,
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

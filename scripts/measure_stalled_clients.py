@@ -36,9 +36,26 @@ def start_api(worker_class: str, port: int, folder: Path) -> subprocess.Popen:
     database = f"sqlite:///{folder / 'whoru.db'}"
     upgrade(database)
     env = {**os.environ, "WHORU_DATABASE_URL": database, "WHORU_STORAGE_DIR": str(folder / "storage")}
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                                "--threads", "4", "--worker-class", worker_class, "--log-level", "error",
-                                "--no-control-socket", "api:create_app()"], env=env)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--worker-class",
+            worker_class,
+            "--log-level",
+            "error",
+            "--no-control-socket",
+            "api:create_app()",
+        ],
+        env=env,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if healthz_seconds(port) is not None:
@@ -75,8 +92,11 @@ def open_job(port: int, folder: Path) -> tuple[str, str]:
         key = create_key(session, "stalled")
         session.commit()
     engine.dispose()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/jobs", data=json.dumps({"open": True}).encode(),
-                                     headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/v1/jobs",
+        data=json.dumps({"open": True}).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)["id"], key
 

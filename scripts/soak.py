@@ -48,8 +48,13 @@ def audit(database_url: str, job_ids: list[str]) -> tuple[int, int, int]:
     with engine.connect() as connection:
         lost = connection.scalar(select(func.count()).where(Image.job_id.in_(job_ids), Image.status == "pending"))
         failed = connection.scalar(select(func.count()).where(Image.job_id.in_(job_ids), Image.status == "failed"))
-        groups = select(Face.image_id, Face.index).join(Image).where(Image.job_id.in_(job_ids)) \
-            .group_by(Face.image_id, Face.index).having(func.count() > 1)
+        groups = (
+            select(Face.image_id, Face.index)
+            .join(Image)
+            .where(Image.job_id.in_(job_ids))
+            .group_by(Face.image_id, Face.index)
+            .having(func.count() > 1)
+        )
         duplicates = connection.scalar(select(func.count()).select_from(groups.subquery()))
     engine.dispose()
     return lost, failed, duplicates
@@ -81,8 +86,10 @@ def main() -> None:
             lost, failed, duplicates = audit(stack.env["WHORU_DATABASE_URL"], job_ids)
     print(f"jobs submitted: {len(job_ids)}")
     print(f"jobs succeeded: {statuses.count('succeeded')}")
-    print(f"images: {len(job_ids) * args.images}, worker processes killed: "
-        f"{kills}, minutes: {(time.monotonic() - started) / 60:.1f}")
+    print(
+        f"images: {len(job_ids) * args.images}, worker processes killed: "
+        f"{kills}, minutes: {(time.monotonic() - started) / 60:.1f}"
+    )
     print(f"images lost: {lost}")
     print(f"images failed: {failed}")
     print(f"duplicate face rows: {duplicates}")

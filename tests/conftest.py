@@ -12,16 +12,33 @@ import pytest
 from api import create_app
 from tests.utils.browser import chromium
 from tests.utils.jobs import keyed_client
-from tests.utils.services import ROOT, Worker, create_postgres_database, drop_postgres_database, start_embedded_redis, stop_embedded_redis
+from tests.utils.services import (
+    ROOT,
+    Worker,
+    create_postgres_database,
+    drop_postgres_database,
+    start_embedded_redis,
+    stop_embedded_redis,
+)
 from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.db.migrate import upgrade
 
 MODEL = Path(os.environ.get("WHORU_TEST_MODEL", ROOT / "models" / "default"))
 # Fixtures that bring up part of a real stack (a server database, Redis, a worker, a server, a
 # browser, an S3 server, a trained model): a test that needs one is in the slow tier.
-REAL_STACK_FIXTURES = frozenset({
-    "database_url", "redis_url", "own_redis_url", "stack", "deployment", "serve", "browser", "endpoint", "trained",
-})
+REAL_STACK_FIXTURES = frozenset(
+    {
+        "database_url",
+        "redis_url",
+        "own_redis_url",
+        "stack",
+        "deployment",
+        "serve",
+        "browser",
+        "endpoint",
+        "trained",
+    }
+)
 # Where every test runs real processes: workers, the bench's stack, whole training runs.
 INTEGRATION_PATHS = ("worker/", "whoru/test_bench.py", "training/test_train_and_evaluate.py")
 
@@ -93,15 +110,17 @@ def sessions(migrated_sqlite, tmp_path):
 def stack_env(database_url: str, redis_url: str, storage: Path, **extra: str) -> dict[str, str]:
     """Return the process environment of a test deployment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WHORU_")}
-    env.update({
-        "WHORU_DATABASE_URL": database_url,
-        "WHORU_REDIS_URL": redis_url,
-        "WHORU_STORAGE_DIR": str(storage),
-        "WHORU_MODEL": str(MODEL),
-        "WHORU_TASK_IMAGES": "2",
-        "WHORU_WORKER_CONCURRENCY": "1",
-        **extra,
-    })
+    env.update(
+        {
+            "WHORU_DATABASE_URL": database_url,
+            "WHORU_REDIS_URL": redis_url,
+            "WHORU_STORAGE_DIR": str(storage),
+            "WHORU_MODEL": str(MODEL),
+            "WHORU_TASK_IMAGES": "2",
+            "WHORU_WORKER_CONCURRENCY": "1",
+            **extra,
+        }
+    )
     return env
 
 

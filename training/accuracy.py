@@ -22,8 +22,14 @@ def figures(true_age, true_gender, true_eth, age, age_bin_pred, female_p, eth_p,
     """
     n = len(true_age)
     if n == 0:
-        return {"n": 0, "age_mae": None, "age_bin_accuracy": None, "gender_accuracy": None, "ethnicity_accuracy": None,
-                "age_range_coverage": None}
+        return {
+            "n": 0,
+            "age_mae": None,
+            "age_bin_accuracy": None,
+            "gender_accuracy": None,
+            "ethnicity_accuracy": None,
+            "age_range_coverage": None,
+        }
     true_bins = np.array([age_bin(a) for a in true_age])
     genders, ethnicities = true_gender >= 0, true_eth >= 0
     return {
@@ -66,12 +72,17 @@ def coverage(true_age: np.ndarray, low: np.ndarray, high: np.ndarray) -> float |
 
 def all_figures(labels: dict[str, np.ndarray], preds: dict[str, np.ndarray]) -> dict:
     """Return the overall figures and a `groups` object per ethnicity x gender and per age bin."""
+
     def subset(mask: np.ndarray) -> dict:
-        return figures(*(labels[k][mask] for k in ("age", "gender", "ethnicity")),
-                       *(preds[k][mask] for k in ("age", "age_bin", "female", "ethnicity", "age_low", "age_high")))
+        return figures(
+            *(labels[k][mask] for k in ("age", "gender", "ethnicity")),
+            *(preds[k][mask] for k in ("age", "age_bin", "female", "ethnicity", "age_low", "age_high")),
+        )
 
     everything = np.ones(len(labels["age"]), dtype=bool)
-    group = np.where((labels["ethnicity"] >= 0) & (labels["gender"] >= 0), labels["ethnicity"] * len(GENDERS) + labels["gender"], -1)
+    group = np.where(
+        (labels["ethnicity"] >= 0) & (labels["gender"] >= 0), labels["ethnicity"] * len(GENDERS) + labels["gender"], -1
+    )
     groups = {name: subset(group == index) for index, name in enumerate(GROUP_NAMES)}
     true_bins = np.array([age_bin(a) for a in labels["age"]])
     for b, name in enumerate(AGE_BIN_NAMES):
@@ -79,9 +90,13 @@ def all_figures(labels: dict[str, np.ndarray], preds: dict[str, np.ndarray]) -> 
     grouped = group >= 0
     correct = gender_correct(preds["female"], labels["gender"])[grouped]
     adults = labels["age"][grouped] > AGE_BINS[0][1]
-    return {**subset(everything), "signed_error_by_age": signed_error_by_band(labels["age"], preds["age"]),
-            "gender_gap": gender_gap(group[grouped], correct), "gender_gap_ages_21_plus": gender_gap(group[grouped][adults], correct[adults]),
-            "groups": groups}
+    return {
+        **subset(everything),
+        "signed_error_by_age": signed_error_by_band(labels["age"], preds["age"]),
+        "gender_gap": gender_gap(group[grouped], correct),
+        "gender_gap_ages_21_plus": gender_gap(group[grouped][adults], correct[adults]),
+        "groups": groups,
+    }
 
 
 def gender_gap(group: np.ndarray, correct: np.ndarray, resamples: int = GAP_RESAMPLES) -> dict | None:
@@ -98,9 +113,12 @@ def gender_gap(group: np.ndarray, correct: np.ndarray, resamples: int = GAP_RESA
     rows = np.random.default_rng(0).integers(0, len(group), (resamples, len(group)))
     boot = _group_accuracy(group[rows], correct[rows])
     gaps = np.nanmax(boot, axis=1) - np.nanmin(boot, axis=1)
-    return {"points": round(100 * float(np.nanmax(accuracy) - np.nanmin(accuracy)), 2),
-            "worst": GROUP_NAMES[int(np.nanargmin(accuracy))], "best": GROUP_NAMES[int(np.nanargmax(accuracy))],
-            "interval_90": [round(100 * float(q), 2) for q in np.percentile(gaps, [5, 95])]}
+    return {
+        "points": round(100 * float(np.nanmax(accuracy) - np.nanmin(accuracy)), 2),
+        "worst": GROUP_NAMES[int(np.nanargmin(accuracy))],
+        "best": GROUP_NAMES[int(np.nanargmax(accuracy))],
+        "interval_90": [round(100 * float(q), 2) for q in np.percentile(gaps, [5, 95])],
+    }
 
 
 def _group_accuracy(group: np.ndarray, correct: np.ndarray) -> np.ndarray:

@@ -21,14 +21,14 @@ def fit_softmax_blend(parts: list[np.ndarray], labels: np.ndarray, bias: bool) -
     truth = np.eye(classes)[labels]
 
     def gradient(p: np.ndarray) -> np.ndarray:
-        weights, b = p[: len(parts)], p[len(parts):]
+        weights, b = p[: len(parts)], p[len(parts) :]
         probs = softmax(np.tensordot(weights, stacked, axes=1) + (b if bias else 0))
         residual = truth - probs
         g_w = np.einsum("jnk,nk->j", stacked, residual) / n
         return np.concatenate([g_w, residual.mean(0)]) if bias else g_w
 
     params = _adam_ascent(params, gradient)
-    return params[: len(parts)], params[len(parts):]
+    return params[: len(parts)], params[len(parts) :]
 
 
 def fit_logistic_blend(logits: list[np.ndarray], labels: np.ndarray) -> np.ndarray:

@@ -11,11 +11,11 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from training.chips import chip_landmarks, pad_chip
+from training.readers import Face, load_images
 from whoru.faces.align import InputSpec, face_input
 from whoru.faces.detector import FaceDetector
 from whoru.faces.images import decode_image
-from training.chips import chip_landmarks, pad_chip
-from training.readers import Face, load_images
 
 DETECTOR_DIR = Path(__file__).resolve().parent.parent / "models" / "yunet"
 _detector: FaceDetector | None = None
@@ -43,7 +43,9 @@ def _start_worker() -> None:
     _detector = FaceDetector(DETECTOR_DIR)
 
 
-def _prepare(item: tuple[str, bytes, InputSpec, tuple[np.ndarray, bool] | None]) -> tuple[str, np.ndarray, bool, np.ndarray]:
+def _prepare(
+    item: tuple[str, bytes, InputSpec, tuple[np.ndarray, bool] | None],
+) -> tuple[str, np.ndarray, bool, np.ndarray]:
     """Run the training path on one chip, detecting its face unless its landmarks are known."""
     name, data, spec, known = item
     padded, pad = pad_chip(decode_image(data))
@@ -51,7 +53,9 @@ def _prepare(item: tuple[str, bytes, InputSpec, tuple[np.ndarray, bool] | None])
     return name, face_input(padded, landmarks, spec), found, landmarks
 
 
-def build_arrays(source: Path, faces: list[Face], spec: InputSpec, cache: Path | None, processes: int | None = None) -> Arrays:
+def build_arrays(
+    source: Path, faces: list[Face], spec: InputSpec, cache: Path | None, processes: int | None = None
+) -> Arrays:
     """Return the aligned inputs of the given faces, reading a cache file when one exists.
 
     `processes` defaults to one per core, at most four.
@@ -67,7 +71,9 @@ def build_arrays(source: Path, faces: list[Face], spec: InputSpec, cache: Path |
     processes = processes or max(1, min(4, os.cpu_count() or 1))
     results = {}
     with multiprocessing.get_context("spawn").Pool(processes, initializer=_start_worker) as pool:
-        for name, image, found, landmarks in tqdm(pool.imap(_prepare, items, chunksize=64), total=len(wanted), desc="align"):
+        for name, image, found, landmarks in tqdm(
+            pool.imap(_prepare, items, chunksize=64), total=len(wanted), desc="align"
+        ):
             results[name] = (image, found)
             _landmarks[(key, name)] = (landmarks, found)
     images = np.stack([results[face.name][0] for face in faces])

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from whoru.faces.align import InputSpec
 from training.cache import Arrays, build_arrays
-from training.split import split
 from training.readers import read_dataset
+from training.split import split
+from whoru.faces.align import InputSpec
 
 
 @dataclass
@@ -41,7 +41,7 @@ def load_parts(source: Path, spec: InputSpec, cache_dir: Path | None) -> Parts:
     print(f"read {len(reading.faces)} labelled images from {source}; skipped {len(reading.skipped)} malformed names")
     manifest = split(reading.faces)
     if not all(manifest.values()):
-        raise ValueError(f"{source} is too small to split: {({k: len(v) for k, v in manifest.items()})}")
+        raise ValueError(f"{source} is too small to split: { ({k: len(v) for k, v in manifest.items()}) }")
     arrays = build_arrays(source, reading.faces, spec, cache_path(cache_dir, reading.sha256, spec))
     index = {name: i for i, name in enumerate(arrays.names)}
     train, val, test = (_subset(arrays, [index[n] for n in manifest[part]]) for part in ("train", "val", "test"))
@@ -65,8 +65,10 @@ def join_arrays(first: Arrays, second: Arrays) -> Arrays:
     """Return two parts as one, in order."""
     return Arrays(
         first.names + second.names,
-        *(np.concatenate([getattr(first, field), getattr(second, field)])
-          for field in ("images", "ages", "genders", "ethnicities", "detected")),
+        *(
+            np.concatenate([getattr(first, field), getattr(second, field)])
+            for field in ("images", "ages", "genders", "ethnicities", "detected")
+        ),
     )
 
 

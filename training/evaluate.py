@@ -9,14 +9,14 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from tqdm import tqdm
 
+from training.accuracy import all_figures
+from training.cache import Arrays, build_arrays
+from training.datasets import cache_path
+from training.readers import Face, load_images, read_dataset
 from whoru.faces.images import ImageError
 from whoru.faces.model import FaceModel, Predictions
 from whoru.faces.pipeline import FacePipeline, stack_crops
 from whoru.settings import PROJECT_ROOT
-from training.cache import Arrays, build_arrays
-from training.datasets import cache_path
-from training.accuracy import all_figures
-from training.readers import Face, load_images, read_dataset
 
 
 def evaluate_arrays(model_dir: Path, arrays: Arrays) -> dict:
@@ -44,18 +44,28 @@ def evaluate(model_dir: Path, source: Path, mode: str, cache_dir: Path | None) -
         raise ValueError(f"{source} has no labelled images the model has not trained on")
     if mode == "chips":
         model = FaceModel(model_dir, os.cpu_count() or 1)
-        inputs = {name: build_arrays(source, faces, spec, cache_path(cache_dir, reading.sha256, spec)).images
-                  for name, spec in model.inputs.items()}
-        predictions, found = model.predict(inputs if model.spec is None else next(iter(inputs.values()))), np.ones(len(faces), dtype=bool)
+        inputs = {
+            name: build_arrays(source, faces, spec, cache_path(cache_dir, reading.sha256, spec)).images
+            for name, spec in model.inputs.items()
+        }
+        predictions, found = (
+            model.predict(inputs if model.spec is None else next(iter(inputs.values()))),
+            np.ones(len(faces), dtype=bool),
+        )
     elif mode == "pipeline":
         predictions, found = _pipeline_predictions(model_dir, source, faces)
     else:
         raise ValueError(f"mode must be 'chips' or 'pipeline', not {mode!r}")
     labels = {k: np.array([getattr(f, k) for f in faces]) for k in ("age", "gender", "ethnicity")}
     kept = {k: v[found] for k, v in labels.items()}
-    figures = {**_figures(kept["age"], kept["gender"], kept["ethnicity"], predictions),
-               "no_face": int((~found).sum()), "n_images": len(faces), "left_out_seen_in_training": left_out, "mode": mode,
-               "dataset": reading.dataset}
+    figures = {
+        **_figures(kept["age"], kept["gender"], kept["ethnicity"], predictions),
+        "no_face": int((~found).sum()),
+        "n_images": len(faces),
+        "left_out_seen_in_training": left_out,
+        "mode": mode,
+        "dataset": reading.dataset,
+    }
     return figures, {"labels": kept, "predictions": predictions}
 
 
@@ -82,6 +92,12 @@ def _pipeline_predictions(model_dir: Path, source: Path, faces: list[Face]) -> t
 def _figures(ages, genders, ethnicities, predictions: Predictions) -> dict:
     """Return overall and per-group figures."""
     labels = {"age": ages, "gender": genders, "ethnicity": ethnicities}
-    preds = {"age": predictions.age, "age_bin": predictions.age_bin, "female": predictions.female_probability,
-             "ethnicity": predictions.ethnicity_probabilities, "age_low": predictions.age_low, "age_high": predictions.age_high}
+    preds = {
+        "age": predictions.age,
+        "age_bin": predictions.age_bin,
+        "female": predictions.female_probability,
+        "ethnicity": predictions.ethnicity_probabilities,
+        "age_low": predictions.age_low,
+        "age_high": predictions.age_high,
+    }
     return all_figures(labels, preds)

@@ -48,7 +48,9 @@ def _serving_layer(layer: layers.Layer) -> layers.Layer:
 def _check(onnx_file: Path, faces: np.ndarray, expected) -> None:
     """Refuse an export whose outputs differ from the Keras network's."""
     got = onnx_runner(onnx_file)(faces)
-    pairs = [(got[name], value) for name, value in expected.items()] if isinstance(expected, dict) else [(got, expected)]
+    pairs = (
+        [(got[name], value) for name, value in expected.items()] if isinstance(expected, dict) else [(got, expected)]
+    )
     worst = max(float(np.abs(mine - np.asarray(theirs)).max()) for mine, theirs in pairs)
     if worst > PARITY_TOLERANCE:
         onnx_file.unlink()

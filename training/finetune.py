@@ -1,11 +1,12 @@
-"""Fine-tune our multi-task CNN (`fast`'s network) on several datasets at once, with real photos' degradations.
+r"""Fine-tune our multi-task CNN (`fast`'s network) on several datasets at once, with real photos' degradations.
 
 The starting network has already trained on some faces (UTKFace's train and validation parts);
 those stay in the fitting set, and every other dataset's validation part, never seen, chooses
 the epoch. Faces the detector missed in a loosely cropped dataset are left out: the serving
 pipeline never scores them, and their fallback crop would frame them wrongly.
 
-    python -m training.finetune --start models/fast --data UTKFace.tar --data AAF-train.tar --data APPA-trainval.tar --out models/fast-union
+    python -m training.finetune --start models/fast --out models/fast-union \
+        --data UTKFace.tar --data AAF-train.tar --data APPA-trainval.tar
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from whoru.model_card import ModelCard  # noqa: E402
 from training.cache import Arrays  # noqa: E402
 from training.compile import compile_finetune  # noqa: E402
 from training.datasets import Parts, join_arrays, load_parts  # noqa: E402
@@ -32,6 +32,8 @@ from training.export import export_onnx  # noqa: E402
 from training.readers import ALIGNED_CHIPS  # noqa: E402
 from training.targets import default_targets  # noqa: E402
 from training.train import BATCH_SIZE, SPECS, callbacks  # noqa: E402
+from whoru.model_card import ModelCard  # noqa: E402
+
 
 def split_for_finetuning(parts: list[Parts], seen: set[str]) -> tuple[Arrays, Arrays]:
     """Return the faces to fit on (train parts plus validation faces already seen) and those to validate on."""
@@ -45,7 +47,7 @@ def split_for_finetuning(parts: list[Parts], seen: set[str]) -> tuple[Arrays, Ar
 
 
 def finetune(start: Path, sources: list[Path], out: Path, epochs: int, peak: float, cache_dir: Path, seed: int) -> dict:
-    """Fine-tune the network of `start` on the datasets, keep the best validation epoch, write `out`; return the record."""
+    """Fine-tune `start`'s network on the datasets, keep the best validation epoch, write `out`; return the record."""
     keras.utils.set_random_seed(seed)
     seen_manifest = json.loads((start / "split.json").read_text())
     parts = [load_parts(source, SPECS["default"], cache_dir) for source in sources]
@@ -56,12 +58,23 @@ def finetune(start: Path, sources: list[Path], out: Path, epochs: int, peak: flo
     out.mkdir(parents=True, exist_ok=True)
     work = out / "checkpoints"
     started = time.time()
-    model.fit(_dataset(fit, train=True), validation_data=_dataset(val, train=False), epochs=epochs, verbose=2,
-              callbacks=callbacks(work, False, "val_loss", "min"))
+    model.fit(
+        _dataset(fit, train=True),
+        validation_data=_dataset(val, train=False),
+        epochs=epochs,
+        verbose=2,
+        callbacks=callbacks(work, False, "val_loss", "min"),
+    )
     keras.saving.load_model(work / "best.keras", compile=False).save(out / "model.keras")
     history = (work / "history.csv").read_text()
-    record = {"seconds": round(time.time() - started), "fit_faces": len(fit.names), "validation_faces": len(val.names),
-              "epochs": epochs, "peak_learning_rate": peak, "seed": seed}
+    record = {
+        "seconds": round(time.time() - started),
+        "fit_faces": len(fit.names),
+        "validation_faces": len(val.names),
+        "epochs": epochs,
+        "peak_learning_rate": peak,
+        "seed": seed,
+    }
     _write_directory(start, out, parts, record)
     export_onnx(out)
     print(history, flush=True)
@@ -70,19 +83,36 @@ def finetune(start: Path, sources: list[Path], out: Path, epochs: int, peak: flo
 
 def _write_directory(start: Path, out: Path, parts: list[Parts], record: dict) -> None:
     """Write the split of every dataset and the card (the starting card with the new training record)."""
-    manifest = {"datasets": {p.dataset: {"data_sha256": p.sha256, "skipped": len(p.skipped)} for p in parts},
-                **{part: sorted(n for p in parts for n in p.manifest[part]) for part in ("train", "val", "test")}}
+    manifest = {
+        "datasets": {p.dataset: {"data_sha256": p.sha256, "skipped": len(p.skipped)} for p in parts},
+        **{part: sorted(n for p in parts for n in p.manifest[part]) for part in ("train", "val", "test")},
+    }
     (out / "split.json").write_text(json.dumps(manifest, indent=1) + "\n")
     card = ModelCard.load(start)
-    card = card.updated({
-        "name": out.name, "version": time.strftime("%Y.%m.%d", time.gmtime()) + "-fast",
-        "files": {"model": "model.keras"}, "onnx_files": {},
-        "training_data": {"datasets": {p.dataset: {"sha256": p.sha256, "sizes": {k: len(v) for k, v in p.manifest.items()},
-                                                   "skipped_names": len(p.skipped)} for p in parts},
-                          "split_manifest": "split.json"},
-        "training": {"finetuned_from": f"{start.name} {card.version}", **record,
-                     "degradations": "training/degrade.py: grayscale, blur, low resolution, JPEG, exposure"},
-    })
+    card = card.updated(
+        {
+            "name": out.name,
+            "version": time.strftime("%Y.%m.%d", time.gmtime()) + "-fast",
+            "files": {"model": "model.keras"},
+            "onnx_files": {},
+            "training_data": {
+                "datasets": {
+                    p.dataset: {
+                        "sha256": p.sha256,
+                        "sizes": {k: len(v) for k, v in p.manifest.items()},
+                        "skipped_names": len(p.skipped),
+                    }
+                    for p in parts
+                },
+                "split_manifest": "split.json",
+            },
+            "training": {
+                "finetuned_from": f"{start.name} {card.version}",
+                **record,
+                "degradations": "training/degrade.py: grayscale, blur, low resolution, JPEG, exposure",
+            },
+        }
+    )
     card.save(out)
 
 
@@ -109,8 +139,14 @@ def _detected(arrays: Arrays) -> Arrays:
 
 def _rows(arrays: Arrays, mask: np.ndarray) -> Arrays:
     """Return the masked rows of every array."""
-    return Arrays([n for n, keep in zip(arrays.names, mask) if keep], arrays.images[mask], arrays.ages[mask],
-                  arrays.genders[mask], arrays.ethnicities[mask], arrays.detected[mask])
+    return Arrays(
+        [n for n, keep in zip(arrays.names, mask) if keep],
+        arrays.images[mask],
+        arrays.ages[mask],
+        arrays.genders[mask],
+        arrays.ethnicities[mask],
+        arrays.detected[mask],
+    )
 
 
 def _joined(pieces: list[Arrays]) -> Arrays:
@@ -125,7 +161,9 @@ def main() -> None:
     """Fine-tune a multitask model directory on the given datasets."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--start", type=Path, required=True, help="multitask model directory to start from")
-    parser.add_argument("--data", type=Path, action="append", required=True, help="dataset folder or archive (repeatable)")
+    parser.add_argument(
+        "--data", type=Path, action="append", required=True, help="dataset folder or archive (repeatable)"
+    )
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--peak-learning-rate", type=float, default=1e-3)
@@ -134,7 +172,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.out.exists() and args.out.resolve() != args.start.resolve():
         shutil.rmtree(args.out / "checkpoints", ignore_errors=True)
-    print(json.dumps(finetune(args.start, args.data, args.out, args.epochs, args.peak_learning_rate, args.cache_dir, args.seed)))
+    print(
+        json.dumps(
+            finetune(args.start, args.data, args.out, args.epochs, args.peak_learning_rate, args.cache_dir, args.seed)
+        )
+    )
 
 
 if __name__ == "__main__":

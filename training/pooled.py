@@ -37,16 +37,35 @@ def pool(sources: list[Path], model_dir: Path, cache_dir: Path) -> Pooled:
         manifest = split(reading.faces)
         part_of = {name: part for part, names in manifest.items() for name in names}
         outputs = network_outputs(model_dir, source, reading.faces, reading.sha256, cache_dir)
-        keep = np.ones(len(reading.faces), dtype=bool) if reading.dataset in ALIGNED_CHIPS else \
-            detected_faces(source, reading.faces, reading.sha256, cache_dir)
+        keep = (
+            np.ones(len(reading.faces), dtype=bool)
+            if reading.dataset in ALIGNED_CHIPS
+            else detected_faces(source, reading.faces, reading.sha256, cache_dir)
+        )
         faces = [face for face, kept in zip(reading.faces, keep) if kept]
-        tables.append(({k: v[keep] for k, v in outputs.items()},
-                       {k: np.array([getattr(f, k) for f in faces]) for k in ("age", "gender", "ethnicity")},
-                       np.array([reading.dataset] * len(faces)), np.array([part_of[f.name] for f in faces]), [f.name for f in faces]))
-        manifests[reading.dataset] = {"data_sha256": reading.sha256, "skipped": len(reading.skipped),
-                                      "undetected_left_out": int((~keep).sum()), **manifest}
-        print(f"{reading.dataset}: {len(faces)} faces ({int((~keep).sum())} without a detected face left out)", flush=True)
-    return Pooled({k: np.concatenate([t[0][k] for t in tables]) for k in tables[0][0]},
-                  {k: np.concatenate([t[1][k] for t in tables]) for k in tables[0][1]},
-                  np.concatenate([t[2] for t in tables]), np.concatenate([t[3] for t in tables]),
-                  [n for t in tables for n in t[4]], manifests)
+        tables.append(
+            (
+                {k: v[keep] for k, v in outputs.items()},
+                {k: np.array([getattr(f, k) for f in faces]) for k in ("age", "gender", "ethnicity")},
+                np.array([reading.dataset] * len(faces)),
+                np.array([part_of[f.name] for f in faces]),
+                [f.name for f in faces],
+            )
+        )
+        manifests[reading.dataset] = {
+            "data_sha256": reading.sha256,
+            "skipped": len(reading.skipped),
+            "undetected_left_out": int((~keep).sum()),
+            **manifest,
+        }
+        print(
+            f"{reading.dataset}: {len(faces)} faces ({int((~keep).sum())} without a detected face left out)", flush=True
+        )
+    return Pooled(
+        {k: np.concatenate([t[0][k] for t in tables]) for k in tables[0][0]},
+        {k: np.concatenate([t[1][k] for t in tables]) for k in tables[0][1]},
+        np.concatenate([t[2] for t in tables]),
+        np.concatenate([t[3] for t in tables]),
+        [n for t in tables for n in t[4]],
+        manifests,
+    )

@@ -25,8 +25,8 @@ from onnxruntime.quantization.shape_inference import quant_pre_process
 from training.cache import build_arrays
 from training.readers import read_dataset
 from whoru.faces.model import FACE, input_specs
-from whoru.model_card import ModelCard
 from whoru.local_files import file_sha256
+from whoru.model_card import ModelCard
 
 CALIBRATION_FACES = 512
 CALIBRATION_BATCH = 16
@@ -40,25 +40,36 @@ class _Faces(CalibrationDataReader):
     """Feeds the calibration faces to ONNX Runtime's calibrator, a batch at a time."""
 
     def __init__(self, input_name: str, faces: np.ndarray):
-        self._batches = iter([{input_name: faces[i : i + CALIBRATION_BATCH].astype(np.float32)}
-                              for i in range(0, len(faces), CALIBRATION_BATCH)])
+        self._batches = iter(
+            [
+                {input_name: faces[i : i + CALIBRATION_BATCH].astype(np.float32)}
+                for i in range(0, len(faces), CALIBRATION_BATCH)
+            ]
+        )
 
     def get_next(self) -> dict | None:
         """Return the next batch, or None when all were given."""
         return next(self._batches, None)
 
 
-def quantize_model(model_dir: Path, data: Path, networks: list[str], faces: int = CALIBRATION_FACES, seed: int = 1234) -> dict:
+def quantize_model(
+    model_dir: Path, data: Path, networks: list[str], faces: int = CALIBRATION_FACES, seed: int = 1234
+) -> dict:
     """Serve an 8-bit copy of each named network (all when none are named); return the card's record of it."""
     card = ModelCard.load(model_dir)
     specs = input_specs(card)
     previous = (card.model_extra or {}).get("quantization", {}).get("from", {})
     float_files = {role: previous.get(role, {}).get("file", file) for role, file in card.onnx_files.items()}
     chosen = _calibration_faces(model_dir, data, faces, seed)
-    record = {"format": "QDQ", "weights": "int8 in 7 bits (reduce_range), per channel", "activations": "uint8, per tensor",
-              "quantized_ops": QUANTIZED_OPS,
-              "calibration": f"min-max over {len(chosen)} faces of the training split, seed {seed}",
-              "onnxruntime": onnxruntime.__version__, "from": {}}
+    record = {
+        "format": "QDQ",
+        "weights": "int8 in 7 bits (reduce_range), per channel",
+        "activations": "uint8, per tensor",
+        "quantized_ops": QUANTIZED_OPS,
+        "calibration": f"min-max over {len(chosen)} faces of the training split, seed {seed}",
+        "onnxruntime": onnxruntime.__version__,
+        "from": {},
+    }
     served = dict(float_files)
     for role in networks or list(float_files):
         source = model_dir / float_files[role]
@@ -84,7 +95,15 @@ def _quantize(source: Path, target: Path, faces: np.ndarray) -> None:
         # Shape inference and graph folding first, as ONNX Runtime's quantizer recommends.
         prepared = Path(scratch) / "prepared.onnx"
         quant_pre_process(str(source), str(prepared))
-        quantize_static(str(prepared), str(target), _Faces(input_name, faces), quant_format=QuantFormat.QDQ,
-                        per_channel=True, reduce_range=True, op_types_to_quantize=QUANTIZED_OPS,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax)
-
+        quantize_static(
+            str(prepared),
+            str(target),
+            _Faces(input_name, faces),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            reduce_range=True,
+            op_types_to_quantize=QUANTIZED_OPS,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            calibrate_method=CalibrationMethod.MinMax,
+        )

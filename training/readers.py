@@ -25,7 +25,9 @@ _FOLDERS = {"aaf": "aaf", "appa": "appa"}
 # UTKFace: age_gender_race_datetime.jpg, optionally with the ".chip.jpg" suffix.
 # AAF: age_gender_name.jpg. APPA-REAL: age_name.jpg (real age).
 _NAMES = {
-    "utkface": re.compile(r"^(?P<age>\d{1,3})_(?P<gender>[01])_(?P<ethnicity>[0-4])_\d+\.jpg(?:\.chip\.jpg)?$", re.IGNORECASE),
+    "utkface": re.compile(
+        r"^(?P<age>\d{1,3})_(?P<gender>[01])_(?P<ethnicity>[0-4])_\d+\.jpg(?:\.chip\.jpg)?$", re.IGNORECASE
+    ),
     "aaf": re.compile(r"^(?P<age>\d{1,3})_(?P<gender>[01])_[0-9A-Za-z]+\.jpg$", re.IGNORECASE),
     "appa": re.compile(r"^(?P<age>\d{1,3})_[0-9A-Za-z]+\.jpg$", re.IGNORECASE),
 }
@@ -117,7 +119,7 @@ def read_dataset(source: Path) -> Reading:
 
 
 def _relative(path: str, source: Path) -> str:
-    """Return a member's path as the archive or the folder's contents name it (the hash must not depend on where a folder lies)."""
+    """Return a member's path as the archive or folder contents name it (so the hash ignores where a folder lies)."""
     return path.split("/", 1)[1] if source.is_dir() else path
 
 

@@ -50,8 +50,10 @@ def _table(rows: dict) -> str:
 def _signed_errors(bands: dict) -> str:
     """Return a Markdown table of the mean signed error and face count of each age band."""
     lines = ["| true age | faces | mean signed error |", "|---|---|---|"]
-    lines += [f"| {name} | {band['n']} | {'' if band['mean_signed_error'] is None else band['mean_signed_error']} |"
-              for name, band in bands.items()]
+    lines += [
+        f"| {name} | {band['n']} | {'' if band['mean_signed_error'] is None else band['mean_signed_error']} |"
+        for name, band in bands.items()
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import cv2
 
-
+from training.readers import load_images
 from whoru.faces.pipeline import FacePipeline
 from whoru.settings import PROJECT_ROOT
-from training.readers import load_images
 
 # A worker classifies in calls of WHORU_CLASSIFY_BATCH faces (16 by default).
 BATCH = 16
@@ -34,8 +33,13 @@ def measure(model_dir: Path, source: Path, names: list[str], repeats: int = 3) -
         align.append(aligned - started)
         classify.append(time.perf_counter() - aligned)
     n = len(found)
-    return {"faces": n, "align_ms": round(min(align) / n * 1000, 2), "classify_ms": round(min(classify) / n * 1000, 2),
-            "batch": BATCH, "threads": 1}
+    return {
+        "faces": n,
+        "align_ms": round(min(align) / n * 1000, 2),
+        "classify_ms": round(min(classify) / n * 1000, 2),
+        "batch": BATCH,
+        "threads": 1,
+    }
 
 
 def main() -> None:

@@ -14,9 +14,9 @@ import argparse
 import json
 from pathlib import Path
 
-from whoru.faces.model import FaceModel, from_distribution
 from training.accuracy import figures, signed_error_by_band
 from training.pooled import pool
+from whoru.faces.model import FaceModel, from_distribution
 
 
 def test_part_figures(model_dir: Path, sources: list[Path], cache_dir: Path) -> dict[str, dict]:
@@ -38,9 +38,20 @@ def test_part_figures(model_dir: Path, sources: list[Path], cache_dir: Path) -> 
     result = {}
     for name in dict.fromkeys(data.dataset[test].tolist()):
         rows = data.dataset[test] == name
-        result[name] = {**figures(y["age"][rows], y["gender"][rows], y["ethnicity"][rows], p.age[rows], p.age_bin[rows],
-                                  p.female_probability[rows], p.ethnicity_probabilities[rows], p.age_low[rows], p.age_high[rows]),
-                        "signed_error_by_age": signed_error_by_band(y["age"][rows], p.age[rows])}
+        result[name] = {
+            **figures(
+                y["age"][rows],
+                y["gender"][rows],
+                y["ethnicity"][rows],
+                p.age[rows],
+                p.age_bin[rows],
+                p.female_probability[rows],
+                p.ethnicity_probabilities[rows],
+                p.age_low[rows],
+                p.age_high[rows],
+            ),
+            "signed_error_by_age": signed_error_by_band(y["age"][rows], p.age[rows]),
+        }
     return result
 
 

@@ -13,7 +13,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from whoru.faces.align import InputSpec
 from training.architectures import SEED_TASKS, make_default_model, make_seed_model
 from training.cache import Arrays
 from training.card import record_metrics, write_card
@@ -22,6 +21,7 @@ from training.datasets import Parts, join_arrays, load_parts, write_manifest
 from training.evaluate import evaluate_arrays
 from training.export import export_onnx
 from training.targets import default_targets, seed_targets
+from whoru.faces.align import InputSpec
 
 SPECS = {"default": InputSpec(96, "rgb"), "seed": InputSpec(48, "gray")}
 DEFAULT_WIDTHS = (32, 48, 96, 192)
@@ -31,8 +31,16 @@ BATCH_SIZE = 64
 FIT_ON = ("train", "train+val")
 
 
-def train(data: Path, arch: str, out: Path, epochs: int, resume: bool, cache_dir: Path | None,
-          fit_on: str = "train", seed: int = 1234) -> dict:
+def train(
+    data: Path,
+    arch: str,
+    out: Path,
+    epochs: int,
+    resume: bool,
+    cache_dir: Path | None,
+    fit_on: str = "train",
+    seed: int = 1234,
+) -> dict:
     """Train `arch` on the dataset at `data` and save the model, split and card under `out`.
 
     `fit_on="train+val"` refits on the validation faces too, for exactly `epochs` epochs, and
@@ -51,8 +59,13 @@ def train(data: Path, arch: str, out: Path, epochs: int, resume: bool, cache_dir
         files = {"model": _fit_default(parts, out, epochs, resume, fit_on)}
     else:
         files = {task: _fit_seed(task, parts, out, epochs, resume, fit_on) for task in SEED_TASKS}
-    training = {"seconds": round(time.time() - started), "epochs": epochs, "fit_on": fit_on, "seed": seed,
-                "machine": _machine()}
+    training = {
+        "seconds": round(time.time() - started),
+        "epochs": epochs,
+        "fit_on": fit_on,
+        "seed": seed,
+        "machine": _machine(),
+    }
     write_card(out, arch, SPECS[arch], files, parts, training)
     if arch == "default":  # The seed CNNs are served as the original project served them: Keras.
         export_onnx(out)
@@ -84,12 +97,23 @@ def callbacks(work: Path, resume: bool, monitor: str | None, mode: str) -> list[
         keras.callbacks.CSVLogger(str(work / "history.csv"), append=resume),
     ]
     if monitor:
-        kept.append(keras.callbacks.ModelCheckpoint(str(work / "best.keras"), monitor=monitor, mode=mode, save_best_only=True))
+        kept.append(
+            keras.callbacks.ModelCheckpoint(str(work / "best.keras"), monitor=monitor, mode=mode, save_best_only=True)
+        )
     return kept
 
 
-def _fit(model: keras.Model, fit: Arrays, val: Arrays | None, targets, work: Path, epochs: int, resume: bool,
-         monitor: str, mode: str) -> keras.Model:
+def _fit(
+    model: keras.Model,
+    fit: Arrays,
+    val: Arrays | None,
+    targets,
+    work: Path,
+    epochs: int,
+    resume: bool,
+    monitor: str,
+    mode: str,
+) -> keras.Model:
     """Fit a compiled model and return its best validated epoch, or its last one without validation."""
     train_ds = _dataset(fit.images, targets(fit), shuffle=True)
     val_ds = None if val is None else _dataset(val.images, targets(val), shuffle=False)
@@ -113,7 +137,9 @@ def _fit_seed(task: str, parts: Parts, out: Path, epochs: int, resume: bool, fit
     fit, val = _fit_arrays(parts, fit_on)
     model = make_seed_model(task, SPECS["seed"].shape)
     compile_seed(model, task)
-    _fit(model, fit, val, partial(_seed_y, task), out / "checkpoints" / task, epochs, resume, "val_accuracy", "max").save(out / f"{task}.keras")
+    _fit(
+        model, fit, val, partial(_seed_y, task), out / "checkpoints" / task, epochs, resume, "val_accuracy", "max"
+    ).save(out / f"{task}.keras")
     return f"{task}.keras"
 
 
@@ -129,5 +155,10 @@ def _seed_y(task: str, arrays: Arrays) -> np.ndarray:
 
 def _machine() -> dict:
     """Describe the machine that trained the model."""
-    return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "gpu": None,
-            "tensorflow": tf.__version__, "keras": keras.__version__}
+    return {
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "gpu": None,
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+    }

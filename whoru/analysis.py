@@ -97,12 +97,18 @@ def _photo(image: ImageInput, pipeline: FacePipeline, settings: Settings) -> Pho
     elif hasattr(image, "read"):
         data = image.read()
     else:
-        raise ImageError("unsupported_type", f"cannot analyse a {type(image).__name__}: give a path, bytes, "
-                                             "a binary file object, a PIL image or an RGB array")
+        raise ImageError(
+            "unsupported_type",
+            f"cannot analyse a {type(image).__name__}: give a path, bytes, "
+            "a binary file object, a PIL image or an RGB array",
+        )
     if not isinstance(data, bytes):
         raise ImageError("unsupported_type", "the file object gave text: open the image in binary mode ('rb')")
     if len(data) > settings.max_image_bytes:
-        raise ImageError("too_large", f"the image is {len(data)} bytes; the limit is {settings.max_image_bytes} (WHORU_MAX_IMAGE_BYTES)")
+        raise ImageError(
+            "too_large",
+            f"the image is {len(data)} bytes; the limit is {settings.max_image_bytes} (WHORU_MAX_IMAGE_BYTES)",
+        )
     return pipeline.decode(data, settings.max_image_pixels)
 
 
@@ -117,8 +123,10 @@ def _read_file(path: Path) -> bytes:
 def _checked_rgb(array: np.ndarray) -> np.ndarray:
     """Return an array the detector can take, or say what an RGB array must look like."""
     if array.ndim != 3 or array.shape[2] != 3 or array.dtype != np.uint8:
-        raise ImageError("unsupported_type", f"an array must be RGB, height x width x 3 of uint8; got shape "
-                                             f"{array.shape} of {array.dtype}")
+        raise ImageError(
+            "unsupported_type",
+            f"an array must be RGB, height x width x 3 of uint8; got shape {array.shape} of {array.dtype}",
+        )
     if array.size == 0:
         raise ImageError("empty_file", "the array holds no pixels")
     return np.ascontiguousarray(array)

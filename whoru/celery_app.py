@@ -51,7 +51,9 @@ def make_celery(settings: Settings, include: Sequence[str] = ()) -> Celery:
         worker_proc_alive_timeout=180,
         # Run by the beat each `whoru worker` embeds; with many workers the sweep runs several
         # times over, which is harmless: closing a job is one conditional UPDATE.
-        beat_schedule={"close-idle-open-jobs": {"task": "whoru.jobs.close_idle", "schedule": settings.close_idle_every}},
+        beat_schedule={
+            "close-idle-open-jobs": {"task": "whoru.jobs.close_idle", "schedule": settings.close_idle_every}
+        },
     )
     app.conf.whoru_settings = settings
     return app

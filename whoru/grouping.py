@@ -25,9 +25,13 @@ def unit_rows(vectors: np.ndarray) -> np.ndarray:
 
 
 def neighbour_edges(embeddings: np.ndarray, k: int, floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return the pairs (i < j) where j is among i's k most similar faces (or i among j's) with cosine >= floor, and that cosine."""
+    """Return pairs (i < j), j among i's k nearest faces (or i among j's), with cosine >= floor, and that cosine."""
     n = len(embeddings)
-    firsts, seconds, cosines = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.float32)]
+    firsts, seconds, cosines = (
+        [np.zeros(0, dtype=np.int64)],
+        [np.zeros(0, dtype=np.int64)],
+        [np.zeros(0, dtype=np.float32)],
+    )
     for start in range(0, n, BLOCK):
         block = embeddings[start : start + BLOCK] @ embeddings.T
         block[np.arange(len(block)), np.arange(start, start + len(block))] = -np.inf
@@ -42,7 +46,9 @@ def neighbour_edges(embeddings: np.ndarray, k: int, floor: float) -> tuple[np.nd
         seconds.append(columns[keep])
         cosines.append(values[keep])
     first, second, cosine = np.concatenate(firsts), np.concatenate(seconds), np.concatenate(cosines)
-    pairs, index = np.unique(np.stack([np.minimum(first, second), np.maximum(first, second)], axis=1), axis=0, return_index=True)
+    pairs, index = np.unique(
+        np.stack([np.minimum(first, second), np.maximum(first, second)], axis=1), axis=0, return_index=True
+    )
     return pairs[:, 0], pairs[:, 1], cosine[index]
 
 
@@ -64,14 +70,19 @@ def average_linkage(embeddings: np.ndarray, threshold: float, k: int = 20, in_pl
         if -negative < threshold:
             break
         # A pair pushed before either side last merged is stale; its fresh similarity was pushed then.
-        if clusters.version[a] == version_a and clusters.version[b] == version_b and clusters.parent[a] == a and clusters.parent[b] == b:
+        if (
+            clusters.version[a] == version_a
+            and clusters.version[b] == version_b
+            and clusters.parent[a] == a
+            and clusters.parent[b] == b
+        ):
             for pair in clusters.merge(a, b, threshold):
                 heapq.heappush(heap, pair)
     return _roots(clusters.parent) if n else np.zeros(0, dtype=np.int64)
 
 
 class _Clusters:
-    """Clusters as sums of their unit vectors and sizes, the clusters next to each, and a version bumped on each merge."""
+    """Clusters as sums of their unit vectors and sizes, the clusters next to each, a version bumped on each merge."""
 
     def __init__(self, embeddings: np.ndarray, in_place: bool):
         n = len(embeddings)
@@ -82,7 +93,7 @@ class _Clusters:
         self.adjacent: list[set[int]] = [set() for _ in range(n)]
 
     def merge(self, a: int, b: int, threshold: float) -> list[tuple[float, int, int, int, int]]:
-        """Merge two clusters; return the merged one's heap entries with each cluster next to it similar enough to merge.
+        """Merge two clusters; return the merged one's heap entries with each adjacent cluster similar enough to merge.
 
         A pair below the threshold is left out of the heap: its similarity changes only when one of
         the two merges again, and that merge pushes the pair afresh.
@@ -103,8 +114,10 @@ class _Clusters:
         others = np.fromiter(self.adjacent[a], dtype=np.int64, count=len(self.adjacent[a]))
         similarities = self.sums[others] @ self.sums[a] / (self.sizes[others] * self.sizes[a])
         close = similarities >= threshold
-        return [(-s, min(a, c), max(a, c), int(self.version[min(a, c)]), int(self.version[max(a, c)]))
-                for c, s in zip(others[close].tolist(), similarities[close].tolist())]
+        return [
+            (-s, min(a, c), max(a, c), int(self.version[min(a, c)]), int(self.version[max(a, c)]))
+            for c, s in zip(others[close].tolist(), similarities[close].tolist())
+        ]
 
 
 def _roots(parent: np.ndarray) -> np.ndarray:

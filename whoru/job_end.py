@@ -21,8 +21,13 @@ from whoru.storage.keys import remove_job_files
 log = get_logger("jobs")
 
 
-def after_end(settings: Settings, job_id: str, status: JobStatus | PeopleStatus | None, queue_webhook: Callable[[str], None],
-              queue_grouping: Callable[[str], None]) -> None:
+def after_end(
+    settings: Settings,
+    job_id: str,
+    status: JobStatus | PeopleStatus | None,
+    queue_webhook: Callable[[str], None],
+    queue_grouping: Callable[[str], None],
+) -> None:
     """Once a job has ended (status not None), delete its uploads unless settings keep them, and queue its webhook.
 
     A people job whose images are done (GROUPING) has not ended: its grouping is queued instead.

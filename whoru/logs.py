@@ -13,7 +13,12 @@ import logging
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(job_prefix)s%(message)s"
 # Celery says "Task ... received" and "... succeeded in 0.05s" for every task, Alembic what it checks at every start.
-QUIET_BELOW_DEBUG = ("celery.app.trace", "celery.worker.strategy", "celery.worker.consumer.mingle", "alembic.runtime.migration")
+QUIET_BELOW_DEBUG = (
+    "celery.app.trace",
+    "celery.worker.strategy",
+    "celery.worker.consumer.mingle",
+    "alembic.runtime.migration",
+)
 
 
 class JsonFormatter(logging.Formatter):
@@ -21,8 +26,12 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """Return the record as a JSON line."""
-        line = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name,
-                "message": record.getMessage()}
+        line = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         if job := getattr(record, "job", None):
             line["job"] = job
         if record.exc_info:

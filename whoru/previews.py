@@ -18,7 +18,11 @@ def preview_jpeg(rgb: np.ndarray) -> bytes:
     factor = min(1.0, LONGEST_SIDE / max(height, width))
     # Bilinear, the quickest (docs/performance.md, "Choices in the code"): at most 1.6x down
     # (from the detector's copy), it does not alias.
-    small = rgb if factor == 1.0 else cv2.resize(rgb, (round(width * factor), round(height * factor)), interpolation=cv2.INTER_LINEAR)
+    small = (
+        rgb
+        if factor == 1.0
+        else cv2.resize(rgb, (round(width * factor), round(height * factor)), interpolation=cv2.INTER_LINEAR)
+    )
     buffer = io.BytesIO()
     Image.fromarray(small).save(buffer, "JPEG", quality=QUALITY)
     return buffer.getvalue()

@@ -39,8 +39,13 @@ def job_json(job: Job, counts: Counts) -> dict:
         "webhook": _webhook(job),
         "people": job.people,
         "people_status": job.people_status,
-        "links": {"self": f"/v1/jobs/{job.id}", "parts": f"/v1/jobs/{job.id}/parts", "results": f"/v1/jobs/{job.id}/results",
-                  "csv": f"/v1/jobs/{job.id}/results.csv", **({"people": f"/v1/jobs/{job.id}/people"} if job.people else {})},
+        "links": {
+            "self": f"/v1/jobs/{job.id}",
+            "parts": f"/v1/jobs/{job.id}/parts",
+            "results": f"/v1/jobs/{job.id}/results",
+            "csv": f"/v1/jobs/{job.id}/results.csv",
+            **({"people": f"/v1/jobs/{job.id}/people"} if job.people else {}),
+        },
     }
 
 
@@ -48,8 +53,12 @@ def _webhook(job: Job) -> dict | None:
     """Return where the delivery of a job's webhook stands, if it has a callback URL."""
     if job.callback_url is None:
         return None
-    return {"status": job.webhook_status, "attempts": job.webhook_attempts, "last_status": job.webhook_last_status,
-            "last_error": job.webhook_last_error}
+    return {
+        "status": job.webhook_status,
+        "attempts": job.webhook_attempts,
+        "last_status": job.webhook_last_status,
+        "last_error": job.webhook_last_error,
+    }
 
 
 def image_json(image: Image) -> dict:

@@ -1,4 +1,4 @@
-"""Stream a job's results as CSV rows: one per face, one per image without faces; `position` joins them back to the images."""
+"""Stream a job's results as CSV rows: one per face, one per faceless image; `position` joins them back to images."""
 
 from __future__ import annotations
 
@@ -10,9 +10,31 @@ from whoru.db.schema import Image
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HEADER = (
-    "position", "image", "face", "x", "y", "w", "h", "detection_score", "age", "age_bin", "age_low", "age_high", "gender",
+    "position",
+    "image",
+    "face",
+    "x",
+    "y",
+    "w",
+    "h",
+    "detection_score",
+    "age",
+    "age_bin",
+    "age_low",
+    "age_high",
+    "gender",
     "gender_probability",
-    "ethnicity", "p_white", "p_black", "p_asian", "p_indian", "p_others", "person", "taken_at", "status", "error", "model_version",
+    "ethnicity",
+    "p_white",
+    "p_black",
+    "p_asian",
+    "p_indian",
+    "p_others",
+    "person",
+    "taken_at",
+    "status",
+    "error",
+    "model_version",
 )
 
 
@@ -32,9 +54,27 @@ def image_rows(image: Image, model_version: str) -> Iterator[list]:
         return
     for index, face in enumerate(image.faces):
         yield [
-            image.position, name, index, face.x, face.y, face.w, face.h, face.detection_score, face.age, face.age_bin,
-            face.age_low, face.age_high, face.gender, face.gender_probability, face.ethnicity, *face.ethnicity_probabilities,
-            face.person or "", taken_at, image.status, error, model_version,
+            image.position,
+            name,
+            index,
+            face.x,
+            face.y,
+            face.w,
+            face.h,
+            face.detection_score,
+            face.age,
+            face.age_bin,
+            face.age_low,
+            face.age_high,
+            face.gender,
+            face.gender_probability,
+            face.ethnicity,
+            *face.ethnicity_probabilities,
+            face.person or "",
+            taken_at,
+            image.status,
+            error,
+            model_version,
         ]
 
 

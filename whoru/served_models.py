@@ -21,10 +21,12 @@ class ServedModel:
 
 def served_models(settings: Settings) -> dict[str, ServedModel]:
     """Return the served models by card name, the default first."""
-    directories = [settings.model, *(settings.model.parent / name.strip() for name in settings.models.split(",") if name.strip())]
+    directories = [
+        settings.model,
+        *(settings.model.parent / name.strip() for name in settings.models.split(",") if name.strip()),
+    ]
     models: dict[str, ServedModel] = {}
     for directory in directories:
         card = ModelCard.load(directory)
         models.setdefault(card.name, ServedModel(card.name, card.version, directory))
     return models
-

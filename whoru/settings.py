@@ -33,39 +33,71 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=PREFIX, env_ignore_empty=True, frozen=True, extra="ignore")
 
     env: str = Field("development", description="anything else refuses SQLite and a missing WHORU_REDIS_URL")
-    home: Path = Field(None, validate_default=True, description=(
-        "the embedded service's folder (database, storage, Redis data, local API key), so that `serve`, `keys` "
-        "and the client find each other from any working directory; $XDG_DATA_HOME/whoru by default"))
-    database_url: str = Field("", validate_default=True, description="SQLAlchemy URL; sqlite:///$WHORU_HOME/whoru.db by default")
-    redis_url: str = Field("", description="Celery broker; unset, `whoru serve` embeds Redis and other commands use redis://127.0.0.1:6379/0")
-    storage_dir: Path = Field(None, validate_default=True, description="uploads and previews; $WHORU_HOME/storage by default")
-    storage_url: str = Field("", description="file:///path or s3://bucket/prefix; unset, uploads and previews go to WHORU_STORAGE_DIR")
+    home: Path = Field(
+        None,
+        validate_default=True,
+        description=(
+            "the embedded service's folder (database, storage, Redis data, local API key), so that `serve`, `keys` "
+            "and the client find each other from any working directory; $XDG_DATA_HOME/whoru by default"
+        ),
+    )
+    database_url: str = Field(
+        "", validate_default=True, description="SQLAlchemy URL; sqlite:///$WHORU_HOME/whoru.db by default"
+    )
+    redis_url: str = Field(
+        "",
+        description="Celery broker; unset, `whoru serve` embeds Redis and other commands use redis://127.0.0.1:6379/0",
+    )
+    storage_dir: Path = Field(
+        None, validate_default=True, description="uploads and previews; $WHORU_HOME/storage by default"
+    )
+    storage_url: str = Field(
+        "", description="file:///path or s3://bucket/prefix; unset, uploads and previews go to WHORU_STORAGE_DIR"
+    )
     s3_endpoint_url: str = Field("", description="endpoint of an S3-compatible server; unset, AWS")
     model: Path = Field(PROJECT_ROOT / "models" / "default", description="the model a job gets when it names none")
-    models: str = Field("fast", description=(
-        "more models workers load and jobs may choose, by the name of "
-            "their folder beside WHORU_MODEL (comma-separated)"))
+    models: str = Field(
+        "fast",
+        description=(
+            "more models workers load and jobs may choose, by the name of "
+            "their folder beside WHORU_MODEL (comma-separated)"
+        ),
+    )
     detector: Path = Field(PROJECT_ROOT / "models" / "yunet", description="face detector directory")
-    identity_model: Path = Field(PROJECT_ROOT / "models" / "faceres", description=(
-        "faceres' directory: it embeds the faces of people jobs for models that do not run it"))
+    identity_model: Path = Field(
+        PROJECT_ROOT / "models" / "faceres",
+        description=("faceres' directory: it embeds the faces of people jobs for models that do not run it"),
+    )
     people: bool = Field(False, description="group a job's faces by person when the job does not say")
-    people_threshold: float = Field(0.42, ge=-1, le=1, description=(
-        "mean cosine similarity two groups of faces need to be one person (chosen on LFW, docs/people.md)"))
+    people_threshold: float = Field(
+        0.42,
+        ge=-1,
+        le=1,
+        description=(
+            "mean cosine similarity two groups of faces need to be one person (chosen on LFW, docs/people.md)"
+        ),
+    )
     people_neighbours: int = Field(20, ge=1, description="nearest faces per face that grouping considers merging with")
     detect_max_side: int = Field(1024, description="detection runs on a copy no larger than this")
     detect_score: float = Field(0.7, description="detector confidence threshold")
     max_upload_bytes: int = Field(20 * GIB, description="one request (a part, or a one-request job)")
     max_parts: int = Field(64, description="file parts of a one-request (multipart) job")
     max_job_parts: int = Field(100_000, description="parts of an open job")
-    open_job_timeout: int = Field(24 * 3600, ge=1, description="seconds an open job may go without a part before the server closes it")
+    open_job_timeout: int = Field(
+        24 * 3600, ge=1, description="seconds an open job may go without a part before the server closes it"
+    )
     max_zip_entries: int = Field(200_000, description="entries per zip")
     max_zip_bytes: int = Field(50 * GIB, description="declared uncompressed total per zip")
     max_zip_ratio: int = Field(200, description="compression ratio allowed per entry")
     max_image_pixels: int = Field(MAX_IMAGE_PIXELS, description="decompression-bomb limit")
     max_image_bytes: int = Field(100 * 1024**2, description="one image")
-    task_images: int = Field(32, ge=1, description="images per Celery task (all faces of a task are classified together)")
+    task_images: int = Field(
+        32, ge=1, description="images per Celery task (all faces of a task are classified together)"
+    )
     task_time_limit: int = Field(900, description="hard limit per task, seconds")
-    task_max_attempts: int = Field(3, ge=1, description="an image whose processing kills the worker this often is marked worker_crashed")
+    task_max_attempts: int = Field(
+        3, ge=1, description="an image whose processing kills the worker this often is marked worker_crashed"
+    )
     worker_concurrency: int = Field(2, ge=1, description="worker processes per `whoru worker`")
     threads: int = Field(1, description="ONNX Runtime and OpenCV threads per worker process")
     worker_nice: int = Field(10, description="CPU priority increment of worker processes (0 leaves it)")
@@ -81,15 +113,26 @@ class Settings(BaseSettings):
     previews: bool = Field(True, description="workers keep a 640 px preview of each image for the web page")
     key_max_jobs_in_flight: int = Field(50, description="queued or running jobs per API key")
     key_max_images_per_job: int = Field(1_000_000, description="images per job per API key")
-    key_max_upload_bytes: int = Field(50 * GIB, description="uploads an API key may have stored for its queued or running jobs")
-    webhook_secret: str = Field("", description=(
-        "Standard Webhooks secret (whsec_ + base64) that signs the callbacks of keys without a secret of their own"))
+    key_max_upload_bytes: int = Field(
+        50 * GIB, description="uploads an API key may have stored for its queued or running jobs"
+    )
+    webhook_secret: str = Field(
+        "",
+        description=(
+            "Standard Webhooks secret (whsec_ + base64) that signs the callbacks of keys without a secret of their own"
+        ),
+    )
     webhook_max_age: int = Field(24 * 3600, description="seconds a callback keeps being retried")
     webhook_allow_private: bool = Field(False, description="allow callback URLs on private and loopback addresses")
-    webhook_allow_loopback: bool = Field(False, description="allow callback URLs on loopback addresses (`whoru serve` sets it)")
+    webhook_allow_loopback: bool = Field(
+        False, description="allow callback URLs on loopback addresses (`whoru serve` sets it)"
+    )
     metrics_token: str = Field("", description="bearer token the API's /metrics asks for; unset, no /metrics")
     metrics_port: int = Field(0, description="port on which each `whoru worker` serves its metrics; 0 serves none")
-    server: str = Field("http://127.0.0.1:8000", description="the whoru API a client talks to (http:// is assumed when no scheme is given)")
+    server: str = Field(
+        "http://127.0.0.1:8000",
+        description="the whoru API a client talks to (http:// is assumed when no scheme is given)",
+    )
     api_key: str = Field("", description="a client's API key; unset, the key `whoru serve` saved in WHORU_HOME")
 
     @classmethod
@@ -149,7 +192,9 @@ class Settings(BaseSettings):
         """Refuse development defaults outside development."""
         if self.env != "development":
             if self.database_url.startswith("sqlite"):
-                raise ValueError("WHORU_DATABASE_URL must name a server database (PostgreSQL) when WHORU_ENV is not development")
+                raise ValueError(
+                    "WHORU_DATABASE_URL must name a server database (PostgreSQL) when WHORU_ENV is not development"
+                )
             if not self.redis_url:
                 raise ValueError("WHORU_REDIS_URL must be set when WHORU_ENV is not development")
         return self

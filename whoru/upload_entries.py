@@ -51,7 +51,9 @@ def zip_entries(path: Path, limits: ZipLimits) -> list[Entry]:
     """List a zip's file entries in archive order, refusing unsafe ones per entry."""
     try:
         with zipfile.ZipFile(path) as archive:
-            infos = [(n, i) for n, i in enumerate(archive.infolist()) if not i.is_dir() and not _is_metadata(i.filename)]
+            infos = [
+                (n, i) for n, i in enumerate(archive.infolist()) if not i.is_dir() and not _is_metadata(i.filename)
+            ]
     except (zipfile.BadZipFile, OSError) as error:
         raise UploadError("bad_zip", f"not a readable zip archive: {error}") from error
     if len(infos) > limits.max_entries:

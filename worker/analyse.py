@@ -20,9 +20,10 @@ from whoru.upload_entries import ImageSource, open_upload, zip_limits
 log = get_logger("worker")
 
 
-def analyse_images(images: list[Image], pipeline: FacePipeline, settings: Settings, stages: Stages,
-                   people: bool = False) -> list[ImageOutcome]:
-    """Return an outcome per image, classifying (and with people on, embedding) every face of the batch in one model call."""
+def analyse_images(
+    images: list[Image], pipeline: FacePipeline, settings: Settings, stages: Stages, people: bool = False
+) -> list[ImageOutcome]:
+    """Return an outcome per image, classifying (and with people on, embedding) the batch's faces in one model call."""
     limits, store = zip_limits(settings), open_store(settings)
     by_upload: dict[int, list[Image]] = defaultdict(list)
     for image in images:
@@ -40,7 +41,9 @@ def analyse_images(images: list[Image], pipeline: FacePipeline, settings: Settin
                 found[image.id] = _failed(ImageOutcome(image.id), _missing(error))
     detections = [d for _, ds, _ in found.values() for d in ds]
     with stages("classify"):
-        faces = pipeline.classify(detections, [c for _, _, cs in found.values() for c in cs], settings.classify_batch, people)
+        faces = pipeline.classify(
+            detections, [c for _, _, cs in found.values() for c in cs], settings.classify_batch, people
+        )
     start = 0
     for outcome, ds, _ in found.values():
         outcome.faces = faces[start : start + len(ds)]
@@ -48,7 +51,9 @@ def analyse_images(images: list[Image], pipeline: FacePipeline, settings: Settin
     return [found[image.id][0] for image in images]
 
 
-def _detect_one(image: Image, source: ImageSource, pipeline: FacePipeline, settings: Settings, stages: Stages, people: bool):
+def _detect_one(
+    image: Image, source: ImageSource, pipeline: FacePipeline, settings: Settings, stages: Stages, people: bool
+):
     """Return the image's outcome so far, its detections and their aligned crops."""
     outcome = ImageOutcome(image.id)
     try:

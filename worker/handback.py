@@ -30,5 +30,9 @@ def _say_what_goes_back(how: str = "", **_kwargs) -> None:
         return
     for request in _unacknowledged.values():
         if not request.acknowledged:
-            log.info("job=%s task=%s args=%s handed back at shutdown; it runs again at the next start",
-                     request.args[0] if request.args else "-", request.name, list(request.args[1:]))
+            log.info(
+                "job=%s task=%s args=%s handed back at shutdown; it runs again at the next start",
+                request.args[0] if request.args else "-",
+                request.name,
+                list(request.args[1:]),
+            )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from celery.signals import worker_ready
+
 from whoru.db.engine import make_engine, make_sessionmaker
-from whoru.db.webhooks import undelivered
 from whoru.db.lifecycle import unfinished
+from whoru.db.webhooks import undelivered
 from whoru.logs import get_logger, job_field
 from whoru.settings import get_settings
 

@@ -80,12 +80,18 @@ def load() -> ProcessState:
     cv2.setNumThreads(settings.threads)
     detector = FaceDetector(settings.detector, settings.detect_score, settings.detect_max_side, settings.threads)
     identity = IdentityNet(settings.identity_model, settings.threads)
-    pipelines = {name: FacePipeline(detector, FaceModel(served.directory, settings.threads), identity)
-                 for name, served in served_models(settings).items()}
+    pipelines = {
+        name: FacePipeline(detector, FaceModel(served.directory, settings.threads), identity)
+        for name, served in served_models(settings).items()
+    }
     _state = ProcessState(settings, make_sessionmaker(make_engine(settings.database_url)), pipelines)
     default = next(iter(pipelines.values())).model
-    log.info("worker process ready model=%s version=%s models=%s", default.name, default.version,
-             ",".join(f"{p.model.name}:{p.model.version}" for p in pipelines.values()))
+    log.info(
+        "worker process ready model=%s version=%s models=%s",
+        default.name,
+        default.version,
+        ",".join(f"{p.model.name}:{p.model.version}" for p in pipelines.values()),
+    )
     return _state
 
 

@@ -21,18 +21,35 @@ from whoru.stages import Stages
 log = get_logger("worker")
 # A stage of a 32-image task takes milliseconds (read) to tens of seconds (classify on a busy core).
 BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900)
-IMAGES = Counter("whoru_images_processed_total", "Images the workers finished, by status", ["status"], registry=REGISTRY)
-FAILED = Counter("whoru_images_failed_total", "Images that failed, by error code (worker_crashed: it stopped its "
-                 "worker WHORU_TASK_MAX_ATTEMPTS times)", ["code"], registry=REGISTRY)
+IMAGES = Counter(
+    "whoru_images_processed_total", "Images the workers finished, by status", ["status"], registry=REGISTRY
+)
+FAILED = Counter(
+    "whoru_images_failed_total",
+    "Images that failed, by error code (worker_crashed: it stopped its worker WHORU_TASK_MAX_ATTEMPTS times)",
+    ["code"],
+    registry=REGISTRY,
+)
 FACES = Counter("whoru_faces_processed_total", "Faces found and classified", registry=REGISTRY)
-STAGES = Histogram("whoru_stage_duration_seconds", "Time one task spent in a stage of its images", ["stage"],
-                   buckets=BUCKETS, registry=REGISTRY)
+STAGES = Histogram(
+    "whoru_stage_duration_seconds",
+    "Time one task spent in a stage of its images",
+    ["stage"],
+    buckets=BUCKETS,
+    registry=REGISTRY,
+)
 TASKS = Histogram("whoru_task_duration_seconds", "Time one task run took", ["task"], buckets=BUCKETS, registry=REGISTRY)
 RETRIES = Counter("whoru_task_retries_total", "Task runs that ended in a retry", ["task"], registry=REGISTRY)
-FAILURES = Counter("whoru_task_failures_total", "Task runs that failed with an exception", ["task", "exception"],
-                   registry=REGISTRY)
-MODEL = Gauge("whoru_model_info", "Each model the workers serve (always 1)", ["name", "version"],
-              multiprocess_mode="max", registry=REGISTRY)
+FAILURES = Counter(
+    "whoru_task_failures_total", "Task runs that failed with an exception", ["task", "exception"], registry=REGISTRY
+)
+MODEL = Gauge(
+    "whoru_model_info",
+    "Each model the workers serve (always 1)",
+    ["name", "version"],
+    multiprocess_mode="max",
+    registry=REGISTRY,
+)
 _started: dict[str, float] = {}
 
 

@@ -30,8 +30,13 @@ from worker.webhooks import deliver_webhook
 
 log = get_logger("worker")
 # Database outages and lost races are retried with backoff; the task is idempotent.
-RETRY = {"autoretry_for": (OperationalError, IntegrityError), "retry_backoff": 2, "retry_backoff_max": 60,
-         "retry_jitter": True, "max_retries": 20}
+RETRY = {
+    "autoretry_for": (OperationalError, IntegrityError),
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 20,
+}
 
 
 @shared_task(name="whoru.jobs.start", **RETRY)
@@ -59,8 +64,12 @@ def close_idle_jobs() -> None:
         session.commit()
     for job_id, status in closed:
         after_end(process.settings, job_id, status, deliver_webhook.delay, group_people.delay)
-        log.info("closed by the server after %d s without a part status=%s", process.settings.open_job_timeout,
-                 status or "running", extra=job_field(job_id))
+        log.info(
+            "closed by the server after %d s without a part status=%s",
+            process.settings.open_job_timeout,
+            status or "running",
+            extra=job_field(job_id),
+        )
 
 
 @shared_task(name="whoru.images.process", **RETRY)
@@ -88,9 +97,17 @@ def process_images(job_id: str, first: int, last: int) -> None:
     after_end(process.settings, job_id, status, deliver_webhook.delay, group_people.delay)
     observe_images(outcomes, stages)
     faces = sum(len(o.faces) for o in outcomes)
-    log.info("task=%d-%d images=%d faces=%d ms=%.0f stages=%s%s", first, last, len(outcomes), faces,
-             (time.perf_counter() - started) * 1000, stages.json(), f" job_status={status}" if status else "",
-             extra=job_field(job_id))
+    log.info(
+        "task=%d-%d images=%d faces=%d ms=%.0f stages=%s%s",
+        first,
+        last,
+        len(outcomes),
+        faces,
+        (time.perf_counter() - started) * 1000,
+        stages.json(),
+        f" job_status={status}" if status else "",
+        extra=job_field(job_id),
+    )
 
 
 @shared_task(name="whoru.people.group", **RETRY)
@@ -103,7 +120,9 @@ def group_people(job_id: str) -> None:
             return
         face_ids, embeddings = job_embeddings(session, job_id)
         log.info("grouping faces=%d", len(face_ids), extra=job_field(job_id))
-        clusters = average_linkage(embeddings, process.settings.people_threshold, process.settings.people_neighbours, in_place=True)
+        clusters = average_linkage(
+            embeddings, process.settings.people_threshold, process.settings.people_neighbours, in_place=True
+        )
         labels = person_labels(clusters)
         status = end_grouped(session, job_id)
         if status is None:
@@ -112,8 +131,13 @@ def group_people(job_id: str) -> None:
         save_people(session, face_ids, labels)
         session.commit()
     after_end(process.settings, job_id, status, deliver_webhook.delay, group_people.delay)
-    log.info("grouped faces=%d people=%d ms=%.0f", len(face_ids), len(set(labels)), (time.perf_counter() - started) * 1000,
-             extra=job_field(job_id))
+    log.info(
+        "grouped faces=%d people=%d ms=%.0f",
+        len(face_ids),
+        len(set(labels)),
+        (time.perf_counter() - started) * 1000,
+        extra=job_field(job_id),
+    )
 
 
 def _pipeline_of(session, job_id: str) -> FacePipeline:
@@ -136,8 +160,9 @@ def _count_attempt(session, images: list[Image]) -> None:
     session.commit()
 
 
-def _batch(session, job_id: str, images: list[Image], pipeline: FacePipeline, stages: Stages,
-           people: bool) -> list[ImageOutcome]:
+def _batch(
+    session, job_id: str, images: list[Image], pipeline: FacePipeline, stages: Stages, people: bool
+) -> list[ImageOutcome]:
     """Analyse all images together and write them in one transaction."""
     process = state.get()
     with stages("db_write"):
@@ -160,8 +185,9 @@ def _unless_canceled(session, job_id: str, outcomes: list[ImageOutcome]) -> list
     return [outcome for outcome in outcomes if outcome.error_code is None]
 
 
-def _isolated(session, job_id: str, images: list[Image], pipeline: FacePipeline, stages: Stages,
-              people: bool) -> list[ImageOutcome]:
+def _isolated(
+    session, job_id: str, images: list[Image], pipeline: FacePipeline, stages: Stages, people: bool
+) -> list[ImageOutcome]:
     """After a crash, run images one at a time so one poison image cannot sink its neighbours."""
     process = state.get()
     outcomes = []
@@ -169,8 +195,11 @@ def _isolated(session, job_id: str, images: list[Image], pipeline: FacePipeline,
         _count_attempt(session, [image])
         session.refresh(image)
         if image.attempts > process.settings.task_max_attempts:
-            outcome = ImageOutcome(image.id, error_code="worker_crashed",
-                                   error_message=f"processing this image stopped its worker {image.attempts - 1} times")
+            outcome = ImageOutcome(
+                image.id,
+                error_code="worker_crashed",
+                error_message=f"processing this image stopped its worker {image.attempts - 1} times",
+            )
         else:
             outcome = analyse_images([image], pipeline, process.settings, stages, people)[0]
         save_outcomes(session, _unless_canceled(session, job_id, [outcome]))

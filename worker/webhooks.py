@@ -36,8 +36,14 @@ class DeliveryFailed(Exception):
 # attempts. WHORU_WEBHOOK_MAX_AGE, not a count, ends the retries. No jitter: Celery's draws each
 # wait anywhere from 0 to the backoff, so attempts came milliseconds apart; 1, 2, 4 ... s is what
 # receivers are promised.
-@shared_task(name="whoru.webhooks.deliver", autoretry_for=(DeliveryFailed, OperationalError), retry_backoff=1,
-             retry_backoff_max=600, retry_jitter=False, max_retries=None)
+@shared_task(
+    name="whoru.webhooks.deliver",
+    autoretry_for=(DeliveryFailed, OperationalError),
+    retry_backoff=1,
+    retry_backoff_max=600,
+    retry_jitter=False,
+    max_retries=None,
+)
 def deliver_webhook(job_id: str) -> None:
     """POST an ended job to its callback URL, once it answers 2xx; the webhook-id is the same on every attempt."""
     process = state.get()
@@ -75,9 +81,13 @@ def _post(url: str, message_id: str, body: str, secret: str, settings: Settings)
         # Checked again at each attempt: the host may have been pointed at a private address since.
         address = check_callback_url(url, settings.webhook_allow_private, settings.webhook_allow_loopback)
         now = datetime.now(timezone.utc)
-        headers = {"content-type": "application/json", "user-agent": "whoru-webhooks",
-                   "webhook-id": message_id, "webhook-timestamp": str(int(now.timestamp())),
-                   "webhook-signature": Webhook(secret).sign(message_id, now, body)}
+        headers = {
+            "content-type": "application/json",
+            "user-agent": "whoru-webhooks",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": Webhook(secret).sign(message_id, now, body),
+        }
         status = post_to(url, address, body.encode(), headers)
     except EmptyWebhookSecretError:
         # Retried rather than given up: once the setting is fixed, the delivery goes through.
@@ -99,7 +109,9 @@ def post_to(url: str, address: Address | None, body: bytes, headers: dict[str, s
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     headers = {**headers, "host": parts.netloc.rpartition("@")[2]}
     if parts.username is not None:
-        headers.update(urllib3.util.make_headers(basic_auth=f"{unquote(parts.username)}:{unquote(parts.password or '')}"))
+        headers.update(
+            urllib3.util.make_headers(basic_auth=f"{unquote(parts.username)}:{unquote(parts.password or '')}")
+        )
     with pool_class(str(address or parts.hostname), parts.port, timeout=TIMEOUT_S, retries=False, **tls) as pool:
         return pool.urlopen("POST", target, body=body, headers=headers, redirect=False, assert_same_host=False).status
 

@@ -8,7 +8,6 @@ import pytest
 from werkzeug.serving import make_server
 
 
-
 @pytest.fixture(scope="session")
 def live_url(app):
     """Yield the URL of the API served over real HTTP (threaded, like gunicorn's workers) on 127.0.0.1."""

@@ -7,15 +7,21 @@ import stat
 import pytest
 from click.testing import CliRunner
 
-from tests.utils.jobs import PHOTOS, keyed_client, post_files, wait_job
 from cli.main import main
+from tests.utils.jobs import PHOTOS, keyed_client, post_files, wait_job
 from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.keys import ensure_local_key, revoke_key
 
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
-ENDPOINTS = [("get", "/v1/jobs"), ("get", "/v1/jobs/{id}"), ("get", "/v1/jobs/{id}/results"),
-             ("get", "/v1/jobs/{id}/results.csv"), ("post", "/v1/jobs/{id}/cancel"), ("delete", "/v1/jobs/{id}"),
-             ("post", "/v1/jobs")]
+ENDPOINTS = [
+    ("get", "/v1/jobs"),
+    ("get", "/v1/jobs/{id}"),
+    ("get", "/v1/jobs/{id}/results"),
+    ("get", "/v1/jobs/{id}/results.csv"),
+    ("post", "/v1/jobs/{id}/cancel"),
+    ("delete", "/v1/jobs/{id}"),
+    ("post", "/v1/jobs"),
+]
 
 
 @pytest.fixture()

@@ -20,8 +20,14 @@ PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
 @pytest.fixture()
 def small_limits(stack, tmp_path):
     """A client whose API has tiny upload limits, on the shared stack's database and broker."""
-    env = stack_env(stack.database_url, stack.env["WHORU_REDIS_URL"], tmp_path / "storage",
-                    WHORU_MAX_UPLOAD_BYTES="200000", WHORU_MAX_PARTS="3", WHORU_MAX_ZIP_ENTRIES="5")
+    env = stack_env(
+        stack.database_url,
+        stack.env["WHORU_REDIS_URL"],
+        tmp_path / "storage",
+        WHORU_MAX_UPLOAD_BYTES="200000",
+        WHORU_MAX_PARTS="3",
+        WHORU_MAX_ZIP_ENTRIES="5",
+    )
     return keyed_client(create_app({"TESTING": True, "environ": env}), stack.database_url), tmp_path
 
 
@@ -62,9 +68,16 @@ def test_hostile_zip_entries_are_reported_per_entry(client, stack):
     assert job["status"] == "succeeded"
     results = {i["name"]: i for i in all_results(client, job_id, page_size=50)}
     codes = {name.removeprefix("hostile.zip/"): (i["error"] or {}).get("code") for name, i in results.items()}
-    assert codes == {"ok.jpg": None, "../escape.jpg": "unsafe_path", "/etc/abs.jpg": "unsafe_path",
-                     "C:/windows.jpg": "unsafe_path", "link.jpg": "symlink", "inner.zip": "nested_archive",
-                     "tiny.png": None, "=HYPERLINK(1).jpg": None}
+    assert codes == {
+        "ok.jpg": None,
+        "../escape.jpg": "unsafe_path",
+        "/etc/abs.jpg": "unsafe_path",
+        "C:/windows.jpg": "unsafe_path",
+        "link.jpg": "symlink",
+        "inner.zip": "nested_archive",
+        "tiny.png": None,
+        "=HYPERLINK(1).jpg": None,
+    }
     assert results["hostile.zip/tiny.png"]["status"] == "no_face" and results["hostile.zip/tiny.png"]["faces"] == []
     storage = stack.env["WHORU_STORAGE_DIR"]
     assert not list(__import__("pathlib").Path(storage).parent.glob("escape.jpg"))
@@ -98,8 +111,13 @@ def _png(width: int, height: int) -> bytes:
 
 
 def test_per_key_limits_answer_429(stack, tmp_path):
-    env = stack_env(stack.database_url, stack.env["WHORU_REDIS_URL"], tmp_path / "storage",
-                    WHORU_KEY_MAX_JOBS_IN_FLIGHT="1", WHORU_KEY_MAX_IMAGES_PER_JOB="3")
+    env = stack_env(
+        stack.database_url,
+        stack.env["WHORU_REDIS_URL"],
+        tmp_path / "storage",
+        WHORU_KEY_MAX_JOBS_IN_FLIGHT="1",
+        WHORU_KEY_MAX_IMAGES_PER_JOB="3",
+    )
     client = keyed_client(create_app({"TESTING": True, "environ": env}), stack.database_url)
     too_big = post_files(client, [("many.zip", make_zip({f"{i}.jpg": PHOTO for i in range(4)}))])
     assert too_big.status_code == 429 and int(too_big.headers["Retry-After"]) > 0
@@ -115,8 +133,12 @@ def test_per_key_limits_answer_429(stack, tmp_path):
 
 
 def test_per_key_upload_bytes_answer_429_before_storing(stack, tmp_path):
-    env = stack_env(stack.database_url, stack.env["WHORU_REDIS_URL"], tmp_path / "storage",
-                    WHORU_KEY_MAX_UPLOAD_BYTES=str(3 * len(PHOTO)))
+    env = stack_env(
+        stack.database_url,
+        stack.env["WHORU_REDIS_URL"],
+        tmp_path / "storage",
+        WHORU_KEY_MAX_UPLOAD_BYTES=str(3 * len(PHOTO)),
+    )
     client = keyed_client(create_app({"TESTING": True, "environ": env}), stack.database_url)
     first = post_files(client, [("a.jpg", PHOTO)])
     assert first.status_code == 202
@@ -133,8 +155,12 @@ def test_per_key_upload_bytes_answer_429_before_storing(stack, tmp_path):
 
 
 def test_per_key_upload_bytes_hold_for_chunked_uploads_without_content_length(stack, tmp_path):
-    env = stack_env(stack.database_url, stack.env["WHORU_REDIS_URL"], tmp_path / "storage",
-                    WHORU_KEY_MAX_UPLOAD_BYTES=str(5 * len(PHOTO) // 2))
+    env = stack_env(
+        stack.database_url,
+        stack.env["WHORU_REDIS_URL"],
+        tmp_path / "storage",
+        WHORU_KEY_MAX_UPLOAD_BYTES=str(5 * len(PHOTO) // 2),
+    )
     app = create_app({"TESTING": True, "environ": env})
     app.wsgi_app = _as_chunked(app.wsgi_app)
     client = keyed_client(app, stack.database_url)
@@ -150,10 +176,12 @@ def test_per_key_upload_bytes_hold_for_chunked_uploads_without_content_length(st
 
 def _as_chunked(wsgi_app):
     """Wrap an app so every request reaches it as gunicorn hands over a chunked one: no Content-Length."""
+
     def without_length(environ, start_response):
         environ.pop("CONTENT_LENGTH", None)
         environ["wsgi.input_terminated"] = True
         return wsgi_app(environ, start_response)
+
     return without_length
 
 

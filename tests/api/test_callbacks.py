@@ -22,10 +22,20 @@ def signing(stack):
     return keyed_client(app, stack.database_url)
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/hook", "http://169.254.169.254/latest/meta-data/",
-                                 "http://10.0.0.7/", "http://[::1]/", "http://localhost/",
-                                 "http://[64:ff9b::a9fe:a9fe]/", "http://[64:ff9b::a00:7]/", "http://[2002:a9fe:a9fe::1]/",
-                                 "http://[2002:c0a8:1::1]/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.7/",
+        "http://[::1]/",
+        "http://localhost/",
+        "http://[64:ff9b::a9fe:a9fe]/",
+        "http://[64:ff9b::a00:7]/",
+        "http://[2002:a9fe:a9fe::1]/",
+        "http://[2002:c0a8:1::1]/",
+    ],
+)
 def test_a_private_callback_is_refused(signing, url):
     response = signing.post("/v1/jobs", json={"open": True, "callback_url": url})
     assert response.status_code == 400 and "non-public" in response.get_json()["error"]["message"]
@@ -34,13 +44,24 @@ def test_a_private_callback_is_refused(signing, url):
 @pytest.fixture()
 def loopback_only(stack):
     """Return a client of an API that allows loopback callbacks only, as `whoru serve` runs it."""
-    app = create_app({"TESTING": True, "environ": {**stack.env, "WHORU_WEBHOOK_SECRET": SECRET,
-                                                   "WHORU_WEBHOOK_ALLOW_LOOPBACK": "true"}})
+    app = create_app(
+        {
+            "TESTING": True,
+            "environ": {**stack.env, "WHORU_WEBHOOK_SECRET": SECRET, "WHORU_WEBHOOK_ALLOW_LOOPBACK": "true"},
+        }
+    )
     return keyed_client(app, stack.database_url)
 
 
-@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://10.0.0.7/",
-                                 "http://[64:ff9b::a9fe:a9fe]/", "http://[2002:a9fe:a9fe::1]/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.7/",
+        "http://[64:ff9b::a9fe:a9fe]/",
+        "http://[2002:a9fe:a9fe::1]/",
+    ],
+)
 def test_loopback_only_still_refuses_the_rest_of_the_network(loopback_only, url):
     response = loopback_only.post("/v1/jobs", json={"open": True, "callback_url": url})
     assert response.status_code == 400 and "non-public" in response.get_json()["error"]["message"]

@@ -70,15 +70,18 @@ def test_gunicorns_own_errors_are_json(served_api):
 
 def put_head(job_id: str, auth: str, extra: str) -> bytes:
     """Return the head of a PUT of part 0 of a job."""
-    return (f"PUT /v1/jobs/{job_id}/parts/0 HTTP/1.1\r\nHost: x\r\n{auth}Content-Digest: {content_digest(BODY)}\r\n"
-            f"Connection: close\r\n{extra}\r\n").encode()
+    return (
+        f"PUT /v1/jobs/{job_id}/parts/0 HTTP/1.1\r\nHost: x\r\n{auth}Content-Digest: {content_digest(BODY)}\r\n"
+        f"Connection: close\r\n{extra}\r\n"
+    ).encode()
 
 
 def test_a_body_short_of_its_content_length_is_refused(served_api, keyed):
     client, auth = keyed
     job_id = open_job(client)["id"]
-    status, body = exchange(served_api[1], put_head(job_id, auth, f"Content-Length: {len(BODY)}\r\n") + BODY[:100],
-                            close_write=True)
+    status, body = exchange(
+        served_api[1], put_head(job_id, auth, f"Content-Length: {len(BODY)}\r\n") + BODY[:100], close_write=True
+    )
     assert (status, body["error"]["code"]) == (400, "short_body")
     assert client.get(f"/v1/jobs/{job_id}/parts").get_json()["parts"] == []
 
@@ -92,16 +95,22 @@ def test_a_malformed_chunk_is_refused(served_api, keyed):
     assert client.get(f"/v1/jobs/{job_id}/parts").get_json()["parts"] == []
 
 
-@pytest.mark.parametrize("headers", [
-    "Content-Digest: {good}, sha-256=:{other}:\r\n",
-    "Content-Digest: {good}\r\nContent-Digest: sha-256=:{other}:\r\n",
-], ids=["one-header", "two-headers"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        "Content-Digest: {good}, sha-256=:{other}:\r\n",
+        "Content-Digest: {good}\r\nContent-Digest: sha-256=:{other}:\r\n",
+    ],
+    ids=["one-header", "two-headers"],
+)
 def test_disagreeing_digests_are_refused(served_api, keyed, headers):
     client, auth = keyed
     job_id = open_job(client)["id"]
     other = content_digest(b"another body").split(":")[1]
-    head = (f"PUT /v1/jobs/{job_id}/parts/0 HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n"
-            f"Content-Length: {len(BODY)}\r\n" + headers.format(good=content_digest(BODY), other=other) + "\r\n")
+    head = (
+        f"PUT /v1/jobs/{job_id}/parts/0 HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n"
+        f"Content-Length: {len(BODY)}\r\n" + headers.format(good=content_digest(BODY), other=other) + "\r\n"
+    )
     status, body = exchange(served_api[1], head.encode() + BODY)
     assert status == 400 and "different sha-256" in body["error"]["message"]
 
@@ -109,22 +118,35 @@ def test_disagreeing_digests_are_refused(served_api, keyed, headers):
 def test_a_nul_in_a_name_is_refused(keyed):
     client, _ = keyed
     job_id = open_job(client)["id"]
-    answer = client.put(f"/v1/jobs/{job_id}/parts/0", data=BODY, headers={
-        "Content-Digest": content_digest(BODY), "Content-Disposition": "attachment; filename*=UTF-8''a%00b.zip"})
+    answer = client.put(
+        f"/v1/jobs/{job_id}/parts/0",
+        data=BODY,
+        headers={
+            "Content-Digest": content_digest(BODY),
+            "Content-Disposition": "attachment; filename*=UTF-8''a%00b.zip",
+        },
+    )
     assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "bad_name"
     assert client.get(f"/v1/jobs/{job_id}/parts").get_json()["parts"] == []
 
 
-@pytest.mark.parametrize(("disposition", "name"), [
-    ("attachment; filename=\"__.zip\"; filename*=UTF-8''%E5%90%8D%E5%89%8D.zip", "名前.zip"),
-    ("attachment; filename=\"名前.zip\"".encode().decode("latin-1"), "名前.zip"),
-    ("attachment; filename=\"a_b.zip\"; filename*=UTF-8''a%22b.zip", 'a"b.zip'),
-], ids=["rfc6266", "raw-utf8", "quoted"])
+@pytest.mark.parametrize(
+    ("disposition", "name"),
+    [
+        ("attachment; filename=\"__.zip\"; filename*=UTF-8''%E5%90%8D%E5%89%8D.zip", "名前.zip"),
+        ('attachment; filename="名前.zip"'.encode().decode("latin-1"), "名前.zip"),
+        ("attachment; filename=\"a_b.zip\"; filename*=UTF-8''a%22b.zip", 'a"b.zip'),
+    ],
+    ids=["rfc6266", "raw-utf8", "quoted"],
+)
 def test_a_name_is_kept_as_sent(keyed, disposition, name):
     client, _ = keyed
     job_id = open_job(client)["id"]
-    answer = client.put(f"/v1/jobs/{job_id}/parts/0", data=BODY,
-                        headers={"Content-Digest": content_digest(BODY), "Content-Disposition": disposition})
+    answer = client.put(
+        f"/v1/jobs/{job_id}/parts/0",
+        data=BODY,
+        headers={"Content-Digest": content_digest(BODY), "Content-Disposition": disposition},
+    )
     assert answer.status_code == 201 and answer.get_json()["name"] == name
     assert client.get(f"/v1/jobs/{job_id}/parts").get_json()["parts"][0]["name"] == name
     client.delete(f"/v1/jobs/{job_id}")

@@ -75,9 +75,33 @@ def test_csv_has_a_row_per_face_and_per_faceless_image(client):
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert list(rows[0]) == ["position", "image", "face", "x", "y", "w", "h", "detection_score", "age", "age_bin", "age_low", "age_high", "gender",
-                             "gender_probability", "ethnicity", "p_white", "p_black", "p_asian", "p_indian", "p_others",
-                             "person", "taken_at", "status", "error", "model_version"]
+    assert list(rows[0]) == [
+        "position",
+        "image",
+        "face",
+        "x",
+        "y",
+        "w",
+        "h",
+        "detection_score",
+        "age",
+        "age_bin",
+        "age_low",
+        "age_high",
+        "gender",
+        "gender_probability",
+        "ethnicity",
+        "p_white",
+        "p_black",
+        "p_asian",
+        "p_indian",
+        "p_others",
+        "person",
+        "taken_at",
+        "status",
+        "error",
+        "model_version",
+    ]
     face_rows = [r for r in rows if r["face"] != ""]
     assert len(face_rows) == job["counts"]["faces"]
     empty = {r["image"]: r for r in rows if r["face"] == ""}
@@ -135,7 +159,9 @@ def test_requests_without_images_are_refused_before_a_job_exists(client):
 
 
 def test_listing_and_unknown_jobs(client):
-    ids = [post_files(client, [("x.jpg", (PHOTOS / "fr_obama_small.jpg").read_bytes())]).get_json()["id"] for _ in range(3)]
+    ids = [
+        post_files(client, [("x.jpg", (PHOTOS / "fr_obama_small.jpg").read_bytes())]).get_json()["id"] for _ in range(3)
+    ]
     page = client.get("/v1/jobs?page_size=2").get_json()
     assert [j["id"] for j in page["jobs"]] == ids[::-1][:2]
     second = client.get(f"/v1/jobs?page_size=2&page_token={page['next_page_token']}").get_json()
@@ -154,5 +180,12 @@ def test_health_readiness_and_openapi(client):
     assert ready.get_json()["checks"] == {"database": "ok", "broker": "ok"}
     spec = client.get("/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
-    for path in ("/v1/jobs", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/results", "/v1/jobs/{job_id}/results.csv", "/healthz", "/readyz"):
+    for path in (
+        "/v1/jobs",
+        "/v1/jobs/{job_id}",
+        "/v1/jobs/{job_id}/results",
+        "/v1/jobs/{job_id}/results.csv",
+        "/healthz",
+        "/readyz",
+    ):
         assert path in spec["paths"]

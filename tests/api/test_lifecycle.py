@@ -52,10 +52,16 @@ def test_purge_removes_only_old_ended_jobs(client, stack):
     wait_job(client, fresh)
     engine = create_engine(stack.env["WHORU_DATABASE_URL"])
     with engine.begin() as connection:
-        connection.execute(update(Job).where(Job.id == old).values(created_at=Job.created_at - __import__("datetime").timedelta(days=40)))
+        connection.execute(
+            update(Job)
+            .where(Job.id == old)
+            .values(created_at=Job.created_at - __import__("datetime").timedelta(days=40))
+        )
     engine.dispose()
     env = {**os.environ, **stack.env}
-    result = subprocess.run([sys.executable, "-m", "cli", "purge", "--older-than", "30"], env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", "purge", "--older-than", "30"], env=env, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     assert client.get(f"/v1/jobs/{old}").status_code == 404
     assert client.get(f"/v1/jobs/{fresh}").status_code == 200

@@ -7,16 +7,22 @@ from flask import Flask
 from werkzeug.exceptions import HTTPException
 
 from api.limits import limit_images, limit_jobs_in_flight, limit_upload_bytes
-from whoru.db.schema import ApiKey, Upload
 from whoru.db.lifecycle import add_part, cancel, close, mark_running, open_job
+from whoru.db.schema import ApiKey, Upload
 from whoru.settings import Settings
 
 
 @pytest.fixture()
 def settings(tmp_path) -> Settings:
     """Return settings with small per-key limits."""
-    return Settings.from_env({"WHORU_HOME": str(tmp_path), "WHORU_KEY_MAX_JOBS_IN_FLIGHT": "2",
-                              "WHORU_KEY_MAX_IMAGES_PER_JOB": "10", "WHORU_KEY_MAX_UPLOAD_BYTES": "1000"})
+    return Settings.from_env(
+        {
+            "WHORU_HOME": str(tmp_path),
+            "WHORU_KEY_MAX_JOBS_IN_FLIGHT": "2",
+            "WHORU_KEY_MAX_IMAGES_PER_JOB": "10",
+            "WHORU_KEY_MAX_UPLOAD_BYTES": "1000",
+        }
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -27,8 +27,9 @@ PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
 @pytest.fixture()
 def metered(stack):
     """Return a client of an API on the stack with metrics on."""
-    return keyed_client(create_app({"TESTING": True, "environ": {**stack.env, "WHORU_METRICS_TOKEN": TOKEN}}),
-                        stack.database_url)
+    return keyed_client(
+        create_app({"TESTING": True, "environ": {**stack.env, "WHORU_METRICS_TOKEN": TOKEN}}), stack.database_url
+    )
 
 
 def scrape(client) -> Scrape:
@@ -45,7 +46,12 @@ def test_metrics_are_off_without_a_token(client):
 def test_metrics_need_the_token(metered):
     assert metered.get("/metrics").status_code == 401
     assert metered.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
-    assert metered.get("/metrics", headers={"Authorization": f"Bearer {metered.environ_base['HTTP_AUTHORIZATION']}"}).status_code == 401
+    assert (
+        metered.get(
+            "/metrics", headers={"Authorization": f"Bearer {metered.environ_base['HTTP_AUTHORIZATION']}"}
+        ).status_code
+        == 401
+    )
 
 
 def test_a_job_moves_the_metrics_and_leaves_no_id(metered):
@@ -88,16 +94,32 @@ def test_pending_images_and_their_age(database_url, tmp_path):
 def test_every_gunicorn_worker_is_counted(stack, tmp_path):
     port = free_port()
     env = {**stack.env, "WHORU_METRICS_TOKEN": TOKEN, "WHORU_PORT": str(port), "WHORU_API_WORKERS": "2"}
-    api = subprocess.Popen([sys.executable, "-m", "cli", "api"], env=env, cwd=ROOT, start_new_session=True,
-                           stdout=(tmp_path / "api.log").open("ab"), stderr=subprocess.STDOUT)
+    api = subprocess.Popen(
+        [sys.executable, "-m", "cli", "api"],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=(tmp_path / "api.log").open("ab"),
+        stderr=subprocess.STDOUT,
+    )
     try:
         _wait_until_up(f"http://127.0.0.1:{port}/healthz", api)
         # At once, so that both workers take some.
         with ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda _: urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).close(), range(40)))
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
-        seen = {Scrape(urllib.request.urlopen(request, timeout=5).read().decode()).value(
-            "whoru_http_requests_total", endpoint="/healthz") for _ in range(6)}
+            list(
+                pool.map(
+                    lambda _: urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).close(), range(40)
+                )
+            )
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+        seen = {
+            Scrape(urllib.request.urlopen(request, timeout=5).read().decode()).value(
+                "whoru_http_requests_total", endpoint="/healthz"
+            )
+            for _ in range(6)
+        }
         folder = Path(psutil.Process(api.pid).environ()["PROMETHEUS_MULTIPROC_DIR"])
         # Whichever worker answers a scrape, it sums the files of both.
         assert len(seen) == 1 and seen.pop() >= 40

@@ -33,8 +33,9 @@ def test_a_job_runs_the_model_it_chose(client):
 
 
 def test_the_one_request_form_takes_a_model_field(client):
-    response = client.post("/v1/jobs", data={"model": "fast", "file": [(io.BytesIO(PHOTO), "g.jpg")]},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/v1/jobs", data={"model": "fast", "file": [(io.BytesIO(PHOTO), "g.jpg")]}, content_type="multipart/form-data"
+    )
     assert response.status_code == 202 and wait_job(client, response.get_json()["id"])["model"]["name"] == "fast"
 
 

@@ -21,7 +21,9 @@ def check(client):
 
     def validate(response):
         request = response.request
-        spec.validate_response(MockRequest("http://localhost", request.method.lower(), request.path), WerkzeugOpenAPIResponse(response))
+        spec.validate_response(
+            MockRequest("http://localhost", request.method.lower(), request.path), WerkzeugOpenAPIResponse(response)
+        )
         return response
 
     return validate
@@ -81,7 +83,9 @@ def test_a_job_with_a_callback_matches_the_document(stack, check):
 
 def test_the_answers_of_a_people_job_match_the_document(client, check):
     job_id = check(client.post("/v1/jobs", json={"open": True, "people": True})).get_json()["id"]
-    check(put_part(client, job_id, 0, make_zip({"a.jpg": PHOTO, "b.jpg": (PHOTOS / "dlib_2008_001009.jpg").read_bytes()})))
+    check(
+        put_part(client, job_id, 0, make_zip({"a.jpg": PHOTO, "b.jpg": (PHOTOS / "dlib_2008_001009.jpg").read_bytes()}))
+    )
     check(client.get(f"/v1/jobs/{job_id}/people"))
     check(client.post(f"/v1/jobs/{job_id}/close"))
     assert wait_job(client, job_id)["people_status"] == "done"

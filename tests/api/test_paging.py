@@ -29,9 +29,14 @@ def test_page_size_defaults_and_bounds(settings, query, size):
     assert size_for(query, settings) == size
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ("page_size=0", "between 1 and 50"), ("page_size=51", "between 1 and 50"), ("page_size=ten", "must be an integer"),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("page_size=0", "between 1 and 50"),
+        ("page_size=51", "between 1 and 50"),
+        ("page_size=ten", "must be an integer"),
+    ],
+)
 def test_a_page_size_out_of_bounds_is_a_400(settings, query, message):
     with pytest.raises(BadRequest, match=message):
         size_for(query, settings)
@@ -45,13 +50,16 @@ def test_a_token_gives_back_its_value_in_its_own_scope():
         assert decode_token("jobs:7", token) == value
 
 
-@pytest.mark.parametrize(("scope", "token", "message"), [
-    ("jobs:8", encode_token("jobs:7", "42"), "not issued for this listing"),
-    ("results:7:a", encode_token("results:7:b", "42"), "not issued for this listing"),
-    ("jobs:7", encode_token("jobs:7", ""), "not issued for this listing"),
-    ("jobs:7", "%%%not base64", "not valid"),
-    ("jobs:7", "//79", "not valid"),
-])
+@pytest.mark.parametrize(
+    ("scope", "token", "message"),
+    [
+        ("jobs:8", encode_token("jobs:7", "42"), "not issued for this listing"),
+        ("results:7:a", encode_token("results:7:b", "42"), "not issued for this listing"),
+        ("jobs:7", encode_token("jobs:7", ""), "not issued for this listing"),
+        ("jobs:7", "%%%not base64", "not valid"),
+        ("jobs:7", "//79", "not valid"),
+    ],
+)
 def test_a_token_from_elsewhere_or_garbled_is_a_400(scope, token, message):
     with APP.test_request_context(), pytest.raises(BadRequest, match=message):
         decode_token(scope, token)

@@ -70,7 +70,10 @@ def test_a_part_sent_again_changes_nothing_and_another_body_is_a_conflict(client
     assert other.status_code == 409
     assert client.get(f"/v1/jobs/{job_id}").get_json()["counts"]["images_total"] == 2
     client.post(f"/v1/jobs/{job_id}/close")
-    assert [i["name"] for i in all_results(client, wait_job(client, job_id)["id"])] == ["part.zip/x.jpg", "part.zip/y.jpg"]
+    assert [i["name"] for i in all_results(client, wait_job(client, job_id)["id"])] == [
+        "part.zip/x.jpg",
+        "part.zip/y.jpg",
+    ]
 
 
 def test_a_digest_mismatch_keeps_nothing(client, stack):
@@ -128,8 +131,13 @@ def test_open_needs_a_true_open_option(client):
 
 
 def test_per_key_quotas_hold_across_parts(stack, tmp_path):
-    env = stack_env(stack.database_url, stack.env["WHORU_REDIS_URL"], tmp_path / "storage",
-                    WHORU_KEY_MAX_IMAGES_PER_JOB="3", WHORU_KEY_MAX_UPLOAD_BYTES=str(4 * len(PHOTO) + 2000))
+    env = stack_env(
+        stack.database_url,
+        stack.env["WHORU_REDIS_URL"],
+        tmp_path / "storage",
+        WHORU_KEY_MAX_IMAGES_PER_JOB="3",
+        WHORU_KEY_MAX_UPLOAD_BYTES=str(4 * len(PHOTO) + 2000),
+    )
     client = keyed_client(create_app({"TESTING": True, "environ": env}), stack.database_url)
     job_id = open_job(client)["id"]
     assert put_part(client, job_id, 0, make_zip({"a.jpg": PHOTO, "b.jpg": PHOTO})).status_code == 201

@@ -14,15 +14,20 @@ from sqlalchemy import create_engine, func, select, update
 
 from tests.utils.jobs import all_results, keyed_client, post_files, wait_job
 from tests.utils.people import photos
-from whoru.db.schema import Face, Image as ImageRow, Job
+from whoru.db.schema import Face, Job
+from whoru.db.schema import Image as ImageRow
 
 
 def stored_embeddings(database_url: str, job_id: str) -> int:
     """Return how many faces of a job have an identity embedding stored."""
     engine = create_engine(database_url)
     with engine.connect() as connection:
-        count = connection.scalar(select(func.count()).select_from(Face).join(ImageRow, Face.image_id == ImageRow.id)
-                                  .where(ImageRow.job_id == job_id, Face.embedding.is_not(None)))
+        count = connection.scalar(
+            select(func.count())
+            .select_from(Face)
+            .join(ImageRow, Face.image_id == ImageRow.id)
+            .where(ImageRow.job_id == job_id, Face.embedding.is_not(None))
+        )
     engine.dispose()
     return count
 
@@ -30,7 +35,9 @@ def stored_embeddings(database_url: str, job_id: str) -> int:
 def submit_people(client, model: str = "default") -> tuple[dict, dict[str, dict]]:
     """Submit the photos as a people job; return the ended job and its images by name."""
     files = [(io.BytesIO(data), name) for name, data in photos()]
-    response = client.post("/v1/jobs", data={"people": "true", "model": model, "file": files}, content_type="multipart/form-data")
+    response = client.post(
+        "/v1/jobs", data={"people": "true", "model": model, "file": files}, content_type="multipart/form-data"
+    )
     assert response.status_code == 202, response.get_json()
     job = wait_job(client, response.get_json()["id"])
     return job, {image["name"]: image for image in all_results(client, job["id"], page_size=10)}
@@ -120,10 +127,16 @@ def test_purge_removes_the_embeddings(client, stack):
     assert stored_embeddings(stack.database_url, job["id"]) == 8
     engine = create_engine(stack.database_url)
     with engine.begin() as connection:
-        connection.execute(update(Job).where(Job.id == job["id"]).values(created_at=Job.created_at - timedelta(days=40)))
+        connection.execute(
+            update(Job).where(Job.id == job["id"]).values(created_at=Job.created_at - timedelta(days=40))
+        )
     engine.dispose()
-    result = subprocess.run([sys.executable, "-m", "cli", "purge", "--older-than", "30"], env={**os.environ, **stack.env},
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", "purge", "--older-than", "30"],
+        env={**os.environ, **stack.env},
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert stored_embeddings(stack.database_url, job["id"]) == 0
 

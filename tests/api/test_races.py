@@ -55,8 +55,16 @@ def put_at_once(url: str, headers: dict, bodies: list[bytes]) -> list[requests.R
 
     def put(body: bytes) -> requests.Response:
         start.wait(TIMEOUT)
-        return requests.put(url, data=body, timeout=TIMEOUT, headers={
-            **headers, "Content-Digest": content_digest(body), "Content-Disposition": 'attachment; filename="p.zip"'})
+        return requests.put(
+            url,
+            data=body,
+            timeout=TIMEOUT,
+            headers={
+                **headers,
+                "Content-Digest": content_digest(body),
+                "Content-Disposition": 'attachment; filename="p.zip"',
+            },
+        )
 
     with ThreadPoolExecutor(len(bodies)) as pool:
         return list(pool.map(put, bodies))
@@ -72,8 +80,9 @@ def stored_part(database_url: str, job_id: str) -> bytes:
 
 
 @pytest.mark.parametrize("same_body", [True, False], ids=["same-body", "different-bodies"])
-def test_five_concurrent_puts_of_one_part_leave_one_whole_part_and_a_job_that_ends(app, client, stack, serve_app,
-                                                                                   same_body):
+def test_five_concurrent_puts_of_one_part_leave_one_whole_part_and_a_job_that_ends(
+    app, client, stack, serve_app, same_body
+):
     url = serve_app(app)
     for trial in range(6):
         bodies = [make_zip({f"t{trial}-{0 if same_body else i}.jpg": PHOTO}) for i in range(5)]
@@ -124,8 +133,9 @@ def remove_jobs(client, answers: list[requests.Response]) -> None:
 
 def test_ten_concurrent_opens_against_a_limit_of_three(limited):
     url, client = limited
-    answers = at_once(10, lambda i: requests.post(f"{url}/v1/jobs", json={"open": True}, headers=bearer(client),
-                                                   timeout=TIMEOUT))
+    answers = at_once(
+        10, lambda i: requests.post(f"{url}/v1/jobs", json={"open": True}, headers=bearer(client), timeout=TIMEOUT)
+    )
     codes = [answer.status_code for answer in answers]
     remove_jobs(client, answers)
     assert codes.count(201) == 3 and codes.count(429) == 7, codes
@@ -133,8 +143,12 @@ def test_ten_concurrent_opens_against_a_limit_of_three(limited):
 
 def test_ten_concurrent_one_request_jobs_against_a_limit_of_three(limited):
     url, client = limited
-    answers = at_once(10, lambda i: requests.post(f"{url}/v1/jobs", files={"file": (f"{i}.jpg", PHOTO)},
-                                                   headers=bearer(client), timeout=TIMEOUT))
+    answers = at_once(
+        10,
+        lambda i: requests.post(
+            f"{url}/v1/jobs", files={"file": (f"{i}.jpg", PHOTO)}, headers=bearer(client), timeout=TIMEOUT
+        ),
+    )
     codes = [answer.status_code for answer in answers]
     remove_jobs(client, answers)
     assert codes.count(202) == 3 and codes.count(429) == 7, codes
@@ -144,10 +158,14 @@ def test_concurrent_parts_against_the_byte_quota(limited):
     url, client = limited
     jobs = [open_job(client)["id"] for _ in range(3)]
     body = os.urandom(554_000)
-    headers = {**bearer(client), "Content-Digest": content_digest(body),
-               "Content-Disposition": 'attachment; filename="a.dat"'}
-    answers = at_once(3, lambda i: requests.put(f"{url}/v1/jobs/{jobs[i]}/parts/0", data=body, headers=headers,
-                                                 timeout=TIMEOUT))
+    headers = {
+        **bearer(client),
+        "Content-Digest": content_digest(body),
+        "Content-Disposition": 'attachment; filename="a.dat"',
+    }
+    answers = at_once(
+        3, lambda i: requests.put(f"{url}/v1/jobs/{jobs[i]}/parts/0", data=body, headers=headers, timeout=TIMEOUT)
+    )
     codes = sorted(answer.status_code for answer in answers)
     for job_id in jobs:
         client.delete(f"/v1/jobs/{job_id}")
@@ -165,8 +183,13 @@ def test_a_delete_during_a_put_answers_404_and_leaves_no_folder(app, client, sta
         yield body[100:]
 
     with ThreadPoolExecutor(1) as pool:
-        put = pool.submit(requests.put, f"{url}/v1/jobs/{job_id}/parts/0", data=slow_body(), timeout=TIMEOUT,
-                          headers={**bearer(client), "Content-Digest": content_digest(body)})
+        put = pool.submit(
+            requests.put,
+            f"{url}/v1/jobs/{job_id}/parts/0",
+            data=slow_body(),
+            timeout=TIMEOUT,
+            headers={**bearer(client), "Content-Digest": content_digest(body)},
+        )
         wait_until_reading(Path(stack.env["WHORU_STORAGE_DIR"]) / "incoming")
         assert client.delete(f"/v1/jobs/{job_id}").status_code == 204
         deleted.set()
@@ -190,8 +213,10 @@ def test_a_part_whose_object_is_gone_fails_its_images_and_the_job_ends(app, clie
     with make_sessionmaker(engine)() as session:
         location = open_store(settings).location(attempt_key(job_id, 0))
         upload = Upload(position=0, filename="gone.zip", path=location, kind="zip", bytes=1, sha256="0" * 64)
-        images = [{"entry": i, "name": f"{i}.jpg", "error_code": None, "error_message": None, "status": "pending"}
-                  for i in range(2)]
+        images = [
+            {"entry": i, "name": f"{i}.jpg", "error_code": None, "error_message": None, "status": "pending"}
+            for i in range(2)
+        ]
         positions = add_part(session, job_id, upload, images)
         session.commit()
     engine.dispose()

@@ -24,7 +24,9 @@ def filtered(client, job_id: str, query: str) -> list[str]:
     """Return the names of the images a filtered listing gives, following its page tokens."""
     names, token = [], None
     while True:
-        page = client.get(f"/v1/jobs/{job_id}/results?page_size=1&{query}" + (f"&page_token={token}" if token else "")).get_json()
+        page = client.get(
+            f"/v1/jobs/{job_id}/results?page_size=1&{query}" + (f"&page_token={token}" if token else "")
+        ).get_json()
         names += [image["name"] for image in page["images"]]
         token = page["next_page_token"]
         if not token:
@@ -36,9 +38,17 @@ def test_the_summary_counts_what_the_results_hold(finished):
     faces = [face for image in images for face in image["faces"]]
     summary = client.get(f"/v1/jobs/{job_id}/summary").get_json()
     assert summary["faces"] == len(faces) == 6
-    assert {row["label"]: row["count"] for row in summary["images"]} == {"pending": 0, "done": 3, "no_face": 1, "failed": 1}
-    for key, field in (("genders", lambda f: f["gender"]["label"]), ("ethnicities", lambda f: f["ethnicity"]["label"]),
-                       ("age_bins", lambda f: f["age_bin"])):
+    assert {row["label"]: row["count"] for row in summary["images"]} == {
+        "pending": 0,
+        "done": 3,
+        "no_face": 1,
+        "failed": 1,
+    }
+    for key, field in (
+        ("genders", lambda f: f["gender"]["label"]),
+        ("ethnicities", lambda f: f["ethnicity"]["label"]),
+        ("age_bins", lambda f: f["age_bin"]),
+    ):
         counted = Counter(field(face) for face in faces)
         assert {row["label"]: row["count"] for row in summary[key] if row["count"]} == counted, key
     decades = Counter(int(round(face["age"])) // 10 for face in faces)
@@ -48,8 +58,11 @@ def test_the_summary_counts_what_the_results_hold(finished):
 
 def test_each_filter_picks_the_images_with_a_matching_face(finished):
     client, job_id, images = finished
-    for name, field in (("gender", lambda f: f["gender"]["label"]), ("ethnicity", lambda f: f["ethnicity"]["label"]),
-                        ("age_bin", lambda f: f["age_bin"])):
+    for name, field in (
+        ("gender", lambda f: f["gender"]["label"]),
+        ("ethnicity", lambda f: f["ethnicity"]["label"]),
+        ("age_bin", lambda f: f["age_bin"]),
+    ):
         for value in {field(face) for image in images for face in image["faces"]}:
             expected = [image["name"] for image in images if any(field(face) == value for face in image["faces"])]
             assert filtered(client, job_id, f"{name}={value}") == expected, (name, value)
@@ -61,8 +74,11 @@ def test_face_filters_must_hold_for_one_face(finished):
     client, job_id, images = finished
     face = next(face for image in images for face in image["faces"])
     query = f"gender={face['gender']['label']}&age_bin={face['age_bin']}"
-    expected = [image["name"] for image in images
-                if any(f["gender"] == face["gender"] and f["age_bin"] == face["age_bin"] for f in image["faces"])]
+    expected = [
+        image["name"]
+        for image in images
+        if any(f["gender"] == face["gender"] and f["age_bin"] == face["age_bin"] for f in image["faces"])
+    ]
     assert filtered(client, job_id, query) == expected
     assert filtered(client, job_id, "status=failed&gender=male") == []
 

@@ -17,7 +17,9 @@ STATIC = Path(__file__).resolve().parents[2] / "api" / "static"
 @pytest.fixture()
 def page_client(tmp_path):
     """Return a test client of an app that needs no database for its page."""
-    return create_app({"TESTING": True, "environ": {"WHORU_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}}).test_client()
+    return create_app(
+        {"TESTING": True, "environ": {"WHORU_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}}
+    ).test_client()
 
 
 def test_the_page_is_public_and_forbids_everything_not_its_own(page_client):
@@ -43,7 +45,9 @@ def test_no_inline_script_style_or_html_from_strings():
     assert not re.search(r"\son[a-z]+=", html)
     for script in STATIC.glob("js/*.js"):
         code = script.read_text()
-        assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function", code), script.name
+        assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function", code), (
+            script.name
+        )
 
 
 def test_every_module_a_script_imports_is_served(page_client):

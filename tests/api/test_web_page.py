@@ -132,12 +132,15 @@ def test_a_photo_dropped_on_try_it_comes_back_boxed(watched, live_url, key):
     page = watched.page
     sign_in(watched, live_url, key)
     photo = base64.b64encode((PHOTOS / "dlib_2008_001009.jpg").read_bytes()).decode()
-    dropped = page.evaluate_handle("""(photo) => {
+    dropped = page.evaluate_handle(
+        """(photo) => {
         const data = new DataTransfer();
         const bytes = Uint8Array.from(atob(photo), (c) => c.charCodeAt(0));
         data.items.add(new File([bytes], "dropped.jpg", { type: "image/jpeg" }));
         return data;
-    }""", photo)
+    }""",
+        photo,
+    )
     page.dispatch_event("#try-drop", "drop", {"dataTransfer": dropped})
     page.wait_for_selector("#try-result .box", timeout=SLOW)
     assert page.locator("#try-result .box").count() == FACES["dlib_2008_001009.jpg"]
@@ -159,8 +162,14 @@ def upload_folder_and_zip(watched: Watched, live_url: str, key: str, tmp_path, s
     assert page.text_content("#bulk-picked").startswith("5 files")
     retried = fail_once(page, "**/parts/1")
     page.click("#bulk-start")
-    page.wait_for_function("() => document.querySelector('#bulk-status').textContent.startsWith('All 5 files sent in 2 parts')", timeout=SLOW)
-    assert page.locator("#bulk-parts .name").all_text_contents() == ["4 photos from holiday/dlib_2008_001009.jpg", "more.zip"]
+    page.wait_for_function(
+        "() => document.querySelector('#bulk-status').textContent.startsWith('All 5 files sent in 2 parts')",
+        timeout=SLOW,
+    )
+    assert page.locator("#bulk-parts .name").all_text_contents() == [
+        "4 photos from holiday/dlib_2008_001009.jpg",
+        "more.zip",
+    ]
     assert retried == ["PUT", "PUT"] and page.locator("#bulk-parts .state").all_text_contents() == ["stored"] * 2
     if screenshots:
         watched.screenshot(screenshots, "bulk")
@@ -189,7 +198,9 @@ def test_bulk_upload_then_the_job_page_boxes_filters_and_downloads(watched, live
     watched.screenshot(screenshots, "job")
 
     page.select_option("#job-filters select[name=gender]", "female")
-    page.wait_for_function("() => [...document.querySelectorAll('#gallery .card')].every(c => c.textContent.includes('female'))")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#gallery .card')].every(c => c.textContent.includes('female'))"
+    )
     female = page.locator("#gallery .card").count()
     assert 0 < female < 7
     unfiltered = re.compile(r"/results\?page_size=24$")
@@ -207,7 +218,9 @@ def test_bulk_upload_then_the_job_page_boxes_filters_and_downloads(watched, live
     with page.expect_download() as download:
         page.click("#job-csv")
     rows = download.value.path().read_text().splitlines()
-    assert rows[0].startswith("position,image,face,x,y,w,h") and len(rows) == 1 + faces + 2  # a row per face, per image without one
+    assert (
+        rows[0].startswith("position,image,face,x,y,w,h") and len(rows) == 1 + faces + 2
+    )  # a row per face, per image without one
 
     page.set_viewport_size(PHONE)
     page.select_option("#job-filters select[name=status]", "")
@@ -256,7 +269,9 @@ def test_people_tiles_are_drawn_and_a_click_filters_the_gallery(watched, live_ur
     page.set_input_files("#bulk-files", [str(tmp_path / name) for name, _ in photos()])
     page.check("#bulk-people")
     page.click("#bulk-start")
-    page.wait_for_function("() => document.querySelector('#bulk-status').textContent.startsWith('All 4 files sent')", timeout=SLOW)
+    page.wait_for_function(
+        "() => document.querySelector('#bulk-status').textContent.startsWith('All 4 files sent')", timeout=SLOW
+    )
     page.click("#bulk-job-link")
     page.wait_for_selector("#job-status.succeeded", timeout=SLOW)
     page.wait_for_function("() => document.querySelectorAll('#people li').length === 4", timeout=SLOW)
@@ -265,13 +280,18 @@ def test_people_tiles_are_drawn_and_a_click_filters_the_gallery(watched, live_ur
     assert "People by gender" in page.text_content("#job-charts")
     assert all("2 photos" in tile for tile in page.locator("#people button").all_text_contents())
     # Each tile's canvas gets its face from a preview: wait until every one has pixels.
-    page.wait_for_function("""() => [...document.querySelectorAll('#people canvas')].every(c =>
-        c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3 && v > 0))""", timeout=SLOW)
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('#people canvas')].every(c =>
+        c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3 && v > 0))""",
+        timeout=SLOW,
+    )
     watched.screenshot(screenshots, "people")
     page.click("#people button[data-person=p3]")
     page.wait_for_function("() => document.querySelectorAll('#gallery .card').length === 2")
     cards = page.locator("#gallery .card").all()
-    assert all(any(line.startswith("p3 · ") for line in card.locator(".legend li").all_text_contents()) for card in cards)
+    assert all(
+        any(line.startswith("p3 · ") for line in card.locator(".legend li").all_text_contents()) for card in cards
+    )
     assert page.get_attribute("#people button[data-person=p3]", "aria-pressed") == "true"
     assert page.input_value("#job-filters select[name=person]") == "p3"
     page.click("#people button[data-person=p3]")
@@ -292,11 +312,16 @@ def test_bulk_names_a_zip_and_a_folder_apart_and_the_label_shows_and_changes(wat
     page.set_input_files("#bulk-files", str(archive))
     page.fill("#bulk-label", "holiday 2026")
     page.click("#bulk-start")
-    page.wait_for_function("() => document.querySelector('#bulk-status').textContent.startsWith('All 2 files sent')", timeout=SLOW)
+    page.wait_for_function(
+        "() => document.querySelector('#bulk-status').textContent.startsWith('All 2 files sent')", timeout=SLOW
+    )
     page.click("#bulk-job-link")
     page.wait_for_selector("#job-status.succeeded", timeout=SLOW)
     page.wait_for_function("() => document.querySelectorAll('#gallery .card').length === 2")
-    assert sorted(page.locator("#gallery .card .name").all_text_contents()) == ["dup.zip/ulfd_16.jpg", "party/ulfd_16.jpg"]
+    assert sorted(page.locator("#gallery .card .name").all_text_contents()) == [
+        "dup.zip/ulfd_16.jpg",
+        "party/ulfd_16.jpg",
+    ]
     assert page.text_content("#job-title").endswith(": holiday 2026")
     job_id = page.url.rsplit("/", 1)[1]
     assert client.get(f"/v1/jobs/{job_id}").get_json()["label"] == "holiday 2026"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.utils.jobs import FIXTURES
 from training.chips import pad_chip
 from training.reference.dlib_template import detect_landmarks, yunet_template
-from tests.utils.jobs import FIXTURES
 from whoru.faces.align import DLIB5_TEMPLATE, InputSpec, face_input
 from whoru.faces.detector import FaceDetector
 from whoru.faces.images import decode_image

@@ -36,15 +36,25 @@ def test_the_interval_narrows_with_more_faces():
 def test_no_gap_without_two_groups():
     assert gender_gap(*_faces({"white_male": 0.9})) is None
     assert gender_gap(*_faces({"white_male": 1.0, "white_female": 1.0})) == {
-        "points": 0.0, "worst": "white_male", "best": "white_male", "interval_90": [0.0, 0.0]}
+        "points": 0.0,
+        "worst": "white_male",
+        "best": "white_male",
+        "interval_90": [0.0, 0.0],
+    }
 
 
 def test_figures_give_the_gap_overall_and_for_adults():
     ages = np.array([2, 2, 30, 30, 30, 30])
     labels = {"age": ages, "gender": np.array([0, 1, 0, 1, 0, 1]), "ethnicity": np.array([2, 2, 2, 2, 1, 1])}
     female = np.array([1.0, 1.0, 0.0, 1.0, 0.0, 1.0])
-    preds = {"age": ages.astype(float), "age_bin": np.array([0, 0, 1, 1, 1, 1]), "female": female,
-             "ethnicity": np.eye(5)[labels["ethnicity"]], "age_low": ages - 1.0, "age_high": ages + 1.0}
+    preds = {
+        "age": ages.astype(float),
+        "age_bin": np.array([0, 0, 1, 1, 1, 1]),
+        "female": female,
+        "ethnicity": np.eye(5)[labels["ethnicity"]],
+        "age_low": ages - 1.0,
+        "age_high": ages + 1.0,
+    }
     figures = all_figures(labels, preds)
     assert figures["gender_gap"]["points"] == 50.0 and figures["gender_gap"]["worst"] == "asian_male"
     assert figures["gender_gap_ages_21_plus"]["points"] == 0.0

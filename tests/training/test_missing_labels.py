@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from whoru.runtime import configure_tensorflow
 from training.accuracy import figures, signed_error_by_band
 from training.readers import MISSING
 from training.targets import one_hot
+from whoru.runtime import configure_tensorflow
 
 
 def test_a_missing_ethnicity_is_a_row_of_zeros():
@@ -36,8 +36,9 @@ def test_figures_measure_each_label_on_the_faces_that_have_it():
     age = np.array([10, 30, 50, 70])
     gender, ethnicity = np.array([1, MISSING, 0, MISSING]), np.array([MISSING] * 4)
     female = np.array([0.9, 0.9, 0.9, 0.1])
-    got = figures(age, gender, ethnicity, age + 2.0, np.zeros(4, int), female, np.full((4, 5), 0.2),
-                  age - 5.0, age + 5.0)
+    got = figures(
+        age, gender, ethnicity, age + 2.0, np.zeros(4, int), female, np.full((4, 5), 0.2), age - 5.0, age + 5.0
+    )
     assert got["gender_accuracy"] == 0.5 and got["ethnicity_accuracy"] is None and got["age_mae"] == 2.0
 
 

@@ -27,7 +27,9 @@ def test_model_directory_is_complete_and_small(name, mode):
     assert metrics["n"] > 3000 and metrics["gender_accuracy"] > 0.8
     if name != "seed-baseline":  # the seed CNNs predict bins, not a distribution over years
         assert 0.7 < metrics["age_range_coverage"] < 0.9
-    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and "checkpoints" not in p.parts and not _copied(p))
+    size = sum(
+        p.stat().st_size for p in folder.rglob("*") if p.is_file() and "checkpoints" not in p.parts and not _copied(p)
+    )
     assert size < 30 * 1024 * 1024
 
 
@@ -52,7 +54,7 @@ def test_worker_loads_a_model_without_training_code(name, runtime):
         "faces = {n: np.zeros((2, *s.shape), np.uint8) for n, s in m.inputs.items()}\n"
         "p = m.predict(faces if m.spec is None else faces['face'])\n"
         "print(p.age.shape[0], bool((p.age_low <= p.age_high).all()), "
-            "'training' in sys.modules, 'tensorflow' in sys.modules)\n"
+        "'training' in sys.modules, 'tensorflow' in sys.modules)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     # default and fast run on ONNX Runtime alone; the seed CNNs on TensorFlow, as the original did

@@ -77,8 +77,10 @@ def pipeline(settings) -> FacePipeline:
 def training(pipeline, tmp_path_factory) -> Training:
     """Run the training feature path on the chips, as `evaluate --mode chips` does."""
     cache = tmp_path_factory.mktemp("cache")
-    inputs = {name: build_arrays(SOURCE, FACES, spec, cache / f"{name}.npz", processes=1).images
-              for name, spec in pipeline.model.inputs.items()}
+    inputs = {
+        name: build_arrays(SOURCE, FACES, spec, cache / f"{name}.npz", processes=1).images
+        for name, spec in pipeline.model.inputs.items()
+    }
     landmarks = []
     for face in FACES:
         points, detected = chip_landmarks(*pad_chip(decode_image((SOURCE / face.name).read_bytes())), pipeline.detector)
@@ -86,7 +88,9 @@ def training(pipeline, tmp_path_factory) -> Training:
         landmarks.append(points)
     model = pipeline.model
     predictions = model.predict(inputs if model.spec is None else next(iter(inputs.values())))
-    return Training(inputs, landmarks, predictions.female_probability, predictions.age, predictions.ethnicity_probabilities)
+    return Training(
+        inputs, landmarks, predictions.female_probability, predictions.age, predictions.ethnicity_probabilities
+    )
 
 
 def bordered_chip(name: str) -> np.ndarray:
@@ -116,8 +120,18 @@ def served(photos: list[bytes], pipeline: FacePipeline, settings: Settings):
     for i, data in enumerate(photos):
         key = f"jobs/parity/{i:05d}.bin"
         store.put_bytes(key, data)
-        images.append(Image(id=i + 1, job_id="parity", position=i, upload_id=i + 1, entry=None, name=f"{i}.jpg",
-                            status="pending", upload=Upload(id=i + 1, path=key, kind="image")))
+        images.append(
+            Image(
+                id=i + 1,
+                job_id="parity",
+                position=i,
+                upload_id=i + 1,
+                entry=None,
+                name=f"{i}.jpg",
+                status="pending",
+                upload=Upload(id=i + 1, path=key, kind="image"),
+            )
+        )
     return analyse_images(images, pipeline, settings, Stages())
 
 
@@ -127,7 +141,9 @@ def served_crops(data: bytes, pipeline: FacePipeline, settings: Settings) -> dic
     return crops if isinstance(crops, dict) else {next(iter(pipeline.model.inputs)): crops}
 
 
-@pytest.mark.parametrize(("encode", "tolerance"), [(lossless, LOSSLESS), (turned_jpeg, CAMERA)], ids=["png", "turned-jpeg"])
+@pytest.mark.parametrize(
+    ("encode", "tolerance"), [(lossless, LOSSLESS), (turned_jpeg, CAMERA)], ids=["png", "turned-jpeg"]
+)
 def test_serving_a_photo_of_a_chip_gives_what_training_gave_the_chip(training, pipeline, settings, encode, tolerance):
     photos = [encode(bordered_chip(face.name)) for face in FACES]
     for i, outcome in enumerate(served(photos, pipeline, settings)):

@@ -14,8 +14,11 @@ from whoru.model_card import ModelCard
 from whoru.settings import PROJECT_ROOT
 
 MODELS = PROJECT_ROOT / "models"
-QUANTIZED = [(name, role) for name in ("default", "fast")
-             for role in (ModelCard.load(MODELS / name).model_extra or {}).get("quantization", {}).get("from", {})]
+QUANTIZED = [
+    (name, role)
+    for name in ("default", "fast")
+    for role in (ModelCard.load(MODELS / name).model_extra or {}).get("quantization", {}).get("from", {})
+]
 
 
 def float_copy(name: str, tmp_path):
@@ -44,8 +47,11 @@ def test_a_quantized_network_names_the_float_file_it_was_made_from(name, role):
 @pytest.mark.parametrize("name", ["default", "fast"])
 def test_quantized_predictions_stay_close_to_the_float_ones(name, tmp_path):
     pipeline = FacePipeline.load(MODELS / name, MODELS / "yunet")
-    crops = [found.crops[0] for path in sorted((FIXTURES / "utkface").glob("*.jpg"))
-             if (found := pipeline.find(pipeline.decode(path.read_bytes()))).crops]
+    crops = [
+        found.crops[0]
+        for path in sorted((FIXTURES / "utkface").glob("*.jpg"))
+        if (found := pipeline.find(pipeline.decode(path.read_bytes()))).crops
+    ]
     batch = np.stack(crops) if pipeline.model.spec else {key: np.stack([c[key] for c in crops]) for key in crops[0]}
     served, reference = pipeline.model.predict(batch), FaceModel(float_copy(name, tmp_path)).predict(batch)
     assert len(crops) >= 50

@@ -7,30 +7,36 @@ import zipfile
 
 import pytest
 
-from training.readers import MISSING, Face, parse_name, read_dataset
 from tests.utils.jobs import FIXTURES
+from training.readers import MISSING, Face, parse_name, read_dataset
 
 CHIPS = FIXTURES / "utkface"
 
 
-@pytest.mark.parametrize("name,face", [
-    ("UTKFace/26_1_2_20170116174525125.jpg.chip.jpg", Face("26_1_2_20170116174525125.jpg.chip.jpg", 26, 1, 2)),
-    ("crop_part1/1_0_4_20161221193016140.jpg", Face("1_0_4_20161221193016140.jpg", 1, 0, 4)),
-    ("116_0_0_20170120134921760.jpg.chip.jpg", Face("116_0_0_20170120134921760.jpg.chip.jpg", 116, 0, 0)),
-])
+@pytest.mark.parametrize(
+    "name,face",
+    [
+        ("UTKFace/26_1_2_20170116174525125.jpg.chip.jpg", Face("26_1_2_20170116174525125.jpg.chip.jpg", 26, 1, 2)),
+        ("crop_part1/1_0_4_20161221193016140.jpg", Face("1_0_4_20161221193016140.jpg", 1, 0, 4)),
+        ("116_0_0_20170120134921760.jpg.chip.jpg", Face("116_0_0_20170120134921760.jpg.chip.jpg", 116, 0, 0)),
+    ],
+)
 def test_valid_names(name, face):
     assert parse_name(name) == face
 
 
-@pytest.mark.parametrize("name", [
-    "39_1_20170116174525125.jpg.chip.jpg",      # no ethnicity
-    "55_0_0_20170116232725357jpg.chip.jpg",     # no dot before jpg
-    "24_0_1_20170116220224657 .jpg.chip.jpg",   # stray space
-    "30_2_0_20170116174525125.jpg",             # gender out of range
-    "30_0_5_20170116174525125.jpg",             # ethnicity out of range
-    "0_0_0_20170116174525125.jpg",              # age zero
-    "notes.txt",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "39_1_20170116174525125.jpg.chip.jpg",  # no ethnicity
+        "55_0_0_20170116232725357jpg.chip.jpg",  # no dot before jpg
+        "24_0_1_20170116220224657 .jpg.chip.jpg",  # stray space
+        "30_2_0_20170116174525125.jpg",  # gender out of range
+        "30_0_5_20170116174525125.jpg",  # ethnicity out of range
+        "0_0_0_20170116174525125.jpg",  # age zero
+        "notes.txt",
+    ],
+)
 def test_malformed_names(name):
     assert parse_name(name) is None
 
@@ -67,19 +73,42 @@ def _tar(path, members: list[str]) -> None:
 
 
 def test_aaf_names_give_age_and_gender_and_malformed_ones_are_counted(tmp_path):
-    _tar(tmp_path / "aaf.tar", ["AAF/2_1_00000A02.jpg", "AAF/45_0_07771A45.jpg", "AAF/80_1_12345A80.jpg",
-                                "AAF/45_2_07771A46.jpg", "AAF/x_1_00001A02.jpg", "AAF/45_0.jpg", "AAF/0_1_00002A00.jpg",
-                                "AAF/45_0_07771A45 copy.jpg", "AAF/readme.txt"])
+    _tar(
+        tmp_path / "aaf.tar",
+        [
+            "AAF/2_1_00000A02.jpg",
+            "AAF/45_0_07771A45.jpg",
+            "AAF/80_1_12345A80.jpg",
+            "AAF/45_2_07771A46.jpg",
+            "AAF/x_1_00001A02.jpg",
+            "AAF/45_0.jpg",
+            "AAF/0_1_00002A00.jpg",
+            "AAF/45_0_07771A45 copy.jpg",
+            "AAF/readme.txt",
+        ],
+    )
     reading = read_dataset(tmp_path / "aaf.tar")
     assert reading.dataset == "aaf"
     assert [(f.name, f.age, f.gender, f.ethnicity) for f in reading.faces] == [
-        ("2_1_00000A02.jpg", 2, 1, MISSING), ("45_0_07771A45.jpg", 45, 0, MISSING), ("80_1_12345A80.jpg", 80, 1, MISSING)]
+        ("2_1_00000A02.jpg", 2, 1, MISSING),
+        ("45_0_07771A45.jpg", 45, 0, MISSING),
+        ("80_1_12345A80.jpg", 80, 1, MISSING),
+    ]
     assert len(reading.skipped) == 5
 
 
 def test_appa_names_give_the_real_age_alone_and_malformed_ones_are_counted(tmp_path):
-    _tar(tmp_path / "appa.tar", ["APPA/train/4_000000.jpg", "APPA/val/18_004113.jpg", "APPA/train/118_000002.jpg",
-                                 "APPA/val/_004114.jpg", "APPA/train/30_0_1_000003.jpg", "APPA/val/18_004113.jpg"])
+    _tar(
+        tmp_path / "appa.tar",
+        [
+            "APPA/train/4_000000.jpg",
+            "APPA/val/18_004113.jpg",
+            "APPA/train/118_000002.jpg",
+            "APPA/val/_004114.jpg",
+            "APPA/train/30_0_1_000003.jpg",
+            "APPA/val/18_004113.jpg",
+        ],
+    )
     reading = read_dataset(tmp_path / "appa.tar")
     assert reading.dataset == "appa"
     assert [(f.age, f.gender, f.ethnicity) for f in reading.faces] == [(4, MISSING, MISSING), (18, MISSING, MISSING)]

@@ -5,15 +5,18 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from training.split import split
 from training.readers import Face
+from training.split import split
 from whoru.labels import age_bin
 
 
 def faces(n: int = 3000) -> list[Face]:
     """Return synthetic labelled faces."""
     rng = random.Random(3)
-    return [Face(f"{rng.randint(1, 99)}_{i}.jpg", rng.randint(1, 99), rng.randint(0, 1), rng.randint(0, 4)) for i in range(n)]
+    return [
+        Face(f"{rng.randint(1, 99)}_{i}.jpg", rng.randint(1, 99), rng.randint(0, 1), rng.randint(0, 4))
+        for i in range(n)
+    ]
 
 
 def test_same_faces_same_parts_in_any_order():
@@ -35,8 +38,10 @@ def test_each_group_is_split_sixty_twenty_twenty():
     by_name = {f.name: f for f in data}
     parts = split(data)
     assert abs(len(parts["train"]) / len(data) - 0.6) < 0.01
-    groups = {part: Counter((by_name[n].gender, by_name[n].ethnicity, age_bin(by_name[n].age)) for n in names)
-              for part, names in parts.items()}
+    groups = {
+        part: Counter((by_name[n].gender, by_name[n].ethnicity, age_bin(by_name[n].age)) for n in names)
+        for part, names in parts.items()
+    }
     for group, total in Counter((f.gender, f.ethnicity, age_bin(f.age)) for f in data).items():
         assert abs(groups["train"][group] - 0.6 * total) <= 1
         assert abs(groups["test"][group] - 0.2 * total) <= 1.5

@@ -28,13 +28,21 @@ def default_pipeline() -> FacePipeline:
 def test_default_is_a_stack_of_networks_each_on_its_own_crop(default_pipeline):
     model = default_pipeline.model
     assert model.card.format == "stacked" and model.spec is None
-    assert {name: spec.size for name, spec in model.inputs.items()} == {"cnn": 96, "age": 64, "gender": 32, "faceres": 224}
+    assert {name: spec.size for name, spec in model.inputs.items()} == {
+        "cnn": 96,
+        "age": 64,
+        "gender": 32,
+        "faceres": 224,
+    }
     assert {spec.template for spec in model.inputs.values()} == {"utkface", "dlib5", "loose"}
 
 
 def test_default_gives_every_face_an_age_range_around_its_age(default_pipeline):
-    faces = [face for name in ("dlib_2008_001009.jpg", "dlib_2008_001322.jpg", "fr_obama_small.jpg")
-             for face in default_pipeline.analyse(default_pipeline.decode((PHOTOS / name).read_bytes()))]
+    faces = [
+        face
+        for name in ("dlib_2008_001009.jpg", "dlib_2008_001322.jpg", "fr_obama_small.jpg")
+        for face in default_pipeline.analyse(default_pipeline.decode((PHOTOS / name).read_bytes()))
+    ]
     assert len(faces) == 6
     for face in faces:
         assert face.age_low is not None and face.age_high is not None
@@ -81,7 +89,8 @@ def test_cached_network_outputs_are_keyed_by_which_networks_are_mirrored(tmp_pat
     card.updated({"inference": {"mirror_average": ["age", "gender"]}}).save(tmp_path)
     after = _role_digests(tmp_path)
     assert after["cnn"] != before["cnn"] and {k: after[k] for k in ("age", "gender", "faceres")} == {
-        k: before[k] for k in ("age", "gender", "faceres")}
+        k: before[k] for k in ("age", "gender", "faceres")
+    }
     ModelCard.load(tmp_path).updated({"inference": {"mirror_average": card.inference.mirror_average}}).save(tmp_path)
     assert _role_digests(tmp_path) == before
 

@@ -16,16 +16,38 @@ from tests.utils.jobs import FIXTURES
 from tests.utils.waiting import alive, wait_until
 from whoru.faces.model import FaceModel
 
-KEYS = ("n", "no_face", "age_mae", "age_bin_accuracy", "gender_accuracy", "ethnicity_accuracy", "age_range_coverage", "gender_gap", "gender_gap_ages_21_plus", "groups")
+KEYS = (
+    "n",
+    "no_face",
+    "age_mae",
+    "age_bin_accuracy",
+    "gender_accuracy",
+    "ethnicity_accuracy",
+    "age_range_coverage",
+    "gender_gap",
+    "gender_gap_ages_21_plus",
+    "groups",
+)
 GROUP_KEYS = {"n", "age_mae", "age_bin_accuracy", "gender_accuracy", "ethnicity_accuracy", "age_range_coverage"}
 
 
-@pytest.mark.parametrize("arch,files", [("default", ["model.keras"]), ("seed", ["age_bins.keras", "gender.keras", "ethnicity.keras"])])
+@pytest.mark.parametrize(
+    "arch,files", [("default", ["model.keras"]), ("seed", ["age_bins.keras", "gender.keras", "ethnicity.keras"])]
+)
 def test_training_writes_a_complete_model_directory(trained, arch, files):
     folder = trained[arch]
     card = json.loads((folder / "card.json").read_text())
     assert sorted(card["files"].values()) == sorted(files)
-    for key in ("name", "version", "architecture", "input", "labels", "training_data", "training", "quantitative_analysis"):
+    for key in (
+        "name",
+        "version",
+        "architecture",
+        "input",
+        "labels",
+        "training_data",
+        "training",
+        "quantitative_analysis",
+    ):
         assert key in card, key
     assert card["training_data"]["split_manifest"] == "split.json"
     assert card["training_data"]["skipped_names"] == 4
@@ -37,12 +59,30 @@ def test_training_writes_a_complete_model_directory(trained, arch, files):
 
 def test_resume_continues_after_an_interruption(tmp_path):
     out, cache = tmp_path / "model", tmp_path / "cache"
-    command = [sys.executable, "-m", "cli", "train", "--data", str(FIXTURES / "utkface"), "--arch", "default",
-               "--out", str(out), "--epochs", "3", "--cache-dir", str(cache)]
+    command = [
+        sys.executable,
+        "-m",
+        "cli",
+        "train",
+        "--data",
+        str(FIXTURES / "utkface"),
+        "--arch",
+        "default",
+        "--out",
+        str(out),
+        "--epochs",
+        "3",
+        "--cache-dir",
+        str(cache),
+    ]
     history = out / "checkpoints" / "history.csv"
     first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_until(lambda: alive(first) and history.exists() and len(history.read_text().splitlines()) >= 2, 300, 0.2,
-               lambda: "first epoch never finished")
+    wait_until(
+        lambda: alive(first) and history.exists() and len(history.read_text().splitlines()) >= 2,
+        300,
+        0.2,
+        lambda: "first epoch never finished",
+    )
     first.kill()
     first.wait()
     subprocess.run([*command, "--resume"], check=True, capture_output=True)
@@ -53,8 +93,24 @@ def test_resume_continues_after_an_interruption(tmp_path):
 
 def test_refit_on_train_and_validation_keeps_the_last_epoch(tmp_path):
     out = tmp_path / "model"
-    result = CliRunner().invoke(main, ["train", "--data", str(FIXTURES / "utkface"), "--arch", "default", "--out", str(out),
-                                       "--epochs", "2", "--fit-on", "train+val", "--cache-dir", str(tmp_path / "cache")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "--data",
+            str(FIXTURES / "utkface"),
+            "--arch",
+            "default",
+            "--out",
+            str(out),
+            "--epochs",
+            "2",
+            "--fit-on",
+            "train+val",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     card = json.loads((out / "card.json").read_text())
     manifest = json.loads((out / "split.json").read_text())
@@ -71,8 +127,22 @@ def test_refit_on_train_and_validation_keeps_the_last_epoch(tmp_path):
 @pytest.mark.parametrize("mode", ["chips", "pipeline"])
 def test_evaluate_writes_every_figure(trained, tmp_path, mode):
     out, report = tmp_path / "figures.json", tmp_path / "report.md"
-    result = CliRunner().invoke(main, ["evaluate", "--model", str(trained["default"]), "--data", str(FIXTURES / "utkface"),
-                                       "--mode", mode, "--json", str(out), "--report", str(report)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "evaluate",
+            "--model",
+            str(trained["default"]),
+            "--data",
+            str(FIXTURES / "utkface"),
+            "--mode",
+            mode,
+            "--json",
+            str(out),
+            "--report",
+            str(report),
+        ],
+    )
     assert result.exit_code == 0, result.output
     figures = json.loads(out.read_text())
     for key in KEYS:
@@ -111,8 +181,12 @@ def test_mirror_averaging_is_the_mean_of_a_face_and_its_mirror(trained, tmp_path
     faces = np.random.default_rng(0).integers(0, 255, (4, *plain.spec.shape), dtype=np.uint8)
     one, two, both = plain.predict(faces), plain.predict(faces[:, :, ::-1]), mirrored.predict(faces)
     assert not np.allclose(one.female_probability, both.female_probability, atol=1e-6)
-    np.testing.assert_allclose(both.female_probability, (one.female_probability + two.female_probability) / 2, atol=1e-5)
-    np.testing.assert_allclose(both.ethnicity_probabilities, (one.ethnicity_probabilities + two.ethnicity_probabilities) / 2, atol=1e-5)
+    np.testing.assert_allclose(
+        both.female_probability, (one.female_probability + two.female_probability) / 2, atol=1e-5
+    )
+    np.testing.assert_allclose(
+        both.ethnicity_probabilities, (one.ethnicity_probabilities + two.ethnicity_probabilities) / 2, atol=1e-5
+    )
 
 
 def test_onnx_export_predicts_what_the_keras_network_predicts(trained, tmp_path):

@@ -81,9 +81,17 @@ def open_job(client) -> dict:
     return response.get_json()
 
 
-def put_part(client, job_id: str, n: int, data: bytes, digest: str | None = None, name: str = "part.zip",
-             packed: bool = False):
+def put_part(
+    client, job_id: str, n: int, data: bytes, digest: str | None = None, name: str = "part.zip", packed: bool = False
+):
     """PUT part n of a job with its Content-Digest (or the one given); packed, a zip's members keep their own names."""
-    headers = {"Content-Digest": digest or content_digest(data), "Content-Disposition": f'attachment; filename="{name}"'}
-    return client.put(f"/v1/jobs/{job_id}/parts/{n}" + ("?packed=true" if packed else ""), data=data, headers=headers,
-                      content_type="application/octet-stream")
+    headers = {
+        "Content-Digest": digest or content_digest(data),
+        "Content-Disposition": f'attachment; filename="{name}"',
+    }
+    return client.put(
+        f"/v1/jobs/{job_id}/parts/{n}" + ("?packed=true" if packed else ""),
+        data=data,
+        headers=headers,
+        content_type="application/octet-stream",
+    )

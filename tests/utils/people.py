@@ -23,9 +23,13 @@ def jpeg(image: Image.Image, taken: str | None = None) -> bytes:
 
 
 def photos() -> list[tuple[str, bytes]]:
-    """Return two pictures of three people (one mirrored and smaller) and two of a fourth (one dated, one darker and larger)."""
+    """Return two photos of three people (one mirrored, smaller) and two of a fourth (one dated, one darker, larger)."""
     group, portrait = Image.open(GROUP).convert("RGB"), Image.open(PORTRAIT).convert("RGB")
     mirrored = ImageOps.mirror(group).resize((int(group.width * 0.8), int(group.height * 0.8)))
     darker = ImageEnhance.Brightness(portrait.resize((portrait.width * 3 // 2, portrait.height * 3 // 2))).enhance(0.7)
-    return [("group.jpg", jpeg(group)), ("mirrored.jpg", jpeg(mirrored)), ("portrait.jpg", jpeg(portrait, TAKEN)),
-            ("darker.jpg", jpeg(darker))]
+    return [
+        ("group.jpg", jpeg(group)),
+        ("mirrored.jpg", jpeg(mirrored)),
+        ("portrait.jpg", jpeg(portrait, TAKEN)),
+        ("darker.jpg", jpeg(darker)),
+    ]

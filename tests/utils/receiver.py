@@ -58,5 +58,9 @@ class Receiver:
 
     def wait_for(self, count: int, timeout: float = 60) -> list[Received]:
         """Wait until the receiver has had count requests; return them."""
-        wait_until(lambda: len(self.requests) >= count, timeout, describe=lambda: f"got {len(self.requests)} of {count} requests")
+        wait_until(
+            lambda: len(self.requests) >= count,
+            timeout,
+            describe=lambda: f"got {len(self.requests)} of {count} requests",
+        )
         return self.requests

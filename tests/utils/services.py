@@ -57,9 +57,19 @@ class Worker:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = self.log_path.open("ab")
-        argv = [sys.executable, "-m", "cli", "worker", "--concurrency", str(self.concurrency),
-                "--name", f"test-{uuid.uuid4().hex[:6]}@%h"]
-        self.process = subprocess.Popen(argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+        argv = [
+            sys.executable,
+            "-m",
+            "cli",
+            "worker",
+            "--concurrency",
+            str(self.concurrency),
+            "--name",
+            f"test-{uuid.uuid4().hex[:6]}@%h",
+        ]
+        self.process = subprocess.Popen(
+            argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
+        )
         self.wait_for("worker process ready", timeout, count=self.concurrency)
         return self
 
@@ -99,10 +109,19 @@ class ApiServer:
 
     def start(self) -> "ApiServer":
         """Start the API and wait until it answers."""
-        self.process = subprocess.Popen([sys.executable, "-m", "cli", "api"], env=self.env, cwd=ROOT,
-                                        stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
-        wait_until(lambda: answers(f"http://127.0.0.1:{self.env['WHORU_PORT']}/healthz", self.process), 60,
-                   describe=self.output)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "cli", "api"],
+            env=self.env,
+            cwd=ROOT,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_until(
+            lambda: answers(f"http://127.0.0.1:{self.env['WHORU_PORT']}/healthz", self.process),
+            60,
+            describe=self.output,
+        )
         return self
 
     def output(self) -> str:

@@ -11,8 +11,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_until(predicate: Callable[[], T], timeout: float, interval: float = 0.1,
-               describe: Callable[[], str] = lambda: "") -> T:
+def wait_until(
+    predicate: Callable[[], T], timeout: float, interval: float = 0.1, describe: Callable[[], str] = lambda: ""
+) -> T:
     """Return the predicate's first true value, asked every interval; fail with describe() once timeout seconds pass.
 
     A predicate that finds the wait hopeless (the process it waits on has died) raises at once.

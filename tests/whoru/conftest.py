@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from cli.serve import wait_ready
 from tests.conftest import MODEL
 from tests.utils.services import free_port
-from cli.serve import wait_ready
 
 
 @dataclass
@@ -45,8 +45,13 @@ def serve(tmp_path):
         client_env = dict(env)
         env.update(WHORU_MODEL=str(MODEL), WHORU_WORKER_CONCURRENCY="1", **settings)
         log = (folder / "serve.log").open("ab")
-        process = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], cwd=folder, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cli", "serve", "--port", str(port)],
+            cwd=folder,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         started.append(process)
         served = Served(f"http://127.0.0.1:{port}", process, folder, client_env)
         wait_ready(served.url, {"serve": process})

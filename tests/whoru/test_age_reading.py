@@ -68,7 +68,9 @@ def test_a_rule_needs_one_temperature_more_than_its_ages():
 @pytest.mark.parametrize("name", ["default", "fast"])
 def test_every_served_age_lies_within_its_range_on_the_fixture_photos(name):
     pipeline = FacePipeline.load(MODELS / name, MODELS / "yunet")
-    faces = [face for photo in sorted(PHOTOS.glob("*.jpg")) for face in pipeline.analyse(pipeline.decode(photo.read_bytes()))]
+    faces = [
+        face for photo in sorted(PHOTOS.glob("*.jpg")) for face in pipeline.analyse(pipeline.decode(photo.read_bytes()))
+    ]
     assert len(faces) >= 5
     for face in faces:
         assert face.age_low <= face.age <= face.age_high, (face.age, face.age_low, face.age_high)

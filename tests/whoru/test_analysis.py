@@ -24,8 +24,11 @@ def same_faces(ours: list[dict], theirs: list[dict]) -> None:
     """Assert two lists of API faces agree, up to the last digit a batch of another size can move."""
     assert len(ours) == len(theirs)
     for mine, other in zip(ours, theirs):
-        assert (mine["age_bin"], mine["gender"]["label"], mine["ethnicity"]["label"]) == \
-               (other["age_bin"], other["gender"]["label"], other["ethnicity"]["label"])
+        assert (mine["age_bin"], mine["gender"]["label"], mine["ethnicity"]["label"]) == (
+            other["age_bin"],
+            other["gender"]["label"],
+            other["ethnicity"]["label"],
+        )
         assert np.allclose([*box(mine), mine["age"]], [*box(other), other["age"]], atol=0.11)
         assert np.allclose(mine["landmarks"], other["landmarks"], atol=0.11)
         assert np.allclose(probabilities(mine), probabilities(other), atol=2e-4)
@@ -58,7 +61,17 @@ def test_a_face_has_the_api_fields_and_typed_attributes():
     assert all(isinstance(face, whoru.Face) for face in faces)
     assert [face.w * face.h for face in faces] == sorted((face.w * face.h for face in faces), reverse=True)
     face = faces[0].to_dict()
-    assert set(face) == {"box", "detection_score", "landmarks", "age", "age_bin", "age_range", "gender", "ethnicity", "person"}
+    assert set(face) == {
+        "box",
+        "detection_score",
+        "landmarks",
+        "age",
+        "age_bin",
+        "age_range",
+        "gender",
+        "ethnicity",
+        "person",
+    }
     assert face["age_range"]["low"] <= face["age"] <= face["age_range"]["high"] + 0.5
     assert set(face["ethnicity"]["probabilities"]) == {"white", "black", "asian", "indian", "others"}
     assert len(face["landmarks"]) == 5
@@ -95,18 +108,21 @@ def truncated() -> bytes:
     return data[: len(data) // 2]
 
 
-@pytest.mark.parametrize("bad,code", [
-    (b"", "empty_file"),
-    (b"this is not an image", "not_an_image"),
-    (truncated(), "corrupt_image"),
-    (PHOTOS / "missing.jpg", "unreadable_entry"),
-    (PHOTOS, "unreadable_entry"),
-    (42, "unsupported_type"),
-    (np.zeros((32, 32), dtype=np.uint8), "unsupported_type"),
-    (np.zeros((32, 32, 3), dtype=np.float32), "unsupported_type"),
-    (np.zeros((0, 0, 3), dtype=np.uint8), "empty_file"),
-    (io.StringIO("text"), "unsupported_type"),
-])
+@pytest.mark.parametrize(
+    "bad,code",
+    [
+        (b"", "empty_file"),
+        (b"this is not an image", "not_an_image"),
+        (truncated(), "corrupt_image"),
+        (PHOTOS / "missing.jpg", "unreadable_entry"),
+        (PHOTOS, "unreadable_entry"),
+        (42, "unsupported_type"),
+        (np.zeros((32, 32), dtype=np.uint8), "unsupported_type"),
+        (np.zeros((32, 32, 3), dtype=np.float32), "unsupported_type"),
+        (np.zeros((0, 0, 3), dtype=np.uint8), "empty_file"),
+        (io.StringIO("text"), "unsupported_type"),
+    ],
+)
 def test_bad_input_raises_the_documented_error_with_the_api_code(bad, code):
     with pytest.raises(whoru.ImageError) as raised:
         whoru.analyze(bad)
@@ -120,8 +136,10 @@ def test_a_bad_photo_loses_nothing_else():
 
 
 def test_importing_the_package_loads_no_model_library():
-    code = ("import sys, whoru, whoru.settings, whoru.db.schema; "
-            "print(sorted({'cv2', 'onnxruntime', 'client'} & set(sys.modules)))")
+    code = (
+        "import sys, whoru, whoru.settings, whoru.db.schema; "
+        "print(sorted({'cv2', 'onnxruntime', 'client'} & set(sys.modules)))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 

@@ -17,20 +17,64 @@ from bench.cli import bench
 from bench.workload import face_chips, photo
 from whoru.settings import PROJECT_ROOT
 
-KEYS = ("images", "faces", "workers", "images_per_s", "faces_per_s", "naive_images_per_s", "speedup_vs_naive",
-        "pipeline_share", "stages_ms", "status_latency_ms", "status_latency_in_api_ms", "rss_mb", "model", "sizes")
+KEYS = (
+    "images",
+    "faces",
+    "workers",
+    "images_per_s",
+    "faces_per_s",
+    "naive_images_per_s",
+    "speedup_vs_naive",
+    "pipeline_share",
+    "stages_ms",
+    "status_latency_ms",
+    "status_latency_in_api_ms",
+    "rss_mb",
+    "model",
+    "sizes",
+)
 STAGES = {"read", "decode", "preview", "detect", "align", "classify", "db_write"}
-SIZE_KEYS = {"images", "faces", "wall_s", "start_s", "images_per_s", "faces_per_s", "pipeline_share", "stages_ms",
-             "worker_ms_per_image", "worker_per_detect", "images_per_s_vs_first", "worker_rss_mb_ends"}
+SIZE_KEYS = {
+    "images",
+    "faces",
+    "wall_s",
+    "start_s",
+    "images_per_s",
+    "faces_per_s",
+    "pipeline_share",
+    "stages_ms",
+    "worker_ms_per_image",
+    "worker_per_detect",
+    "images_per_s_vs_first",
+    "worker_rss_mb_ends",
+}
 
 
 def test_bench_reports_every_figure(tmp_path, monkeypatch):
     monkeypatch.delenv("WHORU_REDIS_URL", raising=False)
     monkeypatch.delenv("WHORU_DATABASE_URL", raising=False)
     out = tmp_path / "bench.json"
-    result = CliRunner().invoke(bench, ["--images", "4", "--workers", "1", "--pollers", "2", "--poll-interval", "0.1",
-                                        "--photo-size", "800x600", "--photo-size", "1200x900", "--model", "fast",
-                                        "--json", str(out)])
+    result = CliRunner().invoke(
+        bench,
+        [
+            "--images",
+            "4",
+            "--workers",
+            "1",
+            "--pollers",
+            "2",
+            "--poll-interval",
+            "0.1",
+            "--photo-size",
+            "800x600",
+            "--photo-size",
+            "1200x900",
+            "--model",
+            "fast",
+            "--json",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     figures = json.loads(out.read_text())
     assert all(key in figures for key in KEYS)

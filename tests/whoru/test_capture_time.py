@@ -23,7 +23,9 @@ def photo(tags: dict[int, str], exif_ifd: dict[int, str] | None = None) -> Image
 
 
 def test_date_time_original_comes_first_then_the_files_date_time():
-    assert capture_time(photo({0x0132: "2020:01:02 03:04:05"}, {0x9003: "2019:12:31 23:59:58"})) == datetime(2019, 12, 31, 23, 59, 58)
+    assert capture_time(photo({0x0132: "2020:01:02 03:04:05"}, {0x9003: "2019:12:31 23:59:58"})) == datetime(
+        2019, 12, 31, 23, 59, 58
+    )
     assert capture_time(photo({0x0132: "2020:01:02 03:04:05"})) == datetime(2020, 1, 2, 3, 4, 5)
 
 

@@ -29,7 +29,9 @@ def test_db_upgrade_has_help():
 
 @pytest.mark.parametrize("module", ["cli.main", "api", "api.cli", "client.cli", "whoru.celery_app"])
 def test_api_and_client_never_import_tensorflow(module):
-    code = (f"import sys, {module}; from api import create_app; "
-            "print('tensorflow' in sys.modules or 'keras' in sys.modules)")
+    code = (
+        f"import sys, {module}; from api import create_app; "
+        "print('tensorflow' in sys.modules or 'keras' in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

@@ -9,7 +9,7 @@ import threading
 import pytest
 import requests
 
-from client.http import Client, RETRY
+from client.http import RETRY, Client
 
 BODY = json.dumps({"parts": [{"n": 0}]}).encode()
 
@@ -29,7 +29,9 @@ class CuttingServer:
             with connection:
                 connection.recv(65536)
                 self.requests += 1
-                head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(BODY)}\r\n\r\n".encode()
+                head = (
+                    f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(BODY)}\r\n\r\n".encode()
+                )
                 connection.sendall(head if self.requests <= self.cuts else head + BODY)
 
 

@@ -72,7 +72,9 @@ def names_of(requirements: list[str]) -> set[str]:
 def installed_names(extras: set[str]) -> set[str]:
     """Return the distributions the package pulls in with these extras (its own extras followed)."""
     names = set()
-    for requirement in map(Requirement, PROJECT["dependencies"] + [r for e in extras for r in PROJECT["optional-dependencies"][e]]):
+    for requirement in map(
+        Requirement, PROJECT["dependencies"] + [r for e in extras for r in PROJECT["optional-dependencies"][e]]
+    ):
         names |= installed_names(requirement.extras) if requirement.name == PROJECT["name"] else {requirement.name}
     return names
 
@@ -121,7 +123,9 @@ def test_every_setting_named_is_a_real_setting():
             if variable.startswith("WHORU_"):
                 assert variable in known, (name, variable)
     # With its ${...} secrets filled in, the shared environment is a valid production configuration.
-    environment = {name: re.sub(r"\$\{[^}]*\}", "secret", str(value)) for name, value in COMPOSE["x-whoru"]["environment"].items()}
+    environment = {
+        name: re.sub(r"\$\{[^}]*\}", "secret", str(value)) for name, value in COMPOSE["x-whoru"]["environment"].items()
+    }
     settings = Settings.from_env(environment)
     assert settings.env == "production" and settings.storage_url == environment["WHORU_STORAGE_URL"]
 
@@ -142,11 +146,17 @@ def test_the_image_installs_the_deploy_extra_and_none_of_the_training_stack():
 def test_the_image_holds_every_package_and_every_project_file_its_commands_read():
     copied = {source for words in instruction_words("COPY") for source in words[:-1]}
     include = PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"]
-    packages = {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists() and any(fnmatch(p.name, i) for i in include)}
+    packages = {
+        p.name for p in ROOT.iterdir() if (p / "__init__.py").exists() and any(fnmatch(p.name, i) for i in include)
+    }
     assert packages <= copied, packages - copied
     # Installed as a copy, the code would look for these beside site-packages, where they are not.
     assert {"-e", "--editable"} & set(pip_install()), "whoru.settings.PROJECT_ROOT must be the project folder"
-    project_files = [PROJECT_ROOT / "alembic.ini", alembic_scripts(), *(Settings.model_fields[f].default for f in ("model", "detector"))]
+    project_files = [
+        PROJECT_ROOT / "alembic.ini",
+        alembic_scripts(),
+        *(Settings.model_fields[f].default for f in ("model", "detector")),
+    ]
     for path in (Path(p).relative_to(PROJECT_ROOT) for p in project_files):
         assert path.parts[0] in copied and (ROOT / path).exists(), path
     [[workdir]] = instruction_words("WORKDIR")
@@ -231,8 +241,13 @@ def test_prometheus_scrapes_the_api_and_every_worker_and_grafana_has_the_dashboa
     assert COMPOSE["configs"]["metrics_token"]["content"].startswith("${WHORU_METRICS_TOKEN:?")
     dashboard = json.loads((ROOT / "deploy" / "grafana" / "dashboards" / "whoru.json").read_text())
     expressions = " ".join(target["expr"] for panel in dashboard["panels"] for target in panel["targets"])
-    for metric in ("whoru_images_processed_total", "whoru_images_pending", "whoru_stage_duration_seconds_bucket",
-                   "whoru_images_failed_total", "whoru_task_failures_total"):
+    for metric in (
+        "whoru_images_processed_total",
+        "whoru_images_pending",
+        "whoru_stage_duration_seconds_bucket",
+        "whoru_images_failed_total",
+        "whoru_task_failures_total",
+    ):
         assert metric in expressions, metric
     assert set(re.findall(r"whoru_[a-z_]+", expressions)) <= exported_metric_names()
 

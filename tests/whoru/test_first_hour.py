@@ -23,8 +23,9 @@ from whoru.keys import create_key, list_keys, revoke_key
 
 def whoru(*args: str, env: dict, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run a whoru command and return what it did."""
-    return subprocess.run([sys.executable, "-m", "cli", *args], env=env, cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def clean_env(home: Path) -> dict[str, str]:
@@ -77,25 +78,44 @@ def test_a_revoked_keys_name_can_be_used_again(tmp_path):
 
 def test_results_of_an_unfinished_job_need_partial(serve, tmp_path):
     served = serve()
-    request = urllib.request.Request(f"{served.url}/v1/jobs", data=json.dumps({"open": True}).encode(), method="POST",
-                                     headers={"Authorization": f"Bearer {served.key}", "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{served.url}/v1/jobs",
+        data=json.dumps({"open": True}).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {served.key}", "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request) as response:
         job_id = json.load(response)["id"]
-    refused = whoru("results", job_id, "--server", served.url, "--csv", str(tmp_path / "r.csv"), env=served.env, cwd=tmp_path)
+    refused = whoru(
+        "results", job_id, "--server", served.url, "--csv", str(tmp_path / "r.csv"), env=served.env, cwd=tmp_path
+    )
     assert refused.returncode != 0 and "not final" in refused.stderr and not (tmp_path / "r.csv").exists()
-    partial = whoru("results", job_id, "--server", served.url, "--csv", str(tmp_path / "r.csv"), "--partial",
-                    env=served.env, cwd=tmp_path)
+    partial = whoru(
+        "results",
+        job_id,
+        "--server",
+        served.url,
+        "--csv",
+        str(tmp_path / "r.csv"),
+        "--partial",
+        env=served.env,
+        cwd=tmp_path,
+    )
     assert partial.returncode == 0 and (tmp_path / "r.csv").exists()
     listed = whoru("jobs", "--server", served.url, env=served.env, cwd=tmp_path)
     assert listed.returncode == 0 and f"{job_id}  queued, open" in listed.stdout
     line = whoru("status", job_id, "--server", served.url, env=served.env, cwd=tmp_path)
     assert line.stdout.startswith(f"{job_id}  queued, open  0/0 images")
-    assert json.loads(whoru("status", job_id, "--json", "--server", served.url, env=served.env, cwd=tmp_path).stdout)["open"]
+    assert json.loads(whoru("status", job_id, "--json", "--server", served.url, env=served.env, cwd=tmp_path).stdout)[
+        "open"
+    ]
 
 
 def test_ctrl_c_after_a_job_stops_quickly_without_false_alarms(serve, tmp_path):
     served = serve()
-    done = whoru("submit", str(PHOTOS), "--server", served.url, "--wait", "--quiet", env=served.env, cwd=tmp_path, timeout=300)
+    done = whoru(
+        "submit", str(PHOTOS), "--server", served.url, "--wait", "--quiet", env=served.env, cwd=tmp_path, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     served.process.send_signal(signal.SIGINT)
     assert served.process.wait(timeout=15) == 0

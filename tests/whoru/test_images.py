@@ -22,8 +22,20 @@ def encode(image: Image.Image, fmt: str, **options) -> bytes:
 PHOTO = Image.open(PHOTOS / "fr_obama_small.jpg").convert("RGB")
 
 
-@pytest.mark.parametrize("mode,fmt", [("RGBA", "PNG"), ("P", "PNG"), ("L", "PNG"), ("LA", "PNG"), ("CMYK", "JPEG"),
-                                      ("I;16", "PNG"), ("1", "BMP"), ("RGB", "WEBP"), ("RGB", "TIFF")])
+@pytest.mark.parametrize(
+    "mode,fmt",
+    [
+        ("RGBA", "PNG"),
+        ("P", "PNG"),
+        ("L", "PNG"),
+        ("LA", "PNG"),
+        ("CMYK", "JPEG"),
+        ("I;16", "PNG"),
+        ("1", "BMP"),
+        ("RGB", "WEBP"),
+        ("RGB", "TIFF"),
+    ],
+)
 def test_modes_become_rgb(mode, fmt):
     rgb = decode_image(encode(PHOTO.convert(mode), fmt))
     assert rgb.dtype == np.uint8 and rgb.shape == (PHOTO.height, PHOTO.width, 3)
@@ -63,11 +75,14 @@ def test_transparent_pixels_become_white():
     assert decode_image(encode(clear, "PNG")).min() == 255
 
 
-@pytest.mark.parametrize("data,code", [
-    (b"", "empty_file"),
-    (b"just some text, not an image", "not_an_image"),
-    (encode(PHOTO, "JPEG")[:2000], "corrupt_image"),
-])
+@pytest.mark.parametrize(
+    "data,code",
+    [
+        (b"", "empty_file"),
+        (b"just some text, not an image", "not_an_image"),
+        (encode(PHOTO, "JPEG")[:2000], "corrupt_image"),
+    ],
+)
 def test_broken_input_has_a_code(data, code):
     with pytest.raises(ImageError) as error:
         decode_image(data)

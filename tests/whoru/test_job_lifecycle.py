@@ -7,8 +7,22 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from whoru.db.lifecycle import (
+    PartRefused,
+    add_part,
+    cancel,
+    close,
+    close_idle,
+    delete_jobs,
+    ended_before,
+    finish_if_complete,
+    in_flight,
+    is_running,
+    mark_running,
+    open_job,
+    unfinished,
+)
 from whoru.db.schema import ApiKey, Face, Image, Job, Upload, utcnow
-from whoru.db.lifecycle import add_part, cancel, close, close_idle, delete_jobs, ended_before, finish_if_complete, in_flight, is_running, mark_running, open_job, PartRefused, unfinished
 from whoru.db.statuses import ClosedBy, ImageStatus, JobStatus, WebhookStatus
 
 MODEL = ("default", "v1")
@@ -57,7 +71,9 @@ def test_parts_take_consecutive_positions_in_part_order(sessions):
         assert part(session, "j", 0, ["a.jpg", "b.jpg"]) == range(0, 2)
         assert part(session, "j", 1, []) == range(2, 2)
         assert part(session, "j", 2, ["c.jpg", "d.jpg", "e.jpg"]) == range(2, 5)
-        names = session.execute(select(Image.position, Image.name).where(Image.job_id == "j").order_by(Image.position)).all()
+        names = session.execute(
+            select(Image.position, Image.name).where(Image.job_id == "j").order_by(Image.position)
+        ).all()
         counts = session.scalars(select(Upload.image_count).where(Upload.job_id == "j").order_by(Upload.position)).all()
         assert job(session, "j").images_total == 5
     assert names == [(0, "a.jpg"), (1, "b.jpg"), (2, "c.jpg"), (3, "d.jpg"), (4, "e.jpg")]
@@ -118,11 +134,14 @@ def test_an_open_job_never_ends_even_with_every_image_done(sessions):
         assert close(session, "j") == JobStatus.SUCCEEDED
 
 
-@pytest.mark.parametrize(("statuses", "outcome", "error"), [
-    ([], JobStatus.FAILED, "the job was closed without any image"),
-    ([ImageStatus.FAILED, ImageStatus.FAILED], JobStatus.FAILED, "every image failed"),
-    ([ImageStatus.FAILED, ImageStatus.NO_FACE], JobStatus.SUCCEEDED, None),
-])
+@pytest.mark.parametrize(
+    ("statuses", "outcome", "error"),
+    [
+        ([], JobStatus.FAILED, "the job was closed without any image"),
+        ([ImageStatus.FAILED, ImageStatus.FAILED], JobStatus.FAILED, "every image failed"),
+        ([ImageStatus.FAILED, ImageStatus.NO_FACE], JobStatus.SUCCEEDED, None),
+    ],
+)
 def test_the_outcome_follows_the_images(sessions, statuses, outcome, error):
     with sessions() as session:
         new_job(session, "j")
@@ -232,11 +251,29 @@ def test_deleting_jobs_removes_their_uploads_images_and_faces(sessions):
             new_job(session, job_id)
             part(session, job_id, 0, ["a.jpg"])
         image = session.scalar(select(Image.id).where(Image.job_id == "gone"))
-        session.add(Face(image_id=image, index=0, x=0, y=0, w=1, h=1, detection_score=0.9, landmarks=[], age=30,
-                         age_bin="21-40", gender="female", gender_probability=0.9, ethnicity="white",
-                         ethnicity_probabilities=[1, 0, 0, 0, 0]))
+        session.add(
+            Face(
+                image_id=image,
+                index=0,
+                x=0,
+                y=0,
+                w=1,
+                h=1,
+                detection_score=0.9,
+                landmarks=[],
+                age=30,
+                age_bin="21-40",
+                gender="female",
+                gender_probability=0.9,
+                ethnicity="white",
+                ethnicity_probabilities=[1, 0, 0, 0, 0],
+            )
+        )
         session.commit()
         delete_jobs(session, ["gone"])
         session.commit()
-        left = {table.__name__: session.scalar(select(func.count()).select_from(table)) for table in (Job, Upload, Image, Face)}
+        left = {
+            table.__name__: session.scalar(select(func.count()).select_from(table))
+            for table in (Job, Upload, Image, Face)
+        }
     assert left == {"Job": 1, "Upload": 1, "Image": 1, "Face": 0}

@@ -22,12 +22,20 @@ from tests.utils.services import free_port
 
 ONE = PHOTOS / "fr_obama_small.jpg"
 THREE = PHOTOS / "dlib_2008_001322.jpg"
+WAITED_PHOTOS = 150
 
 
 def whoru(*args: str, served, **kwargs) -> subprocess.CompletedProcess:
     """Run a `whoru` command as a user of that service would, with pipes (not a terminal) for its output."""
-    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, timeout=300,
-                          cwd=served.folder, env=served.env, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=served.folder,
+        env=served.env,
+        **kwargs,
+    )
 
 
 def zipped(path, members: dict[str, object]):
@@ -52,8 +60,11 @@ def test_a_zip_and_a_folder_with_a_same_named_photo_give_two_names_and_positions
     faces = {}
     for row in rows:
         faces.setdefault((row["position"], row["image"]), []).append(row["face"])
-    assert faces == {("0", "dup.zip/ulfd_16.jpg"): ["0"], ("1", "party/dlib_2008_001322.jpg"): ["0"],
-                     ("2", "party/ulfd_16.jpg"): ["0", "1", "2"]}
+    assert faces == {
+        ("0", "dup.zip/ulfd_16.jpg"): ["0"],
+        ("1", "party/dlib_2008_001322.jpg"): ["0"],
+        ("2", "party/ulfd_16.jpg"): ["0", "1", "2"],
+    }
 
 
 def test_two_zips_with_one_member_name_give_two_names_and_two_zips_of_one_name_are_refused(serve, tmp_path):
@@ -88,7 +99,9 @@ def test_a_label_short_ids_and_wait_on_a_running_job(serve, tmp_path):
     # Piped, progress comes as plain lines: no carriage returns or escape codes in a log.
     assert "process " in waited.stderr and "\r" not in waited.stderr and "\x1b" not in waited.stderr
     status = whoru("status", prefix, "--server", served.url, served=served)
-    assert status.returncode == 0 and status.stdout.startswith(f"{job_id}  succeeded") and "holiday 2026" in status.stdout
+    assert (
+        status.returncode == 0 and status.stdout.startswith(f"{job_id}  succeeded") and "holiday 2026" in status.stdout
+    )
     results = whoru("results", prefix, "--server", served.url, served=served)
     assert results.returncode == 0 and results.stdout.startswith("position,image,face")
     ended = whoru("submit", str(folder), "--server", served.url, "--resume", prefix, served=served)
@@ -117,12 +130,30 @@ def test_outputs_are_kept_without_force_and_hints_name_what_the_user_typed(serve
     assert whoru("jobs", "--server", served.url, served=served).stdout == ""  # refused before anything was sent
     folder = tmp_path / "many"
     folder.mkdir()
-    for i in range(30):
-        shutil.copyfile(THREE, folder / f"p{i:02d}.jpg")
-    waiting = subprocess.Popen([sys.executable, "-m", "cli", "submit", str(folder), "--server", served.url, "--csv", str(out),
-                                "--json", "mine.json", "--force"], cwd=served.folder,
-                               env={**served.env, "PYTHONUNBUFFERED": "1"}, text=True, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
+    # Enough photos that the job is still running when the first progress line comes, on a fast machine too.
+    for i in range(WAITED_PHOTOS):
+        shutil.copyfile(THREE, folder / f"p{i:03d}.jpg")
+    waiting = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "submit",
+            str(folder),
+            "--server",
+            served.url,
+            "--csv",
+            str(out),
+            "--json",
+            "mine.json",
+            "--force",
+        ],
+        cwd=served.folder,
+        env={**served.env, "PYTHONUNBUFFERED": "1"},
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     job_id = waiting.stdout.readline().split()[1]  # `job <id> <status>` once every part is sent
     # Interrupted once it waits: its first `process` line (plain, off a terminal) says so.
     assert any(line.startswith("process ") for line in waiting.stderr)
@@ -135,7 +166,7 @@ def test_outputs_are_kept_without_force_and_hints_name_what_the_user_typed(serve
     assert kept.returncode != 0 and out.read_text() == "keep me"
     forced = whoru("wait", job_id, "--server", served.url, "--csv", str(out), "--force", "--quiet", served=served)
     assert forced.returncode == 0, forced.stderr
-    assert len(out.read_text().splitlines()) == 1 + 30 * 3
+    assert len(out.read_text().splitlines()) == 1 + WAITED_PHOTOS * 3
 
 
 def test_the_same_files_sent_while_a_job_of_them_is_unfinished_are_warned_about(serve, tmp_path):
@@ -155,8 +186,13 @@ def test_the_same_files_sent_while_a_job_of_them_is_unfinished_are_warned_about(
 
 def test_errors_name_the_fix(serve, tmp_path):
     gone = f"http://127.0.0.1:{free_port()}"
-    unreachable = subprocess.run([sys.executable, "-m", "cli", "status", "12345678", "--server", gone, "--api-key", "any"],
-                                 capture_output=True, text=True, timeout=120, env={**os.environ, "WHORU_HOME": str(tmp_path)})
+    unreachable = subprocess.run(
+        [sys.executable, "-m", "cli", "status", "12345678", "--server", gone, "--api-key", "any"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "WHORU_HOME": str(tmp_path)},
+    )
     assert f"cannot reach the server at {gone}/v1/jobs/12345678" in unreachable.stderr
     assert "whoru serve" in unreachable.stderr and "--server" in unreachable.stderr
     served = serve()
@@ -164,14 +200,21 @@ def test_errors_name_the_fix(serve, tmp_path):
     assert bad_key.returncode != 0
     assert all(fix in bad_key.stderr for fix in ("--api-key", "WHORU_API_KEY", "whoru keys create"))
     where = whoru("keys", "path", served=served)
-    assert where.stdout.strip() == str(served.folder / "var" / "api-key") == os.path.join(served.env["WHORU_HOME"], "api-key")
+    assert (
+        where.stdout.strip()
+        == str(served.folder / "var" / "api-key")
+        == os.path.join(served.env["WHORU_HOME"], "api-key")
+    )
 
 
 def _relabel(served, job_id: str, label: str) -> None:
     """Change a job's label with PATCH /v1/jobs/{id}, as any HTTP client would."""
-    request = urllib.request.Request(f"{served.url}/v1/jobs/{job_id}", data=json.dumps({"label": label}).encode(),
-                                     method="PATCH", headers={"Authorization": f"Bearer {served.key}",
-                                                              "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{served.url}/v1/jobs/{job_id}",
+        data=json.dumps({"label": label}).encode(),
+        method="PATCH",
+        headers={"Authorization": f"Bearer {served.key}", "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert json.load(response)["label"] == label
 
@@ -180,9 +223,12 @@ def _job_sharing_a_prefix(served, job_id: str) -> str:
     """Add a job of the same key whose id starts with the same 9 characters; return its id."""
     twin = job_id[:9] + ("0000" if job_id[9:13] != "0000" else "1111") + job_id[13:]
     with sqlite3.connect(served.folder / "var" / "whoru.db") as database:
-        database.execute("INSERT INTO jobs (id, status, open, created_at, active_at, model_name, model_version, images_total,"
-                         " api_key_id, webhook_attempts, try_it) SELECT ?, 'queued', 1, created_at, active_at, model_name,"
-                         " model_version, 0, api_key_id, 0, 0 FROM jobs WHERE id = ?", (twin, job_id))
+        database.execute(
+            "INSERT INTO jobs (id, status, open, created_at, active_at, model_name, model_version, images_total,"
+            " api_key_id, webhook_attempts, try_it) SELECT ?, 'queued', 1, created_at, active_at, model_name,"
+            " model_version, 0, api_key_id, 0, 0 FROM jobs WHERE id = ?",
+            (twin, job_id),
+        )
     return twin
 
 

@@ -24,7 +24,11 @@ def test_every_committed_card_loads_and_saves_back_what_it_read(directory, tmp_p
 
 def test_the_served_cards_are_typed():
     default, fast = ModelCard.load(MODELS / "default"), ModelCard.load(MODELS / "fast")
-    assert default.format == "stacked" and default.head.file == "head.npz" and set(default.inputs) == set(default.onnx_files)
+    assert (
+        default.format == "stacked"
+        and default.head.file == "head.npz"
+        and set(default.inputs) == set(default.onnx_files)
+    )
     assert fast.format == "multitask" and fast.input["size"] == 96 and fast.inference.mirror_average is True
     assert default.inference.age_range_temperature == 0.8 and fast.labels["gender"] == ["male", "female"]
 
@@ -38,15 +42,27 @@ def test_a_change_is_written_back_with_every_other_field_kept(tmp_path):
     before = json.loads((MODELS / "fast" / "card.json").read_text())
     after = json.loads((tmp_path / "card.json").read_text())
     assert list(after) == list(before) and after["training_data"] == before["training_data"]
-    assert after["quantitative_analysis"]["test_pipeline"] == {"n": 3} and after["inference"]["age_range_temperature"] == 0.9
+    assert (
+        after["quantitative_analysis"]["test_pipeline"] == {"n": 3}
+        and after["inference"]["age_range_temperature"] == 0.9
+    )
 
 
-@pytest.mark.parametrize("text, reason", [
-    ('{"name": "broken"}', "version: Field required"),
-    ('{"name": "broken", "version": "1", "onnx_files": ["model.onnx"]}', "onnx_files: Input should be a valid dictionary"),
-    ('{"name": "broken", "version": "1", "inference": {"age_range_temperature": 0}}', "inference.age_range_temperature"),
-    ('{"name": "broken",', "Expecting"),
-])
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ('{"name": "broken"}', "version: Field required"),
+        (
+            '{"name": "broken", "version": "1", "onnx_files": ["model.onnx"]}',
+            "onnx_files: Input should be a valid dictionary",
+        ),
+        (
+            '{"name": "broken", "version": "1", "inference": {"age_range_temperature": 0}}',
+            "inference.age_range_temperature",
+        ),
+        ('{"name": "broken",', "Expecting"),
+    ],
+)
 def test_a_malformed_card_is_refused_naming_its_file(tmp_path, text, reason):
     (tmp_path / "card.json").write_text(text)
     with pytest.raises(ModelCardError, match=str(tmp_path / "card.json")) as refused:

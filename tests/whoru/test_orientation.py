@@ -17,8 +17,13 @@ DETECTOR = FaceDetector(PROJECT_ROOT / "models" / "yunet")
 UPRIGHT = Image.open(PHOTOS / "dlib_2008_001009.jpg").convert("RGB")
 # How each orientation stores the upright picture; the EXIF tag tells the reader how to undo it.
 STORED = {
-    1: [], 2: [Image.Transpose.FLIP_LEFT_RIGHT], 3: [Image.Transpose.ROTATE_180], 4: [Image.Transpose.FLIP_TOP_BOTTOM],
-    5: [Image.Transpose.TRANSPOSE], 6: [Image.Transpose.ROTATE_90], 7: [Image.Transpose.TRANSVERSE],
+    1: [],
+    2: [Image.Transpose.FLIP_LEFT_RIGHT],
+    3: [Image.Transpose.ROTATE_180],
+    4: [Image.Transpose.FLIP_TOP_BOTTOM],
+    5: [Image.Transpose.TRANSPOSE],
+    6: [Image.Transpose.ROTATE_90],
+    7: [Image.Transpose.TRANSVERSE],
     8: [Image.Transpose.ROTATE_270],
 }
 

@@ -1,4 +1,4 @@
-"""Photos decoded once: the detector's copy at the right scale, the full size, boxes in upright full-resolution pixels, crops with pixels enough."""
+"""Photos decoded once, whole: the detector's copy scaled right, upright full-size boxes, crops with pixels enough."""
 
 from __future__ import annotations
 
@@ -22,9 +22,16 @@ SPEC = InputSpec(96, "rgb")
 ONE = {"face": SPEC}
 # The fixture photo upscaled to a phone photo's width: detection then runs on a reduced decode.
 UPRIGHT = Image.open(PHOTOS / "dlib_2008_001009.jpg").convert("RGB").resize((3024, 4032), Image.Resampling.BICUBIC)
-STORED = {1: None, 2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
-          5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_90, 7: Image.Transpose.TRANSVERSE,
-          8: Image.Transpose.ROTATE_270}
+STORED = {
+    1: None,
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
 
 
 def encode(image: Image.Image, fmt: str, orientation: int = 1, **options) -> bytes:
@@ -112,7 +119,11 @@ def test_every_face_is_cropped_from_the_one_decode_with_pixels_enough(monkeypatc
     data = encode(canvas, "JPEG", orientation, quality=92)
     decodes = []
     decode_jpeg = images_module.simplejpeg.decode_jpeg
-    monkeypatch.setattr(images_module.simplejpeg, "decode_jpeg", lambda *args, **options: decodes.append(args) or decode_jpeg(*args, **options))
+    monkeypatch.setattr(
+        images_module.simplejpeg,
+        "decode_jpeg",
+        lambda *args, **options: decodes.append(args) or decode_jpeg(*args, **options),
+    )
     photo = Photo.decode(data, 1024)
     faces = sorted(DETECTOR.detect(photo.rgb), key=lambda face: -face.area)
     assert photo.scale == 4 and len(faces) == 3

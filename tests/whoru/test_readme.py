@@ -16,8 +16,17 @@ ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 CONFIGURATION = (ROOT / "docs" / "configuration.md").read_text()
 # Variables that options of the commands read, not the service's settings.
-COMMAND_VARIABLES = {"WHORU_SERVER", "WHORU_API_KEY", "WHORU_PART_MB", "WHORU_RESUME_JOB", "WHORU_WORKER_BEAT",
-                     "WHORU_WORKER_NAME", "WHORU_HOST", "WHORU_PORT", "WHORU_API_WORKERS"}
+COMMAND_VARIABLES = {
+    "WHORU_SERVER",
+    "WHORU_API_KEY",
+    "WHORU_PART_MB",
+    "WHORU_RESUME_JOB",
+    "WHORU_WORKER_BEAT",
+    "WHORU_WORKER_NAME",
+    "WHORU_HOST",
+    "WHORU_PORT",
+    "WHORU_API_WORKERS",
+}
 
 
 def readme_commands() -> list[list[str]]:
@@ -62,7 +71,9 @@ def test_the_configuration_page_names_every_setting_and_nothing_else():
 def test_the_docs_name_no_development_rounds_or_issues():
     for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         text = page.read_text()
-        assert not re.search(r"\bsessions? \d|\bissues? (?:\d|#)|\bthe \w+ issue\b|\bdevelopment round", text, re.I), page
+        assert not re.search(r"\bsessions? \d|\bissues? (?:\d|#)|\bthe \w+ issue\b|\bdevelopment round", text, re.I), (
+            page
+        )
 
 
 def test_every_link_between_the_pages_leads_to_a_file():

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy import select
 
+from whoru.db.lifecycle import add_part, open_job
 from whoru.db.rows import ImageOutcome, save_outcomes
 from whoru.db.schema import Face, Image, Upload
+from whoru.db.statuses import ImageStatus
 from whoru.faces.detector import Detection
 from whoru.faces.pipeline import FaceResult
-from whoru.db.lifecycle import add_part, open_job
-from whoru.db.statuses import ImageStatus
 
 
 def face(x: float, age: float) -> FaceResult:
@@ -23,8 +23,12 @@ def pending_images(session, names: list[str]) -> list[int]:
     """Add a job with one pending image per name; return their ids."""
     open_job(session, "j", None, ("default", "v1"))
     session.flush()
-    add_part(session, "j", Upload(position=0, filename="p.zip", path="p", kind="zip"),
-             [{"name": name, "entry": i, "status": ImageStatus.PENDING} for i, name in enumerate(names)])
+    add_part(
+        session,
+        "j",
+        Upload(position=0, filename="p.zip", path="p", kind="zip"),
+        [{"name": name, "entry": i, "status": ImageStatus.PENDING} for i, name in enumerate(names)],
+    )
     return list(session.scalars(select(Image.id).where(Image.job_id == "j").order_by(Image.position)))
 
 
@@ -49,7 +53,10 @@ def test_writing_an_image_again_replaces_its_faces(sessions):
 def test_the_same_outcome_written_twice_is_one_set_of_rows(sessions):
     with sessions() as session:
         ids = pending_images(session, ["a.jpg", "b.jpg"])
-        outcomes = [ImageOutcome(ids[0], 10, 10, [face(1, 30), face(2, 31)]), ImageOutcome(ids[1], 10, 10, [face(3, 32)])]
+        outcomes = [
+            ImageOutcome(ids[0], 10, 10, [face(1, 30), face(2, 31)]),
+            ImageOutcome(ids[1], 10, 10, [face(3, 32)]),
+        ]
         for _ in range(2):
             save_outcomes(session, outcomes)
             session.commit()
@@ -60,14 +67,25 @@ def test_the_same_outcome_written_twice_is_one_set_of_rows(sessions):
 def test_statuses_and_errors_come_from_the_outcome(sessions):
     with sessions() as session:
         done, empty, broken = pending_images(session, ["a.jpg", "b.jpg", "c.jpg"])
-        save_outcomes(session, [ImageOutcome(done, 1, 1, [face(1, 30)]), ImageOutcome(empty, 1, 1, []),
-                                ImageOutcome(broken, error_code="corrupt_image", error_message="truncated")])
+        save_outcomes(
+            session,
+            [
+                ImageOutcome(done, 1, 1, [face(1, 30)]),
+                ImageOutcome(empty, 1, 1, []),
+                ImageOutcome(broken, error_code="corrupt_image", error_message="truncated"),
+            ],
+        )
         session.commit()
         images = {i: stored(session, i) for i in (done, empty, broken)}
     assert (images[done][0].status, len(images[done][1])) == (ImageStatus.DONE, 1)
     assert (images[empty][0].status, images[empty][1]) == (ImageStatus.NO_FACE, [])
     failed = images[broken][0]
-    assert (failed.status, failed.error_code, failed.error_message, failed.face_count) == (ImageStatus.FAILED, "corrupt_image", "truncated", 0)
+    assert (failed.status, failed.error_code, failed.error_message, failed.face_count) == (
+        ImageStatus.FAILED,
+        "corrupt_image",
+        "truncated",
+        0,
+    )
 
 
 def test_a_face_row_is_rounded_for_storage(sessions):
@@ -76,7 +94,14 @@ def test_a_face_row_is_rounded_for_storage(sessions):
         save_outcomes(session, [ImageOutcome(image_id, 1, 1, [face(1.26, 30.04)])])
         session.commit()
         [row] = stored(session, image_id)[1]
-    assert (row.x, row.age, row.detection_score, row.gender_probability, row.age_low, row.age_high) == (1.3, 30.0, 0.9123, 0.8765, 25.0, None)
+    assert (row.x, row.age, row.detection_score, row.gender_probability, row.age_low, row.age_high) == (
+        1.3,
+        30.0,
+        0.9123,
+        0.8765,
+        25.0,
+        None,
+    )
     assert row.landmarks[0] == [1.3, 2.3] and row.ethnicity_probabilities == [0.6, 0.1, 0.1, 0.1, 0.1]
 
 

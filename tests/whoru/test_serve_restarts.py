@@ -35,20 +35,32 @@ def test_a_worker_killed_with_sigkill_is_replaced_and_leaves_no_orphan(serve, da
     pool = wait_for(lambda: worker.children(recursive=True), "the worker started no pool process")
     job = requests.post(f"{served.url}/v1/jobs", json={"open": True}, headers=headers, timeout=30).json()
     body = make_zip({path.name: path.read_bytes() for path in PHOTOS_IN_JOB})
-    part = requests.put(f"{served.url}/v1/jobs/{job['id']}/parts/0", data=body, timeout=30,
-                        headers={**headers, "Content-Digest": content_digest(body)})
+    part = requests.put(
+        f"{served.url}/v1/jobs/{job['id']}/parts/0",
+        data=body,
+        timeout=30,
+        headers={**headers, "Content-Digest": content_digest(body)},
+    )
     assert part.status_code == 201, part.text
     worker.send_signal(signal.SIGKILL)
     _, alive = psutil.wait_procs(pool, timeout=30)
     assert not alive, [process.cmdline() for process in alive]
-    replacement = wait_for(lambda: (w := worker_of(served.process.pid)) and w.pid != worker.pid and w,
-                           "serve started no new worker")
+    replacement = wait_for(
+        lambda: (w := worker_of(served.process.pid)) and w.pid != worker.pid and w, "serve started no new worker"
+    )
     assert requests.post(f"{served.url}/v1/jobs/{job['id']}/close", headers=headers, timeout=30).ok
-    done = wait_for(lambda: (j := requests.get(f"{served.url}/v1/jobs/{job['id']}", headers=headers, timeout=30).json())
-                    ["status"] in ("succeeded", "failed") and j, "the job never ended")
+    done = wait_for(
+        lambda: (
+            (j := requests.get(f"{served.url}/v1/jobs/{job['id']}", headers=headers, timeout=30).json())["status"]
+            in ("succeeded", "failed")
+            and j
+        ),
+        "the job never ended",
+    )
     assert done["status"] == "succeeded"
-    results = requests.get(f"{served.url}/v1/jobs/{job['id']}/results?page_size=100", headers=headers,
-                           timeout=30).json()
+    results = requests.get(
+        f"{served.url}/v1/jobs/{job['id']}/results?page_size=100", headers=headers, timeout=30
+    ).json()
     assert sorted(image["name"] for image in results["images"]) == sorted(path.name for path in PHOTOS_IN_JOB)
     assert served.process.poll() is None and replacement.is_running()
     log = (served.folder / "serve.log").read_text()

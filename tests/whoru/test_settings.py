@@ -23,7 +23,9 @@ def test_defaults_are_local_and_safe():
 
 def test_one_home_holds_the_embedded_service(tmp_path):
     settings = Settings.from_env({"WHORU_HOME": str(tmp_path)})
-    assert settings.database_url == f"sqlite:///{tmp_path / 'whoru.db'}" and settings.storage_dir == tmp_path / "storage"
+    assert (
+        settings.database_url == f"sqlite:///{tmp_path / 'whoru.db'}" and settings.storage_dir == tmp_path / "storage"
+    )
     assert settings.local_key_file == tmp_path / "api-key"
 
 
@@ -44,8 +46,13 @@ def test_production_refuses_development_defaults():
         Settings.from_env({"WHORU_ENV": "production", "WHORU_REDIS_URL": "redis://r:6379/0"})
     with pytest.raises(ValueError, match="WHORU_REDIS_URL"):
         Settings.from_env({"WHORU_ENV": "production", "WHORU_DATABASE_URL": "postgresql+psycopg://u@h/db"})
-    ok = Settings.from_env({"WHORU_ENV": "production", "WHORU_DATABASE_URL": "postgresql+psycopg://u@h/db",
-                            "WHORU_REDIS_URL": "redis://r:6379/0"})
+    ok = Settings.from_env(
+        {
+            "WHORU_ENV": "production",
+            "WHORU_DATABASE_URL": "postgresql+psycopg://u@h/db",
+            "WHORU_REDIS_URL": "redis://r:6379/0",
+        }
+    )
     assert ok.env == "production"
 
 
@@ -69,4 +76,5 @@ def test_the_cli_shows_a_refused_setting_in_one_line():
     result = CliRunner().invoke(main, ["purge", "--older-than", "1"], env={"WHORU_TASK_IMAGES": "many"})
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.output.strip().splitlines() == [
-        "Error: WHORU_TASK_IMAGES: Input should be a valid integer, unable to parse string as an integer"]
+        "Error: WHORU_TASK_IMAGES: Input should be a valid integer, unable to parse string as an integer"
+    ]

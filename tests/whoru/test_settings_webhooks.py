@@ -14,7 +14,8 @@ def test_a_secret_that_cannot_sign_is_refused():
 
 
 def test_webhook_settings_are_read():
-    settings = Settings.from_env({"WHORU_WEBHOOK_SECRET": SECRET, "WHORU_WEBHOOK_MAX_AGE": "60",
-                                  "WHORU_WEBHOOK_ALLOW_PRIVATE": "true"})
+    settings = Settings.from_env(
+        {"WHORU_WEBHOOK_SECRET": SECRET, "WHORU_WEBHOOK_MAX_AGE": "60", "WHORU_WEBHOOK_ALLOW_PRIVATE": "true"}
+    )
     assert (settings.webhook_secret, settings.webhook_max_age, settings.webhook_allow_private) == (SECRET, 60, True)
     assert Settings.from_env({}).webhook_allow_private is False

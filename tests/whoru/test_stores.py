@@ -10,10 +10,10 @@ import pytest
 
 from tests.utils.s3 import AWS_ENV, keys, s3_client, start_moto_server
 from whoru.settings import Settings
-from whoru.upload_entries import open_upload, ZipLimits
 from whoru.storage import open_store
 from whoru.storage.folder import FileStore
 from whoru.storage.keys import job_prefix, part_key, preview_key, remove_deleted_job_files, remove_job_files
+from whoru.upload_entries import ZipLimits, open_upload
 
 LIMITS = ZipLimits(max_entries=100, max_total_bytes=10**9, max_ratio=200, max_entry_bytes=10**8)
 
@@ -37,8 +37,15 @@ def store(request, tmp_path):
     if request.param == "file":
         return open_store(Settings.from_env({"WHORU_STORAGE_DIR": str(tmp_path / "storage")}))
     endpoint = request.getfixturevalue("endpoint")
-    return open_store(Settings.from_env({"WHORU_STORAGE_URL": f"s3://photos/{tmp_path.name}",
-                                         "WHORU_S3_ENDPOINT_URL": endpoint, "WHORU_STORAGE_DIR": str(tmp_path / "scratch")}))
+    return open_store(
+        Settings.from_env(
+            {
+                "WHORU_STORAGE_URL": f"s3://photos/{tmp_path.name}",
+                "WHORU_S3_ENDPOINT_URL": endpoint,
+                "WHORU_STORAGE_DIR": str(tmp_path / "scratch"),
+            }
+        )
+    )
 
 
 def spooled(store, data: bytes):
@@ -85,7 +92,9 @@ def test_a_large_part_goes_up_in_parts_under_the_prefix(store, tmp_path):
         pytest.skip("multipart uploads are an S3 matter")
     data = os.urandom(40 * 1024 * 1024)
     store.put_file("jobs/big/00000.bin", spooled(store, data))
-    assert keys(store.client.meta.endpoint_url, "photos", f"{tmp_path.name}/jobs/big/") == [f"{tmp_path.name}/jobs/big/00000.bin"]
+    assert keys(store.client.meta.endpoint_url, "photos", f"{tmp_path.name}/jobs/big/") == [
+        f"{tmp_path.name}/jobs/big/00000.bin"
+    ]
     head = store.client.head_object(Bucket="photos", Key=f"{tmp_path.name}/jobs/big/00000.bin")
     assert head["ContentLength"] == len(data) and head["ETag"].strip('"').endswith("-3")
 

@@ -23,8 +23,14 @@ MAX_REQUEST = 1_200_000
 
 def submit(*args: str, served) -> subprocess.Popen:
     """Start `whoru submit` with arguments, as a user of that service would."""
-    return subprocess.Popen([sys.executable, "-m", "cli", "submit", *args], cwd=served.folder, env=served.env,
-                            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "cli", "submit", *args],
+        cwd=served.folder,
+        env=served.env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def make_folder(folder, copies: int):
@@ -54,8 +60,18 @@ def test_a_folder_larger_than_one_request_goes_as_several_parts(small_server, tm
     folder = make_folder(tmp_path / "photos", 90)
     assert sum(p.stat().st_size for p in folder.rglob("*.jpg")) > 2 * MAX_REQUEST
     out = tmp_path / "out.csv"
-    run = submit(str(folder), "--server", small_server.url, "--part-mb", "1", "--wait", "--quiet", "--csv", str(out),
-                 served=small_server)
+    run = submit(
+        str(folder),
+        "--server",
+        small_server.url,
+        "--part-mb",
+        "1",
+        "--wait",
+        "--quiet",
+        "--csv",
+        str(out),
+        served=small_server,
+    )
     _, err = run.communicate(timeout=600)
     assert run.returncode == 0, err
     job_id = err.split("job ", 1)[1].split()[0]
@@ -73,14 +89,26 @@ def test_a_killed_submit_resumes_without_sending_parts_again(small_server, tmp_p
     job_id = _job_id_from(first)
     had = _kill_after_parts(first, small_server.url, job_id, key, 2)
     assert api(small_server.url, f"/v1/jobs/{job_id}", key)["open"] is True
-    second = submit(str(folder), "--server", small_server.url, "--part-mb", "1", "--quiet", "--resume", job_id,
-                    "--wait", served=small_server)
+    second = submit(
+        str(folder),
+        "--server",
+        small_server.url,
+        "--part-mb",
+        "1",
+        "--quiet",
+        "--resume",
+        job_id,
+        "--wait",
+        served=small_server,
+    )
     _, err = second.communicate(timeout=600)
     assert second.returncode == 0, err
     parts = api(small_server.url, f"/v1/jobs/{job_id}/parts", key)["parts"]
     assert f"{had} parts were already on the server, {len(parts) - had} sent" in err
     images = _all_images(small_server.url, job_id, key)
-    assert sorted(image["name"] for image in images) == sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.jpg"))
+    assert sorted(image["name"] for image in images) == sorted(
+        p.relative_to(folder).as_posix() for p in folder.rglob("*.jpg")
+    )
     assert all(image["status"] in ("done", "no_face") for image in images)
     log = (small_server.folder / "serve.log").read_text()
     assert all(log.count(f"job={job_id} part={part['n']} stored") == 1 for part in parts)
@@ -103,15 +131,27 @@ def test_a_zip_named_on_the_command_line_is_sent_as_it_is(serve, tmp_path):
     archive = shutil.make_archive(str(tmp_path / "holiday"), "zip", make_folder(tmp_path / "photos", 4))
     (tmp_path / "notes.txt").write_text("not a photo")
     out = tmp_path / "out.json"
-    run = submit(archive, str(tmp_path / "notes.txt"), "--server", served.url.removeprefix("http://"), "--wait",
-                 "--quiet", "--json", str(out), "--model", "fast", served=served)
+    run = submit(
+        archive,
+        str(tmp_path / "notes.txt"),
+        "--server",
+        served.url.removeprefix("http://"),
+        "--wait",
+        "--quiet",
+        "--json",
+        str(out),
+        "--model",
+        "fast",
+        served=served,
+    )
     _, err = run.communicate(timeout=300)
     assert run.returncode == 0, err
     assert "notes.txt: not an image or a zip archive" in err and "0 images, 1 zip archives; 1 files skipped" in err
     document = json.loads(out.read_text())
     assert document["job"]["model"]["name"] == "fast"
     assert sorted(image["name"] for image in document["images"]) == sorted(
-        f"holiday.zip/set{i % 3}/{i:03d}-{PHOTO_FILES[i % len(PHOTO_FILES)].name}" for i in range(4))
+        f"holiday.zip/set{i % 3}/{i:03d}-{PHOTO_FILES[i % len(PHOTO_FILES)].name}" for i in range(4)
+    )
 
 
 def test_zips_with_non_ascii_and_quoted_names_keep_their_names(serve, tmp_path):
@@ -121,8 +161,16 @@ def test_zips_with_non_ascii_and_quoted_names_keep_their_names(serve, tmp_path):
     for name in names:
         shutil.copyfile(archive, tmp_path / name)
     out = tmp_path / "out.json"
-    run = submit(*(str(tmp_path / name) for name in names), "--server", served.url, "--wait", "--quiet",
-                 "--json", str(out), served=served)
+    run = submit(
+        *(str(tmp_path / name) for name in names),
+        "--server",
+        served.url,
+        "--wait",
+        "--quiet",
+        "--json",
+        str(out),
+        served=served,
+    )
     _, err = run.communicate(timeout=300)
     assert run.returncode == 0, err
     job = json.loads(out.read_text())["job"]
@@ -136,13 +184,15 @@ def test_two_folders_keep_their_names_and_clashing_files_are_refused(serve, tmp_
         (tmp_path / name).mkdir()
         shutil.copyfile(photo, tmp_path / name / "img.jpg")
     out = tmp_path / "out.csv"
-    run = submit(str(tmp_path / "dA"), str(tmp_path / "dB"), "--server", served.url, "--csv", str(out), "--quiet",
-                 served=served)
+    run = submit(
+        str(tmp_path / "dA"), str(tmp_path / "dB"), "--server", served.url, "--csv", str(out), "--quiet", served=served
+    )
     _, err = run.communicate(timeout=300)
     assert run.returncode == 0, err
     assert {row["image"] for row in csv.DictReader(out.open())} == {"dA/img.jpg", "dB/img.jpg"}
-    clash = submit(str(tmp_path / "dA" / "img.jpg"), str(tmp_path / "dB" / "img.jpg"), "--server", served.url,
-                   served=served)
+    clash = submit(
+        str(tmp_path / "dA" / "img.jpg"), str(tmp_path / "dB" / "img.jpg"), "--server", served.url, served=served
+    )
     _, err = clash.communicate(timeout=60)
     assert clash.returncode != 0 and "'img.jpg'" in err and "job " not in err
 
@@ -157,8 +207,12 @@ def _job_id_from(process: subprocess.Popen) -> str:
 
 def _kill_after_parts(process: subprocess.Popen, url: str, job_id: str, key: str, parts: int) -> int:
     """SIGKILL the client once the server has `parts` parts; return how many it has then."""
-    wait_until(lambda: alive(process) and len(api(url, f"/v1/jobs/{job_id}/parts", key)["parts"]) >= parts, 120, 0.01,
-               lambda: f"the server never had {parts} parts")
+    wait_until(
+        lambda: alive(process) and len(api(url, f"/v1/jobs/{job_id}/parts", key)["parts"]) >= parts,
+        120,
+        0.01,
+        lambda: f"the server never had {parts} parts",
+    )
     process.send_signal(signal.SIGKILL)
     process.wait(30)
     # A part whose body had fully arrived is still committed after the client is gone; give that request time to end.

@@ -9,7 +9,7 @@ import pytest
 
 from whoru.settings import Settings
 from whoru.storage.folder import FileStore
-from whoru.upload_entries import open_upload, UploadError, zip_entries, zip_limits, ZipLimits
+from whoru.upload_entries import UploadError, ZipLimits, open_upload, zip_entries, zip_limits
 
 LIMITS = ZipLimits(max_entries=100, max_total_bytes=10_000_000, max_ratio=50, max_entry_bytes=5_000_000)
 
@@ -25,14 +25,31 @@ def write_zip(path, entries):
 def test_entries_are_checked_one_by_one(tmp_path):
     link = zipfile.ZipInfo("link.jpg")
     link.external_attr = (stat.S_IFLNK | 0o777) << 16
-    path = write_zip(tmp_path / "a.zip", [
-        ("good/a.JPG", b"x"), ("../evil.jpg", b"x"), ("/abs.jpg", b"x"), ("C:\\win.jpg", b"x"), (link, b"target"),
-        ("inner.zip", b"PK"), ("readme.txt", b"x"), ("__MACOSX/._a.jpg", b"x"), (".hidden.jpg", b"x"), ("dir/", b""),
-    ])
+    path = write_zip(
+        tmp_path / "a.zip",
+        [
+            ("good/a.JPG", b"x"),
+            ("../evil.jpg", b"x"),
+            ("/abs.jpg", b"x"),
+            ("C:\\win.jpg", b"x"),
+            (link, b"target"),
+            ("inner.zip", b"PK"),
+            ("readme.txt", b"x"),
+            ("__MACOSX/._a.jpg", b"x"),
+            (".hidden.jpg", b"x"),
+            ("dir/", b""),
+        ],
+    )
     codes = {e.member: e.error_code for e in zip_entries(path, LIMITS)}
-    assert codes == {"good/a.JPG": None, "../evil.jpg": "unsafe_path", "/abs.jpg": "unsafe_path",
-                     "C:\\win.jpg": "unsafe_path", "link.jpg": "symlink", "inner.zip": "nested_archive",
-                     "readme.txt": "unsupported_type"}
+    assert codes == {
+        "good/a.JPG": None,
+        "../evil.jpg": "unsafe_path",
+        "/abs.jpg": "unsafe_path",
+        "C:\\win.jpg": "unsafe_path",
+        "link.jpg": "symlink",
+        "inner.zip": "nested_archive",
+        "readme.txt": "unsupported_type",
+    }
 
 
 def test_encrypted_and_oversized_entries_are_refused(tmp_path):
@@ -90,34 +107,60 @@ def test_two_members_of_one_name_are_two_entries(tmp_path):
         assert [source.read(e.index) for e in entries] == [b"first", b"second"]
 
 
-@pytest.mark.parametrize("name", ["..\\evil.jpg", "a/../../b.jpg", "a\\..\\b.jpg", "D:evil.jpg", "/etc/x.jpg", "\\\\host\\x.jpg"])
+@pytest.mark.parametrize(
+    "name", ["..\\evil.jpg", "a/../../b.jpg", "a\\..\\b.jpg", "D:evil.jpg", "/etc/x.jpg", "\\\\host\\x.jpg"]
+)
 def test_hostile_names_never_leave_the_archive(tmp_path, name):
     path = write_zip(tmp_path / "h.zip", [(name, b"x"), ("ok..name.jpg", b"x")])
-    assert [(e.member, e.error_code) for e in zip_entries(path, LIMITS)] == [(name, "unsafe_path"), ("ok..name.jpg", None)]
+    assert [(e.member, e.error_code) for e in zip_entries(path, LIMITS)] == [
+        (name, "unsafe_path"),
+        ("ok..name.jpg", None),
+    ]
 
 
 def test_entries_keep_their_central_directory_index_past_skipped_ones(tmp_path):
-    path = write_zip(tmp_path / "i.zip", [("dir/", b""), ("__MACOSX/._a.jpg", b"fork"), ("dir/a.jpg", b"A"),
-                                           ("photos/.thumbs/t.jpg", b"T"), ("photos/./b.png", b"B"), ("notes.txt", b"N")])
+    path = write_zip(
+        tmp_path / "i.zip",
+        [
+            ("dir/", b""),
+            ("__MACOSX/._a.jpg", b"fork"),
+            ("dir/a.jpg", b"A"),
+            ("photos/.thumbs/t.jpg", b"T"),
+            ("photos/./b.png", b"B"),
+            ("notes.txt", b"N"),
+        ],
+    )
     entries = zip_entries(path, LIMITS)
-    assert [(e.index, e.member, e.error_code) for e in entries] == [(2, "dir/a.jpg", None), (4, "photos/./b.png", None),
-                                                                    (5, "notes.txt", "unsupported_type")]
+    assert [(e.index, e.member, e.error_code) for e in entries] == [
+        (2, "dir/a.jpg", None),
+        (4, "photos/./b.png", None),
+        (5, "notes.txt", "unsupported_type"),
+    ]
     with open_upload(FileStore(tmp_path), path.name, "zip", LIMITS) as source:
         assert [source.read(e.index) for e in entries[:2]] == [b"A", b"B"]
 
 
 def test_zip_limits_come_from_settings_and_bound_inclusively(tmp_path):
-    settings = Settings.from_env({"WHORU_HOME": str(tmp_path), "WHORU_MAX_ZIP_ENTRIES": "3", "WHORU_MAX_ZIP_BYTES": "30",
-                                  "WHORU_MAX_ZIP_RATIO": "7", "WHORU_MAX_IMAGE_BYTES": "10"})
+    settings = Settings.from_env(
+        {
+            "WHORU_HOME": str(tmp_path),
+            "WHORU_MAX_ZIP_ENTRIES": "3",
+            "WHORU_MAX_ZIP_BYTES": "30",
+            "WHORU_MAX_ZIP_RATIO": "7",
+            "WHORU_MAX_IMAGE_BYTES": "10",
+        }
+    )
     limits = zip_limits(settings)
     assert limits == ZipLimits(max_entries=3, max_total_bytes=30, max_ratio=7, max_entry_bytes=10)
     fits = write_zip(tmp_path / "fits.zip", [(f"{i}.jpg", b"x" * 10) for i in range(3)])
     assert [e.error_code for e in zip_entries(fits, limits)] == [None, None, None]
     big = write_zip(tmp_path / "big.zip", [("a.jpg", b"x" * 11), ("b.jpg", b"x")])
     assert [e.error_code for e in zip_entries(big, limits)] == ["too_large", None]
-    for name, entries, code in (("many.zip", [(f"{i}.jpg", b"x") for i in range(4)], "too_many_entries"),
-                                ("full.zip", [(f"{i}.jpg", b"x" * 8) for i in range(3)] + [("d.jpg", b"x" * 7)], "too_many_entries"),
-                                ("total.zip", [("a.jpg", b"x" * 10), ("b.jpg", b"x" * 10), ("c.jpg", b"x" * 11)], "zip_too_large")):
+    for name, entries, code in (
+        ("many.zip", [(f"{i}.jpg", b"x") for i in range(4)], "too_many_entries"),
+        ("full.zip", [(f"{i}.jpg", b"x" * 8) for i in range(3)] + [("d.jpg", b"x" * 7)], "too_many_entries"),
+        ("total.zip", [("a.jpg", b"x" * 10), ("b.jpg", b"x" * 10), ("c.jpg", b"x" * 11)], "zip_too_large"),
+    ):
         with pytest.raises(UploadError) as error:
             zip_entries(write_zip(tmp_path / name, entries), limits)
         assert error.value.code == code, name
@@ -130,5 +173,8 @@ def test_a_single_image_upload_is_read_up_to_the_image_limit(tmp_path):
     store.put_bytes("jobs/j/00001.bin", b"123456")
     with open_upload(store, "jobs/j/00000.bin", "image", limits) as source:
         assert source.read(None) == b"12345"
-    with open_upload(store, "jobs/j/00001.bin", "image", limits) as source, pytest.raises(ValueError, match="past 5 bytes"):
+    with (
+        open_upload(store, "jobs/j/00001.bin", "image", limits) as source,
+        pytest.raises(ValueError, match="past 5 bytes"),
+    ):
         source.read(None)

@@ -13,8 +13,12 @@ LINK = re.compile(r"sign in to the web page: (http://\S+/#key=\S+)")
 
 def printed_link(served, timeout: float = 30) -> str:
     """Return the sign-in link from the output of a running `whoru serve`."""
-    found = wait_until(lambda: LINK.search((served.folder / "serve.log").read_text(errors="replace")), timeout, 0.2,
-                       lambda: "whoru serve printed no sign-in link")
+    found = wait_until(
+        lambda: LINK.search((served.folder / "serve.log").read_text(errors="replace")),
+        timeout,
+        0.2,
+        lambda: "whoru serve printed no sign-in link",
+    )
     return found.group(1)
 
 

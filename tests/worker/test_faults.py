@@ -57,9 +57,14 @@ def assert_one_result_per_image(env, job_id: str) -> None:
     """Check each image is final once and its stored faces match its face count."""
     engine = create_engine(env["WHORU_DATABASE_URL"])
     with engine.connect() as connection:
-        images = connection.execute(select(Image.id, Image.status, Image.face_count).where(Image.job_id == job_id)).all()
-        faces = dict(connection.execute(select(Face.image_id, func.count()).join(Image).where(Image.job_id == job_id)
-                                        .group_by(Face.image_id)).all())
+        images = connection.execute(
+            select(Image.id, Image.status, Image.face_count).where(Image.job_id == job_id)
+        ).all()
+        faces = dict(
+            connection.execute(
+                select(Face.image_id, func.count()).join(Image).where(Image.job_id == job_id).group_by(Face.image_id)
+            ).all()
+        )
     engine.dispose()
     assert all(status in ("done", "no_face", "failed") for _, status, _ in images)
     assert {i: n for i, _, n in images if n} == faces
@@ -124,8 +129,9 @@ def wait_logged(worker: Worker, text: str, times: int, timeout: float = 120) -> 
         found = lines()
         return found if len(found) >= times else None
 
-    return wait_until(enough, timeout, describe=lambda: f"{text!r} logged {len(lines())} of {times} times:\n"
-                                                        f"{worker.output()[-4000:]}")
+    return wait_until(
+        enough, timeout, describe=lambda: f"{text!r} logged {len(lines())} of {times} times:\n{worker.output()[-4000:]}"
+    )
 
 
 def test_the_same_task_delivered_twice_writes_one_set_of_rows(deployment):
@@ -243,7 +249,9 @@ def test_postgres_restart_mid_job(database_url, deployment):
         pytest.skip("a database restart is a PostgreSQL case")
     command = postgres_restart_command()
     if command is None:
-        pytest.skip("PostgreSQL restart case skipped: no local cluster this test may restart (needs root and pg_ctlcluster)")
+        pytest.skip(
+            "PostgreSQL restart case skipped: no local cluster this test may restart (needs root and pg_ctlcluster)"
+        )
     client, start, env = deployment
     start()
     job_id = post_files(client, [(f"p{i}.jpg", PHOTO) for i in range(40)]).get_json()["id"]
@@ -307,9 +315,27 @@ def test_submit_rides_out_an_api_restart_between_parts(deployment, tmp_path):
     folder.mkdir()
     for i in range(60):
         (folder / f"p{i:02d}.jpg").write_bytes(PHOTO + bytes(20_000))
-    submit = subprocess.Popen([sys.executable, "-m", "cli", "submit", str(folder), "--server", f"127.0.0.1:{port}",
-                               "--api-key", key, "--part-mb", "1", "--wait", "--quiet"], cwd=ROOT, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    submit = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "submit",
+            str(folder),
+            "--server",
+            f"127.0.0.1:{port}",
+            "--api-key",
+            key,
+            "--part-mb",
+            "1",
+            "--wait",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         wait_until(lambda: alive(submit) and "part=1 stored" in api.output(), 120, 0.01, api.output)
         api.stop(signal.SIGKILL)
@@ -344,16 +370,26 @@ def test_sigkill_during_grouping_reruns_it_and_labels_every_face_once(deployment
     assert put_part(client, job_id, 1, make_zip({"portrait.jpg": pictures["portrait.jpg"]})).status_code == 201
     client.post(f"/v1/jobs/{job_id}/close")
     worker.wait_for(f"job={job_id} grouping faces=4", 120)
-    wait_until(lambda: holder.exec_driver_sql("SELECT count(*) FROM pg_locks WHERE NOT granted").scalar(), 60,
-               describe=lambda: "the grouping never waited for the held rows")
+    wait_until(
+        lambda: holder.exec_driver_sql("SELECT count(*) FROM pg_locks WHERE NOT granted").scalar(),
+        60,
+        describe=lambda: "the grouping never waited for the held rows",
+    )
     worker.stop(signal.SIGKILL)
     held.rollback()
     holder.close()
     job = client.get(f"/v1/jobs/{job_id}").get_json()
     assert job["status"] == "running" and job["people_status"] == "grouping"
     with engine.connect() as connection:
-        assert connection.scalar(select(func.count()).select_from(Face).join(Image)
-                                 .where(Image.job_id == job_id, Face.person.is_not(None))) == 0
+        assert (
+            connection.scalar(
+                select(func.count())
+                .select_from(Face)
+                .join(Image)
+                .where(Image.job_id == job_id, Face.person.is_not(None))
+            )
+            == 0
+        )
     start()
     job = wait_job(client, job_id)
     assert job["status"] == "succeeded" and job["people_status"] == "done"

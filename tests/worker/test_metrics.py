@@ -23,8 +23,14 @@ def metered(database_url, tmp_path):
     """Yield an API client, a worker with a metrics port, and a function that scrapes that port."""
     server, redis_url = start_embedded_redis(tmp_path)
     port = free_port()
-    env = stack_env(database_url, redis_url, tmp_path / "storage", WHORU_METRICS_PORT=str(port),
-                    WHORU_WEBHOOK_SECRET=SECRET, WHORU_WEBHOOK_ALLOW_PRIVATE="true")
+    env = stack_env(
+        database_url,
+        redis_url,
+        tmp_path / "storage",
+        WHORU_METRICS_PORT=str(port),
+        WHORU_WEBHOOK_SECRET=SECRET,
+        WHORU_WEBHOOK_ALLOW_PRIVATE="true",
+    )
     worker = Worker(env, tmp_path / "worker.log").start()
     app = create_app({"TESTING": True, "environ": env})
 
@@ -39,6 +45,7 @@ def metered(database_url, tmp_path):
 
 def wait_value(scrape, name: str, at_least: float, timeout: float = 60, **labels: str) -> Scrape:
     """Scrape until a metric reaches a value (pool processes write them as tasks end)."""
+
     def reached() -> Scrape | None:
         metrics = scrape()
         return metrics if metrics.value(name, **labels) >= at_least else None
@@ -54,8 +61,11 @@ def test_a_job_shows_in_the_worker_metrics(metered):
     assert all(name.startswith("whoru_") for name in metrics.names())
     assert metrics.value("whoru_images_processed_total", status="done") == 2
     assert metrics.value("whoru_images_processed_total", status="failed") == 1
-    assert metrics.value("whoru_images_failed_total", code="corrupt_image") + metrics.value(
-        "whoru_images_failed_total", code="not_an_image") == 1
+    assert (
+        metrics.value("whoru_images_failed_total", code="corrupt_image")
+        + metrics.value("whoru_images_failed_total", code="not_an_image")
+        == 1
+    )
     assert metrics.value("whoru_faces_processed_total") == job["counts"]["faces"] == 2
     for stage in ("read", "decode", "detect", "align", "classify", "db_write"):
         assert metrics.value("whoru_stage_duration_seconds_count", stage=stage) >= 1, stage

@@ -69,7 +69,9 @@ def test_a_phone_photo_gets_the_predictions_of_the_same_photo_at_2000_pixels(nam
     upright = Image.open(PHOTOS / name).convert("RGB")
     factor = PHONE / max(upright.size)
     phone = upright.resize((round(upright.width * factor), round(upright.height * factor)), Image.Resampling.BICUBIC)
-    smaller = phone.resize((round(phone.width * 2000 / PHONE), round(phone.height * 2000 / PHONE)), Image.Resampling.LANCZOS)
+    smaller = phone.resize(
+        (round(phone.width * 2000 / PHONE), round(phone.height * 2000 / PHONE)), Image.Resampling.LANCZOS
+    )
     size, big = analyse(jpeg(phone, orientation=6))
     _, small = analyse(jpeg(smaller))
     assert size == phone.size and len(big) == len(small) >= 2
@@ -78,7 +80,10 @@ def test_a_phone_photo_gets_the_predictions_of_the_same_photo_at_2000_pixels(nam
         assert np.abs(box - reference.detection.box).max() < 0.01 * 2000
     for face, reference in zip(classify_at(jpeg(phone, orientation=6), small, PHONE / 2000), small):
         assert abs(face.age - reference.age) < YEARS
-        assert face.gender == reference.gender and abs(face.gender_probability - reference.gender_probability) < PROBABILITY
+        assert (
+            face.gender == reference.gender
+            and abs(face.gender_probability - reference.gender_probability) < PROBABILITY
+        )
         assert face.ethnicity == reference.ethnicity
         assert np.abs(np.subtract(face.ethnicity_probabilities, reference.ethnicity_probabilities)).max() < PROBABILITY
 

@@ -28,8 +28,14 @@ def s3_stack(database_url, tmp_path_factory):
     moto, endpoint = start_moto_server(folder / "moto.log")
     s3_client(endpoint).create_bucket(Bucket=BUCKET)
     server, redis_url = start_embedded_redis(folder)
-    env = stack_env(database_url, redis_url, folder / "scratch", WHORU_STORAGE_URL=f"s3://{BUCKET}/deploy",
-                    WHORU_S3_ENDPOINT_URL=endpoint, **AWS_ENV)
+    env = stack_env(
+        database_url,
+        redis_url,
+        folder / "scratch",
+        WHORU_STORAGE_URL=f"s3://{BUCKET}/deploy",
+        WHORU_S3_ENDPOINT_URL=endpoint,
+        **AWS_ENV,
+    )
     worker = Worker(env, folder / "worker.log").start()
     client = keyed_client(create_app({"TESTING": True, "environ": env}), database_url)
     # The API in this process finds its credentials the standard AWS way too.
@@ -69,10 +75,18 @@ def test_a_zip_with_hostile_entries(s3_stack):
         archive.writestr("bomb.jpg", b"\0" * 5_000_000, compress_type=zipfile.ZIP_DEFLATED)
     job_id = post_files(client, [("hostile.zip", buffer.getvalue())]).get_json()["id"]
     assert wait_job(client, job_id)["status"] == "succeeded"
-    codes = {i["name"].removeprefix("hostile.zip/"): (i["error"] or {}).get("code")
-             for i in all_results(client, job_id, page_size=50)}
-    assert codes == {"ok.jpg": None, "deep/er/two.jpg": None, "../escape.jpg": "unsafe_path", "link.jpg": "symlink",
-                     "inner.zip": "nested_archive", "bomb.jpg": "too_large"}
+    codes = {
+        i["name"].removeprefix("hostile.zip/"): (i["error"] or {}).get("code")
+        for i in all_results(client, job_id, page_size=50)
+    }
+    assert codes == {
+        "ok.jpg": None,
+        "deep/er/two.jpg": None,
+        "../escape.jpg": "unsafe_path",
+        "link.jpg": "symlink",
+        "inner.zip": "nested_archive",
+        "bomb.jpg": "too_large",
+    }
 
 
 def test_parts_then_cancel_and_delete(s3_stack):
@@ -98,6 +112,7 @@ def test_retention_removes_previews(s3_stack):
     job_id = post_files(client, [("a.jpg", PHOTO)]).get_json()["id"]
     wait_job(client, job_id)
     assert listed(f"previews/{job_id}/")
-    subprocess.run([sys.executable, "-m", "cli", "purge", "--older-than", "0"], env=env, cwd=ROOT, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "cli", "purge", "--older-than", "0"], env=env, cwd=ROOT, check=True, capture_output=True
+    )
     assert listed(f"previews/{job_id}/") == [] and client.get(f"/v1/jobs/{job_id}").status_code == 404

@@ -62,8 +62,12 @@ def test_a_job_that_succeeds_is_delivered_once_signed(hooked):
         assert body["counts"]["faces"] == 1
         assert request.headers["webhook-id"] == f"msg_{job['id']}"
         assert "webhook" not in body
-        assert wait_webhook(hooked, job["id"])["webhook"] == {"status": "delivered", "attempts": 1, "last_status": 200,
-                                                              "last_error": None}
+        assert wait_webhook(hooked, job["id"])["webhook"] == {
+            "status": "delivered",
+            "attempts": 1,
+            "last_status": 200,
+            "last_error": None,
+        }
         # Nothing announces a delivery that does not happen: a doubled task is given two seconds to show itself.
         time.sleep(2)
         assert len(receiver.requests) == 1
@@ -77,8 +81,12 @@ def test_a_failing_receiver_is_retried_with_the_same_id(hooked):
         assert {r.headers["webhook-id"] for r in requests} == {f"msg_{job['id']}"}
         assert all(Webhook(hooked.webhook_secret).verify(r.body, r.headers)["status"] == "failed" for r in requests)
         assert len({r.body for r in requests}) == 1
-        assert wait_webhook(hooked, job["id"])["webhook"] == {"status": "delivered", "attempts": 3, "last_status": 200,
-                                                              "last_error": None}
+        assert wait_webhook(hooked, job["id"])["webhook"] == {
+            "status": "delivered",
+            "attempts": 3,
+            "last_status": 200,
+            "last_error": None,
+        }
 
 
 def test_a_canceled_job_is_delivered(hooked):
@@ -97,8 +105,12 @@ def test_a_job_without_a_callback_has_no_webhook(hooked):
 
 
 def test_callbacks_are_signed_with_the_keys_rotated_secret(hooked, database_url):
-    rotated = subprocess.run([sys.executable, "-m", "cli", "keys", "rotate-webhook-secret", hooked.key_name],
-                             env={**os.environ, "WHORU_DATABASE_URL": database_url}, capture_output=True, text=True)
+    rotated = subprocess.run(
+        [sys.executable, "-m", "cli", "keys", "rotate-webhook-secret", hooked.key_name],
+        env={**os.environ, "WHORU_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+    )
     assert rotated.returncode == 0, rotated.stderr
     new_secret = rotated.stdout.strip()
     assert new_secret.startswith("whsec_")
@@ -133,6 +145,8 @@ def test_a_delivery_connects_to_the_checked_address_not_to_a_second_lookup():
 def test_retries_wait_the_documented_backoff():
     # Computed by the function Celery's autoretry calls, with the task's own options.
     task = deliver_webhook
-    waits = [get_exponential_backoff_interval(task.retry_backoff, n, task.retry_backoff_max, task.retry_jitter)
-             for n in range(12)]
+    waits = [
+        get_exponential_backoff_interval(task.retry_backoff, n, task.retry_backoff_max, task.retry_jitter)
+        for n in range(12)
+    ]
     assert waits == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 600, 600]

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def run_importer(doc: str, source: str, source_help: str, out: str,
-                 importer: Callable[[Path, Path], dict]) -> tuple[Path, dict]:
+def run_importer(
+    doc: str, source: str, source_help: str, out: str, importer: Callable[[Path, Path], dict]
+) -> tuple[Path, dict]:
     """Read an importer's command line (the downloaded package, --out), run it, and return the folder and card."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument(source, type=Path, help=source_help)

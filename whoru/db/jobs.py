@@ -23,7 +23,12 @@ class Counts:
 
 def jobs_starting_with(session: Session, owner: int, prefix: str, limit: int) -> list[str]:
     """Return the ids of up to limit of one key's jobs whose id starts with a prefix (of id characters only)."""
-    query = select(Job.id).where(Job.api_key_id == owner, Job.id.startswith(prefix, autoescape=True)).order_by(Job.id).limit(limit)
+    query = (
+        select(Job.id)
+        .where(Job.api_key_id == owner, Job.id.startswith(prefix, autoescape=True))
+        .order_by(Job.id)
+        .limit(limit)
+    )
     return list(session.scalars(query))
 
 
@@ -55,7 +60,8 @@ def same_first_part(session: Session, job: Job) -> list[Job]:
     """Return the owner's other queued or running jobs whose part 0 has the same SHA-256 as this job's."""
     first = select(Upload.sha256).where(Upload.job_id == job.id, Upload.position == 0).scalar_subquery()
     query = (
-        select(Job).join(Upload, (Upload.job_id == Job.id) & (Upload.position == 0))
+        select(Job)
+        .join(Upload, (Upload.job_id == Job.id) & (Upload.position == 0))
         .where(Job.api_key_id == job.api_key_id, Job.id != job.id, Job.status.in_(IN_FLIGHT), Upload.sha256 == first)
         .order_by(Job.created_at.desc())
     )
@@ -75,16 +81,25 @@ class ImageFilter:
     def conditions(self) -> list:
         """Return the SQL conditions on Image that this filter stands for."""
         conditions = [] if self.status is None else [Image.status == self.status]
-        on_face = [getattr(Face, name) == value for name, value in
-                   (("gender", self.gender), ("age_bin", self.age_bin), ("ethnicity", self.ethnicity), ("person", self.person))
-                   if value is not None]
+        on_face = [
+            getattr(Face, name) == value
+            for name, value in (
+                ("gender", self.gender),
+                ("age_bin", self.age_bin),
+                ("ethnicity", self.ethnicity),
+                ("person", self.person),
+            )
+            if value is not None
+        ]
         if on_face:
             # One face must match them all: "a woman aged 21-40", not a woman and someone 21-40.
             conditions.append(select(Face.id).where(Face.image_id == Image.id, *on_face).exists())
         return conditions
 
 
-def images_page(session: Session, job_id: str, after: int, limit: int, only: ImageFilter = ImageFilter()) -> list[Image]:
+def images_page(
+    session: Session, job_id: str, after: int, limit: int, only: ImageFilter = ImageFilter()
+) -> list[Image]:
     """Return up to limit images with their faces, in submission order after a position, that pass a filter."""
     query = (
         select(Image)
@@ -98,7 +113,11 @@ def images_page(session: Session, job_id: str, after: int, limit: int, only: Ima
 
 def pending_positions(session: Session, job_id: str) -> list[int]:
     """Return the positions of images not yet finished, in order."""
-    query = select(Image.position).where(Image.job_id == job_id, Image.status == ImageStatus.PENDING).order_by(Image.position)
+    query = (
+        select(Image.position)
+        .where(Image.job_id == job_id, Image.status == ImageStatus.PENDING)
+        .order_by(Image.position)
+    )
     return list(session.scalars(query))
 
 

@@ -27,16 +27,36 @@ class PartRefused(Exception):
         self.code = code
 
 
-def open_job(session: Session, job_id: str, owner: int | None, model: tuple[str, str],
-             idempotency_key: str | None = None, request_sha256: str | None = None,
-             callback_url: str | None = None, people: bool = False, label: str | None = None,
-             try_it: bool = False) -> Job:
+def open_job(
+    session: Session,
+    job_id: str,
+    owner: int | None,
+    model: tuple[str, str],
+    idempotency_key: str | None = None,
+    request_sha256: str | None = None,
+    callback_url: str | None = None,
+    people: bool = False,
+    label: str | None = None,
+    try_it: bool = False,
+) -> Job:
     """Add a new open, queued job with no images (and a webhook pending when it has a callback URL)."""
-    job = Job(id=job_id, status=JobStatus.QUEUED, open=True, model_name=model[0], model_version=model[1],
-              label=label, try_it=try_it,
-              api_key_id=owner, idempotency_key=idempotency_key, request_sha256=request_sha256, images_total=0,
-              callback_url=callback_url, webhook_status=WebhookStatus.PENDING if callback_url else None,
-              people=people, people_status=PeopleStatus.PENDING if people else None)
+    job = Job(
+        id=job_id,
+        status=JobStatus.QUEUED,
+        open=True,
+        model_name=model[0],
+        model_version=model[1],
+        label=label,
+        try_it=try_it,
+        api_key_id=owner,
+        idempotency_key=idempotency_key,
+        request_sha256=request_sha256,
+        images_total=0,
+        callback_url=callback_url,
+        webhook_status=WebhookStatus.PENDING if callback_url else None,
+        people=people,
+        people_status=PeopleStatus.PENDING if people else None,
+    )
     session.add(job)
     return job
 
@@ -52,18 +72,22 @@ def add_part(session: Session, job_id: str, upload: Upload, images: list[dict]) 
         refused = PartRefused("part_out_of_order", f"the job has parts 0..{parts - 1}; send part {parts} next")
         raise _unless_gone(session, job_id, refused)
     first = session.scalar(
-        update(Job).where(Job.id == job_id, Job.open.is_(True), Job.status.in_(IN_FLIGHT))
+        update(Job)
+        .where(Job.id == job_id, Job.open.is_(True), Job.status.in_(IN_FLIGHT))
         .values(images_total=Job.images_total + len(images), active_at=utcnow())
         .returning(Job.images_total)
     )
     if first is None:
-        raise _unless_gone(session, job_id, PartRefused(
-            "job_closed", "the job is closed, canceled or ended; it takes no more parts"))
+        raise _unless_gone(
+            session, job_id, PartRefused("job_closed", "the job is closed, canceled or ended; it takes no more parts")
+        )
     first -= len(images)
     upload.job_id, upload.image_count = job_id, len(images)
     session.add(upload)
     session.flush()
-    rows = [{**image, "job_id": job_id, "upload_id": upload.id, "position": first + i} for i, image in enumerate(images)]
+    rows = [
+        {**image, "job_id": job_id, "upload_id": upload.id, "position": first + i} for i, image in enumerate(images)
+    ]
     if rows:
         session.execute(insert(Image), rows)
     return range(first, first + len(rows))
@@ -79,13 +103,16 @@ def _unless_gone(session: Session, job_id: str, refused: PartRefused) -> PartRef
 def remove_part(session: Session, upload: Upload) -> None:
     """Undo add_part: remove a part and its images, and take its images off the job's total."""
     session.delete(upload)
-    session.execute(update(Job).where(Job.id == upload.job_id).values(images_total=Job.images_total - upload.image_count))
+    session.execute(
+        update(Job).where(Job.id == upload.job_id).values(images_total=Job.images_total - upload.image_count)
+    )
 
 
 def close(session: Session, job_id: str, by: ClosedBy = ClosedBy.CLIENT) -> JobStatus | None:
     """Close an open job (no more parts); return its final status if that ended it."""
-    session.execute(update(Job).where(Job.id == job_id, Job.open.is_(True))
-                    .values(open=False, closed_at=utcnow(), closed_by=by))
+    session.execute(
+        update(Job).where(Job.id == job_id, Job.open.is_(True)).values(open=False, closed_at=utcnow(), closed_by=by)
+    )
     return finish_if_complete(session, job_id)
 
 
@@ -97,8 +124,11 @@ def close_idle(session: Session, idle_since: datetime) -> list[tuple[str, JobSta
 
 def mark_running(session: Session, job_id: str) -> bool:
     """Move a queued job to running; return False unless it is now running (gone, canceled, ended)."""
-    session.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.QUEUED)
-                    .values(status=JobStatus.RUNNING, started_at=utcnow()))
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+        .values(status=JobStatus.RUNNING, started_at=utcnow())
+    )
     return is_running(session, job_id)
 
 
@@ -115,7 +145,9 @@ def finish_if_complete(session: Session, job_id: str) -> JobStatus | PeopleStatu
     """
     # The row lock orders this against a concurrent close or last task: without it, each could
     # read the other's change as not yet made, and neither would end the job.
-    job = session.execute(select(Job.open, Job.status, Job.people).where(Job.id == job_id).with_for_update()).one_or_none()
+    job = session.execute(
+        select(Job.open, Job.status, Job.people).where(Job.id == job_id).with_for_update()
+    ).one_or_none()
     if job is None or job.open or job.status not in IN_FLIGHT or _pending(session, job_id):
         return None
     total, failed = session.execute(
@@ -126,8 +158,11 @@ def finish_if_complete(session: Session, job_id: str) -> JobStatus | PeopleStatu
         session.execute(update(Job).where(Job.id == job_id).values(people_status=PeopleStatus.GROUPING))
         return PeopleStatus.GROUPING
     changed = session.execute(
-        update(Job).where(Job.id == job_id, Job.status.in_(IN_FLIGHT))
-        .values(status=status, finished_at=utcnow(), error=error, people_status=PeopleStatus.DONE if job.people else None)
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_(IN_FLIGHT))
+        .values(
+            status=status, finished_at=utcnow(), error=error, people_status=PeopleStatus.DONE if job.people else None
+        )
     ).rowcount
     return status if changed else None
 
@@ -139,9 +174,10 @@ def is_grouping(session: Session, job_id: str) -> bool:
 
 
 def end_grouped(session: Session, job_id: str) -> JobStatus | None:
-    """End a people job whose faces are being grouped in this transaction; None if it was canceled or deleted meanwhile."""
+    """End a people job whose faces are being grouped in this transaction; None if canceled or deleted meanwhile."""
     changed = session.execute(
-        update(Job).where(Job.id == job_id, Job.status.in_(IN_FLIGHT), Job.people_status == PeopleStatus.GROUPING)
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_(IN_FLIGHT), Job.people_status == PeopleStatus.GROUPING)
         .values(status=JobStatus.SUCCEEDED, finished_at=utcnow(), people_status=PeopleStatus.DONE)
     ).rowcount
     return JobStatus.SUCCEEDED if changed else None
@@ -149,7 +185,10 @@ def end_grouped(session: Session, job_id: str) -> JobStatus | None:
 
 def _pending(session: Session, job_id: str) -> bool:
     """Return whether any image of a job is still pending."""
-    return session.scalar(select(Image.id).where(Image.job_id == job_id, Image.status == ImageStatus.PENDING).limit(1)) is not None
+    return (
+        session.scalar(select(Image.id).where(Image.job_id == job_id, Image.status == ImageStatus.PENDING).limit(1))
+        is not None
+    )
 
 
 def _outcome(total: int, failed: int) -> tuple[JobStatus, str | None]:
@@ -163,10 +202,13 @@ def _outcome(total: int, failed: int) -> tuple[JobStatus, str | None]:
 
 def cancel(session: Session, job_id: str) -> bool:
     """Stop a queued or running job (open or not); return whether this call canceled it."""
-    return bool(session.execute(
-        update(Job).where(Job.id == job_id, Job.status.in_(IN_FLIGHT))
-        .values(status=JobStatus.CANCELED, open=False, finished_at=utcnow())
-    ).rowcount)
+    return bool(
+        session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status.in_(IN_FLIGHT))
+            .values(status=JobStatus.CANCELED, open=False, finished_at=utcnow())
+        ).rowcount
+    )
 
 
 def delete_jobs(session: Session, job_ids: list[str]) -> None:

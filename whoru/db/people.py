@@ -25,10 +25,14 @@ def embedding_bytes(vector: np.ndarray | None) -> bytes | None:
 def job_embeddings(session: Session, job_id: str) -> tuple[list[int], np.ndarray]:
     """Return a job's face ids with an embedding, in image position and face order, and their unit vectors."""
     rows = session.execute(
-        select(Face.id, Face.embedding).join(Image, Face.image_id == Image.id)
-        .where(Image.job_id == job_id, Face.embedding.is_not(None)).order_by(Image.position, Face.index)
+        select(Face.id, Face.embedding)
+        .join(Image, Face.image_id == Image.id)
+        .where(Image.job_id == job_id, Face.embedding.is_not(None))
+        .order_by(Image.position, Face.index)
     ).all()
-    vectors = np.zeros((len(rows), len(rows[0].embedding) // np.dtype(EMBEDDING_DTYPE).itemsize if rows else 0), dtype=np.float32)
+    vectors = np.zeros(
+        (len(rows), len(rows[0].embedding) // np.dtype(EMBEDDING_DTYPE).itemsize if rows else 0), dtype=np.float32
+    )
     for i, (_, blob) in enumerate(rows):
         vectors[i] = np.frombuffer(blob, dtype=EMBEDDING_DTYPE)
     return [face_id for face_id, _ in rows], vectors
@@ -59,20 +63,32 @@ def people_faces(session: Session, job_id: str, numbers: range | None = None) ->
     """Return the faces of a job's people (those numbered in a range, or all), by person label, p1 first."""
     only = [] if numbers is None else [Face.person.in_([f"p{n}" for n in numbers])]
     rows = session.execute(
-        select(Face, Image.position, Image.width, Image.height, Image.taken_at).join(Image, Face.image_id == Image.id)
-        .where(Image.job_id == job_id, Face.person.is_not(None), *only).order_by(Image.position, Face.index)
+        select(Face, Image.position, Image.width, Image.height, Image.taken_at)
+        .join(Image, Face.image_id == Image.id)
+        .where(Image.job_id == job_id, Face.person.is_not(None), *only)
+        .order_by(Image.position, Face.index)
     ).all()
     faces: dict[str, list[PersonFace]] = defaultdict(list)
     for face, position, width, height, taken_at in rows:
         female = face.gender_probability if face.gender == "female" else 1.0 - face.gender_probability
-        faces[face.person].append(PersonFace(position, (width, height), (face.x, face.y, face.w, face.h), face.w * face.h, face.detection_score,
-                                             female, face.ethnicity_probabilities, face.age,
-                                             None if taken_at is None else taken_at.year))
+        faces[face.person].append(
+            PersonFace(
+                position,
+                (width, height),
+                (face.x, face.y, face.w, face.h),
+                face.w * face.h,
+                face.detection_score,
+                female,
+                face.ethnicity_probabilities,
+                face.age,
+                None if taken_at is None else taken_at.year,
+            )
+        )
     return dict(sorted(faces.items(), key=lambda item: int(item[0][1:])))
 
 
 def person_json(label: str, faces: list[PersonFace]) -> dict:
-    """Return one person's figures: counts, a representative face, mean gender and ethnicity, median age and birth year."""
+    """Return a person's figures: counts, a representative face, mean gender and ethnicity, median age, birth year."""
     shown = max(faces, key=lambda face: (face.detection_score * face.area, -face.position))
     female = float(np.mean([face.female for face in faces]))
     ethnicity = np.mean([face.ethnicity for face in faces], axis=0)
@@ -81,11 +97,17 @@ def person_json(label: str, faces: list[PersonFace]) -> dict:
         "person": label,
         "faces": len(faces),
         "images": len({face.position for face in faces}),
-        "face": {"image": shown.position, "image_width": shown.image_size[0], "image_height": shown.image_size[1],
-                 "box": dict(zip("xywh", shown.box))},
+        "face": {
+            "image": shown.position,
+            "image_width": shown.image_size[0],
+            "image_height": shown.image_size[1],
+            "box": dict(zip("xywh", shown.box)),
+        },
         "gender": {"label": "female" if female >= 0.5 else "male", "female_probability": round(female, 4)},
-        "ethnicity": {"label": ETHNICITIES[int(ethnicity.argmax())],
-                      "probabilities": {name: round(float(p), 4) for name, p in zip(ETHNICITIES, ethnicity)}},
+        "ethnicity": {
+            "label": ETHNICITIES[int(ethnicity.argmax())],
+            "probabilities": {name: round(float(p), 4) for name, p in zip(ETHNICITIES, ethnicity)},
+        },
         "age": _median_and_spread([face.age for face in faces]),
         "birth_year": _median_and_spread(births) if births else None,
     }
@@ -110,7 +132,9 @@ def people_counts(people: list[dict]) -> dict:
         "people": len(people),
         "people_genders": _counted([person["gender"]["label"] for person in people], GENDERS),
         "people_ethnicities": _counted([person["ethnicity"]["label"] for person in people], ETHNICITIES),
-        "people_age_bins": _counted([AGE_BIN_NAMES[age_bin(person["age"]["median"])] for person in people], AGE_BIN_NAMES),
+        "people_age_bins": _counted(
+            [AGE_BIN_NAMES[age_bin(person["age"]["median"])] for person in people], AGE_BIN_NAMES
+        ),
     }
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from whoru.db.schema import Image, Job, Upload
-from whoru.db.statuses import ImageStatus, IN_FLIGHT
+from whoru.db.statuses import IN_FLIGHT, ImageStatus
 
 
 def jobs_by_status(session: Session) -> dict[str, int]:
@@ -18,8 +18,12 @@ def jobs_by_status(session: Session) -> dict[str, int]:
 
 def images_pending(session: Session) -> int:
     """Return how many images of queued or running jobs wait to be processed."""
-    return session.scalar(select(func.count()).select_from(Image).join(Job)
-                          .where(Job.status.in_(IN_FLIGHT), Image.status == ImageStatus.PENDING))
+    return session.scalar(
+        select(func.count())
+        .select_from(Image)
+        .join(Job)
+        .where(Job.status.in_(IN_FLIGHT), Image.status == ImageStatus.PENDING)
+    )
 
 
 def oldest_pending_arrival(session: Session) -> datetime | None:

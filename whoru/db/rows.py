@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from whoru.db.people import embedding_bytes
 from whoru.db.schema import Face, Image, Job
-from whoru.faces.face import FaceResult
 from whoru.db.statuses import ImageStatus
+from whoru.faces.face import FaceResult
 
 
 @dataclass
@@ -72,4 +72,9 @@ def _image_row(outcome: ImageOutcome) -> dict:
 
 def _face_row(image_id: int, index: int, face: FaceResult) -> dict:
     """Return the insert row of a face."""
-    return {"image_id": image_id, "index": index, **asdict(face.rounded()), "embedding": embedding_bytes(face.embedding)}
+    return {
+        "image_id": image_id,
+        "index": index,
+        **asdict(face.rounded()),
+        "embedding": embedding_bytes(face.embedding),
+    }

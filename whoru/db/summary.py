@@ -6,8 +6,8 @@ from sqlalchemy import Integer, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from whoru.db.schema import Face, Image
-from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
 from whoru.db.statuses import ImageStatus
+from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
 
 
 def job_summary(session: Session, job_id: str) -> dict:
@@ -36,8 +36,12 @@ def _image_counts(session: Session, job_id: str) -> dict[str, int]:
 
 def _face_counts(session: Session, job_id: str, column) -> dict[str, int]:
     """Return the number of a job's faces for each value of a face column."""
-    query = (select(column, func.count()).join(Image, Face.image_id == Image.id)
-             .where(Image.job_id == job_id).group_by(column))
+    query = (
+        select(column, func.count())
+        .join(Image, Face.image_id == Image.id)
+        .where(Image.job_id == job_id)
+        .group_by(column)
+    )
     return dict(session.execute(query).all())
 
 
@@ -45,8 +49,12 @@ def _decades(session: Session, job_id: str) -> list[dict]:
     """Return faces per ten years of age (0-9, 10-19, ...), from 0 to the oldest decade found."""
     # A literal divisor renders the same SQL in SELECT and GROUP BY, which PostgreSQL requires.
     decade = cast(func.round(Face.age), Integer) // literal_column("10")
-    query = (select(decade, func.count()).join(Image, Face.image_id == Image.id)
-             .where(Image.job_id == job_id).group_by(decade))
+    query = (
+        select(decade, func.count())
+        .join(Image, Face.image_id == Image.id)
+        .where(Image.job_id == job_id)
+        .group_by(decade)
+    )
     counts = {int(low): n for low, n in session.execute(query).all()}
     top = max(counts, default=-1)
     return [{"label": f"{10 * d}-{10 * d + 9}", "count": counts.get(d, 0)} for d in range(top + 1)]

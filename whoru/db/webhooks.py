@@ -11,8 +11,9 @@ from whoru.db.statuses import ENDED, WebhookStatus
 
 def due(session: Session, job_id: str) -> Job | None:
     """Return the job if it has ended and its webhook is still to be delivered."""
-    return session.scalar(select(Job).where(Job.id == job_id, Job.status.in_(ENDED),
-                                            Job.webhook_status == WebhookStatus.PENDING))
+    return session.scalar(
+        select(Job).where(Job.id == job_id, Job.status.in_(ENDED), Job.webhook_status == WebhookStatus.PENDING)
+    )
 
 
 def record_attempt(session: Session, job_id: str, status: int | None, error: str | None) -> None:
@@ -25,10 +26,15 @@ def record_attempt(session: Session, job_id: str, status: int | None, error: str
 
 def give_up(session: Session, job_id: str, reason: str) -> None:
     """Mark a pending delivery failed for good."""
-    session.execute(update(Job).where(Job.id == job_id, Job.webhook_status == WebhookStatus.PENDING)
-                    .values(webhook_status=WebhookStatus.FAILED, webhook_last_error=reason))
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.webhook_status == WebhookStatus.PENDING)
+        .values(webhook_status=WebhookStatus.FAILED, webhook_last_error=reason)
+    )
 
 
 def undelivered(session: Session) -> list[str]:
     """Return the ids of ended jobs whose webhook is still pending (recovery after a restart)."""
-    return list(session.scalars(select(Job.id).where(Job.status.in_(ENDED), Job.webhook_status == WebhookStatus.PENDING)))
+    return list(
+        session.scalars(select(Job.id).where(Job.status.in_(ENDED), Job.webhook_status == WebhookStatus.PENDING))
+    )

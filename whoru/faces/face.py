@@ -52,7 +52,10 @@ class FaceResult:
         """Return this face as it is stored and served: pixels and years to a tenth, probabilities to 4 places."""
         x, y, w, h = (round(float(v), 1) for v in self.detection.box)
         return Face(
-            x=x, y=y, w=w, h=h,
+            x=x,
+            y=y,
+            w=w,
+            h=h,
             detection_score=round(float(self.detection.score), 4),
             landmarks=[[round(float(px), 1), round(float(py), 1)] for px, py in self.detection.landmarks],
             age=round(self.age, 1),

@@ -33,7 +33,9 @@ class StackedHead:
         """Return the age distribution (0..116 years), female probability and ethnicity probabilities."""
         return self.from_logits(self.logits(feature_matrix(outputs, self.features)), outputs)
 
-    def from_logits(self, logits: tuple[np.ndarray, np.ndarray, np.ndarray], outputs: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def from_logits(
+        self, logits: tuple[np.ndarray, np.ndarray, np.ndarray], outputs: dict
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return the predictions of the MLP's logits, blended with the other network's outputs."""
         age, gender, ethnicity = logits
         if self.blend_with is not None:
@@ -42,23 +44,34 @@ class StackedHead:
 
     def logits(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return the age, gender and ethnicity logits, averaged over the head's MLPs."""
-        members = [_mlp_logits(x, {key: self.weights[key][m] for key in MLP_ARRAYS}) for m in range(len(self.weights["w1"]))]
+        members = [
+            _mlp_logits(x, {key: self.weights[key][m] for key in MLP_ARRAYS}) for m in range(len(self.weights["w1"]))
+        ]
         return tuple(np.mean([member[i] for member in members], axis=0) for i in range(3))  # type: ignore[return-value]
 
     def _blend(self, age, gender, ethnicity, cnn: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Weigh the MLP's log-probabilities against the CNN's, per task."""
         w = self.weights
         age = w["blend_age"][0] * log_softmax(age) + w["blend_age"][1] * np.log(cnn["age_distribution"] + _EPS)
-        gender = w["blend_gender"][0] * gender + w["blend_gender"][1] * logit(cnn["gender"][:, 0]) + w["blend_gender"][2]
-        ethnicity = (w["blend_eth"][0] * log_softmax(ethnicity) + w["blend_eth"][1] * np.log(cnn["ethnicity"] + _EPS)
-                     + w["blend_eth_bias"])
+        gender = (
+            w["blend_gender"][0] * gender + w["blend_gender"][1] * logit(cnn["gender"][:, 0]) + w["blend_gender"][2]
+        )
+        ethnicity = (
+            w["blend_eth"][0] * log_softmax(ethnicity)
+            + w["blend_eth"][1] * np.log(cnn["ethnicity"] + _EPS)
+            + w["blend_eth_bias"]
+        )
         return age, gender, ethnicity
 
 
 def _mlp_logits(x: np.ndarray, w: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return one MLP's age, gender and ethnicity logits for standardised-on-the-fly features."""
     hidden = np.maximum((x - w["mean"]) / w["std"] @ w["w1"] + w["b1"], 0.0)
-    return hidden @ w["w_age"] + w["b_age"], (hidden @ w["w_gender"] + w["b_gender"])[:, 0], hidden @ w["w_eth"] + w["b_eth"]
+    return (
+        hidden @ w["w_age"] + w["b_age"],
+        (hidden @ w["w_gender"] + w["b_gender"])[:, 0],
+        hidden @ w["w_eth"] + w["b_eth"],
+    )
 
 
 def feature_matrix(outputs: dict, features: list[dict]) -> np.ndarray:

@@ -66,7 +66,9 @@ class FaceModel:
         self.spec = self.inputs[FACE] if FACE in self.inputs else None
         self.name, self.version = self.card.name, self.card.version
         if self.card.onnx_files:
-            self._nets = {role: onnx_runner(self.directory / file, threads) for role, file in self.card.onnx_files.items()}
+            self._nets = {
+                role: onnx_runner(self.directory / file, threads) for role, file in self.card.onnx_files.items()
+            }
         else:
             self._nets = {role: _keras_net(self.directory / file, threads) for role, file in self.card.files.items()}
         head = self.card.head
@@ -81,7 +83,11 @@ class FaceModel:
         if self.card.format == "stacked":
             distribution, female, ethnicity = self._head(outputs)  # type: ignore[misc]
             predictions = from_distribution(distribution, female, ethnicity, self.range_rule)
-            return replace(predictions, identity_features=outputs[IDENTITY][DESCRIPTOR]) if IDENTITY in outputs else predictions
+            return (
+                replace(predictions, identity_features=outputs[IDENTITY][DESCRIPTOR])
+                if IDENTITY in outputs
+                else predictions
+            )
         if self.card.format == "multitask":
             out = outputs["model"]
             return from_distribution(out["age_distribution"], out["gender"][:, 0], out["ethnicity"], self.range_rule)
@@ -92,11 +98,13 @@ class FaceModel:
         """Return the card's rule for tempering the age distribution before its range is read."""
         inference = self.card.inference
         if inference.age_range_by_age:
-            return RangeRule(tuple(inference.age_range_by_age["upper_ages"]), tuple(inference.age_range_by_age["temperatures"]))
+            return RangeRule(
+                tuple(inference.age_range_by_age["upper_ages"]), tuple(inference.age_range_by_age["temperatures"])
+            )
         return RangeRule((), (inference.age_range_temperature,))
 
     def outputs(self, inputs: dict[str, np.ndarray], batch_size: int = 256, roles: list[str] | None = None) -> dict:
-        """Return every network's (or the named `roles`') outputs for its input, averaged with its mirror image where the card says so.
+        """Return each network's (or only `roles`') outputs for its input, mirror-averaged where the card says so.
 
         `inference.mirror_average` is true (every network), false, or the list of networks to mirror.
         """
@@ -157,8 +165,10 @@ def _mean_of_halves(out):
     return (out[:half] + out[half:]) / 2
 
 
-def from_distribution(distribution: np.ndarray, female: np.ndarray, ethnicity: np.ndarray, rule: RangeRule) -> Predictions:
-    """Build predictions from an age distribution over 0..116 years (age, bins and range all read from it) and the other heads."""
+def from_distribution(
+    distribution: np.ndarray, female: np.ndarray, ethnicity: np.ndarray, rule: RangeRule
+) -> Predictions:
+    """Build predictions from the other heads and an age distribution over 0..116 years (giving age, bins and range)."""
     ages = read_ages(distribution, rule)
     return Predictions(ages.age, ages.bins, female, ethnicity, ages.low, ages.high)
 
@@ -172,4 +182,6 @@ def _from_seed(out: dict[str, np.ndarray]) -> Predictions:
 
 def _empty() -> Predictions:
     """Return predictions for zero faces."""
-    return Predictions(np.zeros(0), np.zeros((0, len(AGE_BINS))), np.zeros(0), np.zeros((0, 5)), np.zeros(0), np.zeros(0))
+    return Predictions(
+        np.zeros(0), np.zeros((0, len(AGE_BINS))), np.zeros(0), np.zeros((0, 5)), np.zeros(0), np.zeros(0)
+    )

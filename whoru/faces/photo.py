@@ -1,4 +1,4 @@
-"""Decode a photo once, whole; the detector gets an area-averaged copy, and each face is cropped from the coarsest image with pixels enough.
+"""Decode a photo once, whole; area-average the detector's copy, crop faces at the coarsest scale with pixels enough.
 
 A 12-megapixel JPEG decoded whole through libjpeg-turbo's own API (simplejpeg, straight into an
 array) costs less than a 1/4 DCT-scaled decode followed by the finer decode that most phone
@@ -39,8 +39,16 @@ SCALES = (8, 4, 2, 1)
 def orientation_matrix(orientation: int, width: float, height: float) -> np.ndarray:
     """Return the 3x3 map from stored points (in a width x height frame) to upright ones, as exif_transpose does."""
     w, h = width, height
-    rows = {1: [[1, 0, 0], [0, 1, 0]], 2: [[-1, 0, w], [0, 1, 0]], 3: [[-1, 0, w], [0, -1, h]], 4: [[1, 0, 0], [0, -1, h]],
-            5: [[0, 1, 0], [1, 0, 0]], 6: [[0, -1, h], [1, 0, 0]], 7: [[0, -1, h], [-1, 0, w]], 8: [[0, 1, 0], [-1, 0, w]]}
+    rows = {
+        1: [[1, 0, 0], [0, 1, 0]],
+        2: [[-1, 0, w], [0, 1, 0]],
+        3: [[-1, 0, w], [0, -1, h]],
+        4: [[1, 0, 0], [0, -1, h]],
+        5: [[0, 1, 0], [1, 0, 0]],
+        6: [[0, -1, h], [1, 0, 0]],
+        7: [[0, -1, h], [-1, 0, w]],
+        8: [[0, 1, 0], [-1, 0, w]],
+    }
     return np.array([*rows.get(orientation, rows[1]), [0, 0, 1]], dtype=np.float64)
 
 
@@ -60,7 +68,11 @@ def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Photo:
-    """A photo decoded once: `rgb` is the detector's copy, upright and reduced by `scale`; `levels` the frame halved down to it, turned by `turn`."""
+    """A photo decoded once: the detector's copy and the frame's reductions.
+
+    `rgb` is the detector's copy, upright and reduced by `scale`; `levels` the frame halved down
+    to it, turned by `turn`.
+    """
 
     rgb: np.ndarray
     scale: int
@@ -71,7 +83,7 @@ class Photo:
 
     @classmethod
     def decode(cls, data: bytes, max_side: int, max_pixels: int = MAX_IMAGE_PIXELS) -> "Photo":
-        """Decode the whole photo and area-average the detector's copy from it, by the coarsest factor that still gives max_side."""
+        """Decode the whole photo; area-average the detector's copy by the coarsest factor that still gives max_side."""
         with opened(data, max_pixels) as image:
             turned, frame, taken_at = orientation(image), stored_rgb(image, data), capture_time(image)
         scale = detector_scale(frame.shape[:2], max_side)
@@ -103,15 +115,18 @@ class Photo:
 
     def face_inputs(self, faces: list[Detection], specs: dict[str, InputSpec]) -> dict[str, list[np.ndarray]]:
         """Return, per input name, one model input per face found in `rgb`."""
-        return {name: [self._face_input(face, spec, self.source_scale(face, spec)) for face in faces] for name, spec in specs.items()}
+        return {
+            name: [self._face_input(face, spec, self.source_scale(face, spec)) for face in faces]
+            for name, spec in specs.items()
+        }
 
     def source_scale(self, face: Detection, spec: InputSpec) -> int:
-        """Return the coarsest reduction of the frame at which a face found in `rgb` has MIN_SOURCE_PIXELS pixels per crop pixel (1 at worst)."""
+        """Return the coarsest frame scale giving a face in `rgb` MIN_SOURCE_PIXELS pixels per crop pixel, else 1."""
         pixels = source_pixels_per_output(face.landmarks, spec) * self.scale
         return next((s for s in SCALES if s <= self.scale and pixels / s >= MIN_SOURCE_PIXELS), 1)
 
     def _face_input(self, face: Detection, spec: InputSpec, scale: int) -> np.ndarray:
-        """Return a face's input cropped from the frame halved down to `scale` (`rgb` itself at the detector's scale)."""
+        """Return a face's input cropped from the frame halved to `scale` (`rgb` itself at the detector's scale)."""
         if scale == self.scale:
             return face_input(self.rgb, face.landmarks, spec)
         pixels, level = self.levels[scale], self._to_scale(face, scale)
@@ -156,5 +171,7 @@ def halvings(frame: np.ndarray, scale: int) -> dict[int, np.ndarray]:
     while max(levels) < scale:
         previous = levels[max(levels)]
         height, width = previous.shape[0] // 2, previous.shape[1] // 2
-        levels[2 * max(levels)] = cv2.resize(previous[: 2 * height, : 2 * width], (width, height), interpolation=cv2.INTER_AREA)
+        levels[2 * max(levels)] = cv2.resize(
+            previous[: 2 * height, : 2 * width], (width, height), interpolation=cv2.INTER_AREA
+        )
     return levels

@@ -11,9 +11,9 @@ from whoru.faces.detector import FaceDetector
 from whoru.faces.face import Detection, FaceResult
 from whoru.faces.identity import IDENTITY, SPEC, IdentityNet
 from whoru.faces.model import FACE, FaceModel, Predictions
-from whoru.settings import MAX_IMAGE_PIXELS
 from whoru.faces.photo import Photo
 from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
+from whoru.settings import MAX_IMAGE_PIXELS
 from whoru.stages import Stages
 
 # One face's model input: an array, or one array per input name for a multi-input model.
@@ -29,8 +29,15 @@ class FacePipeline:
         self.extra_identity_input = identity is not None and IDENTITY not in model.inputs
 
     @classmethod
-    def load(cls, model_dir: Path, detector_dir: Path, max_side: int = 1024, score: float = 0.7, threads: int = 1,
-             identity_dir: Path | None = None) -> "FacePipeline":
+    def load(
+        cls,
+        model_dir: Path,
+        detector_dir: Path,
+        max_side: int = 1024,
+        score: float = 0.7,
+        threads: int = 1,
+        identity_dir: Path | None = None,
+    ) -> "FacePipeline":
         """Load the detector, the model and (given its directory) faceres."""
         identity = IdentityNet(identity_dir, threads) if identity_dir else None
         return cls(FaceDetector(detector_dir, score, max_side, threads), FaceModel(model_dir, threads), identity)
@@ -62,8 +69,9 @@ class FacePipeline:
             return by_input[FACE]
         return [{name: crops[i] for name, crops in by_input.items()} for i in range(len(faces))]
 
-    def classify(self, detections: list[Detection], crops: list[Crop], batch_size: int = 256,
-                 people: bool = False) -> list[FaceResult]:
+    def classify(
+        self, detections: list[Detection], crops: list[Crop], batch_size: int = 256, people: bool = False
+    ) -> list[FaceResult]:
         """Classify many faces (from any number of images) in batches of batch_size; with people on, embed them too."""
         if not crops:
             return []
@@ -76,7 +84,7 @@ class FacePipeline:
         return [_result(face, predictions, i, embeddings) for i, face in enumerate(detections)]
 
     def _embeddings(self, predictions: Predictions, extra: np.ndarray | None) -> np.ndarray:
-        """Return the faces' identity embeddings: from the model's own faceres features, or faceres run on the extra crops."""
+        """Return the faces' identity embeddings: from the model's own faceres features, or faceres run on `extra`."""
         if self.identity is None:
             raise ValueError("this pipeline was loaded without faceres' directory; it cannot embed faces")
         if predictions.identity_features is not None:
