@@ -331,8 +331,8 @@ def test_bulk_names_a_zip_and_a_folder_apart_and_the_label_shows_and_changes(wat
     page.wait_for_function("() => document.querySelector('#job-title').textContent.endsWith(': summer 2026')")
     assert client.get(f"/v1/jobs/{job_id}").get_json()["label"] == "summer 2026"
     page.click("nav a[href='#/jobs']")
-    page.wait_for_selector(f"#jobs-body tr[data-job='{job_id}'] .label")
-    assert page.text_content(f"#jobs-body tr[data-job='{job_id}'] .label") == "summer 2026"
+    page.wait_for_selector(f"#jobs-body tr[data-job='{job_id}'] .job-label")
+    assert page.text_content(f"#jobs-body tr[data-job='{job_id}'] .job-label") == "summer 2026"
 
 
 def test_try_it_jobs_are_marked_in_the_list_and_can_be_hidden(watched, live_url, owner):
@@ -345,7 +345,7 @@ def test_try_it_jobs_are_marked_in_the_list_and_can_be_hidden(watched, live_url,
     page.click("nav a[href='#/jobs']")
     page.wait_for_function("() => document.querySelectorAll('#jobs-body tr').length === 2")
     tried = page.locator("#jobs-body tr", has=page.locator(".badge.try-it"))
-    assert tried.count() == 1 and "fr_obama_small.jpg" in tried.locator(".label").text_content()
+    assert tried.count() == 1 and "fr_obama_small.jpg" in tried.locator(".job-label").text_content()
     page.check("#jobs-hide-try")
     page.wait_for_function("() => document.querySelectorAll('#jobs-body tr').length === 1")
     assert page.locator("#jobs-body tr").get_attribute("data-job") == kept

@@ -47,7 +47,7 @@ function jobRow(job) {
   const { images_total: total, images_done: done, images_failed: failed, faces } = job.counts;
   const progress = el("progress", { max: Math.max(total, 1), value: done + failed, "aria-label": "images processed" });
   const created = el("a", { href: `#/jobs/${job.id}`, text: new Date(job.created_at).toLocaleString() });
-  const label = el("td", { class: "label", text: job.label ?? "" });
+  const label = el("td", { class: "job-label", text: job.label ?? "" });
   if (job.try_it) label.prepend(el("span", { class: "badge try-it", text: "Try it" }), " ");
   return el("tr", { "data-job": job.id },
     el("td", {}, created),
