@@ -103,6 +103,8 @@ def test_a_new_cnn_changes_only_its_own_cache_key(tmp_path):
     assert a["cnn"] != b["cnn"] and all(a[k] == b[k] for k in ("age", "gender", "faceres"))
 
 
+# It fits heads and a blend: a training run, like the other integration tests of training.
+@pytest.mark.slow
 def test_the_blend_is_fitted_on_logits_of_heads_that_never_saw_those_faces():
     """Each validation half's logits must not depend on that half's own labels."""
     configure_tensorflow()

@@ -201,6 +201,8 @@ def _pending_images(served) -> int:
         return database.execute("SELECT count(*) FROM images WHERE status = 'pending'").fetchone()[0]
 
 
+# It starts the whole service through make: a real stack.
+@pytest.mark.slow
 def test_make_run_serves_on_the_port_and_host_given(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WHORU_")}
