@@ -129,3 +129,25 @@ def _group_accuracy(group: np.ndarray, correct: np.ndarray) -> np.ndarray:
     right = np.bincount(offsets.ravel(), weights=correct.ravel(), minlength=size).reshape(len(group), -1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(faces > 0, right / faces, np.nan)
+
+
+def figures_by_dataset(dataset: np.ndarray, y: dict[str, np.ndarray], p) -> dict[str, dict]:
+    """Return each dataset's figures and signed error by age band, from labels `y` and served predictions `p`."""
+    result = {}
+    for name in dict.fromkeys(dataset.tolist()):
+        rows = dataset == name
+        result[name] = {
+            **figures(
+                y["age"][rows],
+                y["gender"][rows],
+                y["ethnicity"][rows],
+                p.age[rows],
+                p.age_bin[rows],
+                p.female_probability[rows],
+                p.ethnicity_probabilities[rows],
+                p.age_low[rows],
+                p.age_high[rows],
+            ),
+            "signed_error_by_age": signed_error_by_band(y["age"][rows], p.age[rows]),
+        }
+    return result

@@ -21,6 +21,18 @@ def _require_training_extra() -> None:
         )
 
 
+def model_dir_option(help_text: str):
+    """Return the --model option of a training command: an existing model directory, never the serving WHORU_MODEL."""
+    return click.option(
+        "--model",
+        "model_dir",
+        required=True,
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        envvar="WHORU_TRAIN_MODEL",
+        help=help_text,
+    )
+
+
 DATA = click.option(
     "--data",
     required=True,
@@ -88,14 +100,7 @@ def train_command(
 
 
 @click.command("evaluate")
-@click.option(
-    "--model",
-    "model_dir",
-    required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    envvar="WHORU_TRAIN_MODEL",
-    help="Model directory to measure.",
-)
+@model_dir_option("Model directory to measure.")
 @click.option(
     "--data",
     "sources",
@@ -142,14 +147,7 @@ def evaluate_command(model_dir, sources, mode, json_out, report, update_card, ca
 
 
 @click.command("export")
-@click.option(
-    "--model",
-    "model_dir",
-    required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    envvar="WHORU_TRAIN_MODEL",
-    help="Model directory whose Keras files to export.",
-)
+@model_dir_option("Model directory whose Keras files to export.")
 def export_command(model_dir: Path) -> None:
     """Export a model directory's Keras networks to the ONNX files the worker serves."""
     _require_training_extra()
@@ -161,14 +159,7 @@ def export_command(model_dir: Path) -> None:
 
 
 @click.command("quantize")
-@click.option(
-    "--model",
-    "model_dir",
-    required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    envvar="WHORU_TRAIN_MODEL",
-    help="Model directory whose ONNX networks to quantize.",
-)
+@model_dir_option("Model directory whose ONNX networks to quantize.")
 @DATA
 @click.option(
     "--network",

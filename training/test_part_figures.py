@@ -14,7 +14,7 @@ import argparse
 import json
 from pathlib import Path
 
-from training.accuracy import figures, signed_error_by_band
+from training.accuracy import figures_by_dataset
 from training.pooled import pool
 from whoru.faces.model import FaceModel, from_distribution
 
@@ -35,24 +35,7 @@ def test_part_figures(model_dir: Path, sources: list[Path], cache_dir: Path) -> 
         distribution, female, ethnicity = out["age_distribution"], out["gender"][:, 0], out["ethnicity"]
     p = from_distribution(distribution, female, ethnicity, model.range_rule)
     y = {k: v[test] for k, v in data.labels.items()}
-    result = {}
-    for name in dict.fromkeys(data.dataset[test].tolist()):
-        rows = data.dataset[test] == name
-        result[name] = {
-            **figures(
-                y["age"][rows],
-                y["gender"][rows],
-                y["ethnicity"][rows],
-                p.age[rows],
-                p.age_bin[rows],
-                p.female_probability[rows],
-                p.ethnicity_probabilities[rows],
-                p.age_low[rows],
-                p.age_high[rows],
-            ),
-            "signed_error_by_age": signed_error_by_band(y["age"][rows], p.age[rows]),
-        }
-    return result
+    return figures_by_dataset(data.dataset[test], y, p)
 
 
 def main() -> None:

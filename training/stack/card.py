@@ -6,7 +6,7 @@ import platform
 import time
 from pathlib import Path
 
-from training.accuracy import figures, signed_error_by_band
+from training.accuracy import figures_by_dataset
 from training.card import LIMITATIONS
 from whoru.faces.age import RangeRule
 from whoru.faces.model import from_distribution
@@ -189,19 +189,4 @@ def per_dataset(record: dict, part: str) -> dict:
     y, dataset = record[part]["labels"], record[part]["dataset"]
     rule = RangeRule(tuple(record["range_rule"]["upper_ages"]), tuple(record["range_rule"]["temperatures"]))
     p = from_distribution(distribution, female, ethnicity, rule)
-    figures_by_dataset = {}
-    for name in dict.fromkeys(dataset.tolist()):
-        rows = dataset == name
-        figures_by_dataset[name] = figures(
-            y["age"][rows],
-            y["gender"][rows],
-            y["ethnicity"][rows],
-            p.age[rows],
-            p.age_bin[rows],
-            p.female_probability[rows],
-            p.ethnicity_probabilities[rows],
-            p.age_low[rows],
-            p.age_high[rows],
-        )
-        figures_by_dataset[name]["signed_error_by_age"] = signed_error_by_band(y["age"][rows], p.age[rows])
-    return figures_by_dataset
+    return figures_by_dataset(dataset, y, p)
