@@ -6,6 +6,8 @@ here would cost a query."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from celery import shared_task
@@ -77,7 +79,7 @@ def process_images(job_id: str, first: int, last: int) -> None:
     """Analyse the pending images at positions first..last of a job and store their faces."""
     process, stages = state.get(), Stages()
     started = time.perf_counter()
-    with process.sessions() as session:
+    with _files_removed_if_deleted(process, job_id), process.sessions() as session:
         if not mark_running(session, job_id):
             return
         pipeline = _pipeline_of(session, job_id)
@@ -90,10 +92,6 @@ def process_images(job_id: str, first: int, last: int) -> None:
         with stages("db_write"):
             status = finish_if_complete(session, job_id)
             session.commit()
-        deleted = not job_exists(session, job_id)
-    if deleted:
-        # Deleted while this task ran: the API removed the job's files before these previews were written.
-        remove_deleted_job_files(open_store(process.settings), job_id)
     after_end(process.settings, job_id, status, deliver_webhook.delay, group_people.delay)
     observe_images(outcomes, stages)
     faces = sum(len(o.faces) for o in outcomes)
@@ -138,6 +136,22 @@ def group_people(job_id: str) -> None:
         (time.perf_counter() - started) * 1000,
         extra=job_field(job_id),
     )
+
+
+@contextmanager
+def _files_removed_if_deleted(process, job_id: str) -> Iterator[None]:
+    """Run a task's block, then delete the job's files if the job is gone, however the block ended.
+
+    The API removes a deleted job's files at once, but a task that was running may write a preview
+    after that, or fail on rows that vanished under it: whatever it left is removed here.
+    """
+    try:
+        yield
+    finally:
+        with process.sessions() as session:
+            deleted = not job_exists(session, job_id)
+        if deleted:
+            remove_deleted_job_files(open_store(process.settings), job_id)
 
 
 def _pipeline_of(session, job_id: str) -> FacePipeline:
