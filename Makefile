@@ -36,7 +36,7 @@ FIND_POSTGRES := $(BIN)/python -c 'import socket; socket.create_connection(("127
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/lint-imports
+	$(BIN)/python scripts/lint_imports.py
 
 # PYTEST_ARGS narrows a run, e.g. make test PYTEST_ARGS='-m "not slow"'.
 test: lint

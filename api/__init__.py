@@ -10,7 +10,7 @@ from whoru.settings import Settings, get_settings
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the API app from WHORU_* settings (or test_config overrides)."""
-    from api import (
+    from whoru.api import (
         auth,
         database,
         errors,

@@ -7,8 +7,8 @@ import re
 
 from flask import Flask, abort, g, request
 
-from api.database import get_session
-from api.errors import error_body
+from whoru.api.database import get_session
+from whoru.api.errors import error_body
 from whoru.db.jobs import jobs_starting_with
 from whoru.db.jobs import owned_job as owned_job_row
 from whoru.db.schema import Job

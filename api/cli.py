@@ -38,7 +38,7 @@ def api_command(host: str, port: int, workers: int) -> None:
         "--threads",
         "4",
         "--worker-class",
-        "api.gunicorn_worker.HeadFirstWorker",
+        "whoru.api.gunicorn_worker.HeadFirstWorker",
         "--timeout",
         "3600",
         "--graceful-timeout",
@@ -47,7 +47,7 @@ def api_command(host: str, port: int, workers: int) -> None:
         "warning",
         "--no-control-socket",
         *access,
-        "api:create_app()",
+        "whoru.api:create_app()",
     ]
     if settings.metrics_token:
         # gunicorn's workers are forked: /metrics, answered by any one of them, sums all (whoru.prometheus).

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from api import queue
-from api.database import get_session
+from whoru.api import queue
+from whoru.api.database import get_session
 from whoru.db.engine import ping
 
 bp = Blueprint("health", __name__, description="Probes")

@@ -13,8 +13,8 @@ from flask_smorest import Blueprint
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-from api.auth import bearer_token, unauthorized
-from api.database import get_session
+from whoru.api.auth import bearer_token, unauthorized
+from whoru.api.database import get_session
 from whoru.db.queue_stats import images_pending, jobs_by_status, oldest_pending_arrival
 from whoru.db.statuses import JobStatus
 from whoru.prometheus import REGISTRY, scrape_registry

@@ -14,14 +14,14 @@ from marshmallow import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import IntegrityError
 
-from api import queue, schemas
-from api.auth import owned_job, owner_id
-from api.database import get_session
-from api.idempotency import earlier_job, request_digest
-from api.limits import limit_jobs_in_flight, limit_upload_bytes
-from api.paging import PAGING, decode_token, encode_token, page_size
-from api.parts import append_part
-from api.uploads import store_parts
+from whoru.api import queue, schemas
+from whoru.api.auth import owned_job, owner_id
+from whoru.api.database import get_session
+from whoru.api.idempotency import earlier_job, request_digest
+from whoru.api.limits import limit_jobs_in_flight, limit_upload_bytes
+from whoru.api.paging import PAGING, decode_token, encode_token, page_size
+from whoru.api.parts import append_part
+from whoru.api.uploads import store_parts
 from whoru.callback_urls import CallbackRefused, check_callback_url
 from whoru.db import lifecycle
 from whoru.db.jobs import counts, list_jobs, same_first_part

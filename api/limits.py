@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import abort, make_response
 from sqlalchemy.orm import Session
 
-from api.errors import error_body
+from whoru.api.errors import error_body
 from whoru.db.quotas import jobs_in_flight, upload_bytes_in_flight
 from whoru.settings import Settings
 

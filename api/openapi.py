@@ -12,7 +12,7 @@ from flask import Flask
 from flask_smorest import Api
 
 import whoru
-from api.schemas import Error, JobChange, JobOptions
+from whoru.api.schemas import Error, JobChange, JobOptions
 
 CONFIG = {
     "API_TITLE": "whoru",

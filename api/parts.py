@@ -12,12 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import Conflict, NotFound
 from werkzeug.http import parse_options_header
 
-from api import queue, schemas
-from api.auth import owned_job, owner_id
-from api.database import get_session
-from api.limits import limit_images, limit_upload_bytes
-from api.names import refuse_shared_with_job
-from api.uploads import describe, display_name, spool_body
+from whoru.api import queue, schemas
+from whoru.api.auth import owned_job, owner_id
+from whoru.api.database import get_session
+from whoru.api.limits import limit_images, limit_upload_bytes
+from whoru.api.names import refuse_shared_with_job
+from whoru.api.uploads import describe, display_name, spool_body
 from whoru.db.jobs import part, parts
 from whoru.db.lifecycle import PartRefused, add_part
 from whoru.db.quotas import hold_key

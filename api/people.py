@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Response, abort, current_app, request
 from flask_smorest import Blueprint
 
-from api import schemas
-from api.auth import owned_job, owner_id
-from api.database import get_session
-from api.jobs import JOB_ID
-from api.paging import PAGING, decode_token, encode_token, page_size
+from whoru.api import schemas
+from whoru.api.auth import owned_job, owner_id
+from whoru.api.database import get_session
+from whoru.api.jobs import JOB_ID
+from whoru.api.paging import PAGING, decode_token, encode_token, page_size
 from whoru.db.people import job_people
 from whoru.db.schema import Job
 from whoru.db.statuses import PeopleStatus

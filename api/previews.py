@@ -7,9 +7,9 @@ import io
 from flask import abort, current_app, send_file
 from flask_smorest import Blueprint
 
-from api import schemas
-from api.auth import owned_job
-from api.jobs import JOB_ID
+from whoru.api import schemas
+from whoru.api.auth import owned_job
+from whoru.api.jobs import JOB_ID
 from whoru.storage import open_store
 from whoru.storage.keys import preview_key
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Response, abort, current_app, request, stream_with_context
 from flask_smorest import Blueprint
 
-from api import schemas
-from api.auth import owned_job, owner_id
-from api.database import get_session, new_session
-from api.filters import FILTERS, image_filter
-from api.jobs import JOB_ID
-from api.paging import PAGING, decode_token, encode_token, page_size
+from whoru.api import schemas
+from whoru.api.auth import owned_job, owner_id
+from whoru.api.database import get_session, new_session
+from whoru.api.filters import FILTERS, image_filter
+from whoru.api.jobs import JOB_ID
+from whoru.api.paging import PAGING, decode_token, encode_token, page_size
 from whoru.db.jobs import images_page
 from whoru.results import image_json
 from whoru.results_csv import csv_chunks

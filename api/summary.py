@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from api import schemas
-from api.auth import owned_job
-from api.database import get_session
-from api.jobs import JOB_ID
+from whoru.api import schemas
+from whoru.api.auth import owned_job
+from whoru.api.database import get_session
+from whoru.api.jobs import JOB_ID
 from whoru.db.people import job_people, people_counts
 from whoru.db.statuses import PeopleStatus
 from whoru.db.summary import job_summary

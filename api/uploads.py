@@ -14,7 +14,7 @@ from flask import Request, current_app
 from PIL import Image as PILImage
 from werkzeug.datastructures import FileStorage
 
-from api.names import member_name, refuse_shared_within
+from whoru.api.names import member_name, refuse_shared_within
 from whoru.db.schema import Upload
 from whoru.db.statuses import ImageStatus
 from whoru.image_names import is_image_name

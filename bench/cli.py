@@ -8,15 +8,15 @@ from pathlib import Path
 
 import click
 
-from bench.measure import percentiles, run_job
-from bench.stack import BenchStack
-from bench.workload import build_zip, parse_size
-from whoru.settings import PROJECT_ROOT
+from whoru.bench.measure import percentiles, run_job
+from whoru.bench.stack import BenchStack
+from whoru.bench.workload import build_zip, parse_size
+from whoru.settings import MODELS_DIR, PROJECT_ROOT
 
 # The original project's serving: one task per image, three separate seed CNNs, one face at a time.
 NAIVE_ENV = {
     "WHORU_TASK_IMAGES": "1",
-    "WHORU_MODEL": str(PROJECT_ROOT / "models" / "seed-baseline"),
+    "WHORU_MODEL": str(MODELS_DIR / "seed-baseline"),
     "WHORU_MODELS": "",
     "WHORU_CLASSIFY_BATCH": "1",
 }

@@ -12,7 +12,7 @@ from pathlib import Path
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.stack import BenchStack
+from whoru.bench.stack import BenchStack
 
 # Images at each end of a run over which a worker's peak memory is compared: flat when they match.
 WINDOW = 100

@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 import requests
 
-from cli.serve import spawn, start_broker, stop_all, stop_embedded_redis
+from whoru.cli.serve import spawn, start_broker, stop_all, stop_embedded_redis
 from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.db.migrate import upgrade
 from whoru.keys import create_key

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.db import open_session
+from whoru.cli.db import open_session
 from whoru.keys import create_key, list_keys, revoke_key, rotate_webhook_secret, webhook_secret
 from whoru.settings import Settings
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import click
 
-from cli.db import open_session
+from whoru.cli.db import open_session
 from whoru.db.lifecycle import delete_jobs, ended_before
 from whoru.settings import Settings
 from whoru.storage import open_store

@@ -18,9 +18,9 @@ import urllib.request
 
 import click
 
-from cli.embedded_redis import EmbeddedRedis
-from cli.restarts import Restarts
 from whoru.children import stop_with_parent
+from whoru.cli.embedded_redis import EmbeddedRedis
+from whoru.cli.restarts import Restarts
 from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.db.migrate import upgrade
 from whoru.keys import ensure_local_key
@@ -131,7 +131,7 @@ def stop_embedded_redis(server) -> None:
 def spawn(arguments: list[str], env: dict, log=None) -> subprocess.Popen:
     """Start a `whoru` subcommand as a child process in a session of its own, stopped if this process dies."""
     return subprocess.Popen(
-        [sys.executable, "-m", "cli", *arguments],
+        [sys.executable, "-m", "whoru.cli", *arguments],
         env=env,
         stdout=log,
         stderr=log,

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import click
 
-from client import http
-from client.connect import connect
-from client.packing import Scan, refuse_unsendable, scan
-from client.upload import Uploader
-from client.upload import wait as wait_until_ended
+from whoru.client import http
+from whoru.client.connect import connect
+from whoru.client.packing import Scan, refuse_unsendable, scan
+from whoru.client.upload import Uploader
+from whoru.client.upload import wait as wait_until_ended
 from whoru.settings import Settings
 
 DEFAULT_SERVER = Settings.model_fields["server"].default

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from client.http import Client, ClientError
+from whoru.client.http import Client, ClientError
 from whoru.settings import Settings
 
 

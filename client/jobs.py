@@ -13,10 +13,10 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from client import http
-from client.connect import connect
-from client.packing import refuse_unsendable, scan
-from client.upload import Uploader, wait
+from whoru.client import http
+from whoru.client.connect import connect
+from whoru.client.packing import refuse_unsendable, scan
+from whoru.client.upload import Uploader, wait
 
 PathLike = str | os.PathLike
 MB = 1024 * 1024

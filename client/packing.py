@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from client.http import ClientError
+from whoru.client.http import ClientError
 from whoru.image_names import IMAGE_EXTENSIONS, is_image_name
 from whoru.local_files import file_sha256
 

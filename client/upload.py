@@ -11,9 +11,9 @@ from pathlib import Path
 
 import click
 
-from client import http
-from client.packing import PhotoFile, build, plan
-from client.progress import progress
+from whoru.client import http
+from whoru.client.packing import PhotoFile, build, plan
+from whoru.client.progress import progress
 
 
 class Uploader:

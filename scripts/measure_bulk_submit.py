@@ -27,7 +27,7 @@ import click
 import requests
 from requests_toolbelt import MultipartEncoder
 
-from client.http import FINAL
+from whoru.client.http import FINAL
 from whoru.image_names import is_image_name
 
 

@@ -32,7 +32,7 @@ import numpy as np
 import simplejpeg
 from PIL import Image, ImageFile
 
-from bench.workload import face_chips, parse_size, photo
+from whoru.bench.workload import face_chips, parse_size, photo
 from whoru.faces.photo import Photo, halvings
 from whoru.settings import PROJECT_ROOT
 

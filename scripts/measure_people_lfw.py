@@ -20,9 +20,9 @@ import numpy as np
 
 from whoru.faces.pipeline import FacePipeline
 from whoru.grouping import average_linkage, neighbour_edges
-from whoru.settings import PROJECT_ROOT
+from whoru.settings import MODELS_DIR
 
-MODELS = PROJECT_ROOT / "models"
+MODELS = MODELS_DIR
 
 
 def embed(root: Path, model: str) -> tuple[np.ndarray, np.ndarray, int]:

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from whoru.faces.pipeline import FacePipeline
-from whoru.settings import PROJECT_ROOT
+from whoru.settings import MODELS_DIR
 
 PHONE, SMALL = 4032, 2000
 
@@ -63,9 +63,9 @@ def main() -> None:
     """Measure every photo of the folder and print the summary as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
-    parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "default")
+    parser.add_argument("--model", type=Path, default=MODELS_DIR / "default")
     args = parser.parse_args()
-    pipeline = FacePipeline.load(args.model, PROJECT_ROOT / "models" / "yunet")
+    pipeline = FacePipeline.load(args.model, MODELS_DIR / "yunet")
     rows = [row for path in sorted(args.folder.glob("*.jpg")) for row in differences(pipeline, path)]
     age, female, ethnicity = (np.array(column, dtype=float) for column in zip(*rows))
     print(

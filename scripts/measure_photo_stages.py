@@ -17,12 +17,12 @@ import os
 import random
 from pathlib import Path
 
-from bench.workload import face_chips, parse_size, photo
+from whoru.bench.workload import face_chips, parse_size, photo
 from whoru.faces import photo as photo_module
 from whoru.faces.photo import Photo
 from whoru.faces.pipeline import FacePipeline, Found
 from whoru.previews import preview_jpeg
-from whoru.settings import PROJECT_ROOT
+from whoru.settings import MODELS_DIR, PROJECT_ROOT
 from whoru.stages import Stages
 
 
@@ -96,11 +96,11 @@ def main() -> None:
         default=photo_module.MIN_SOURCE_PIXELS,
         help="what-if: image pixels per crop pixel below which a face needs a finer decode",
     )
-    parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "fast")
+    parser.add_argument("--model", type=Path, default=MODELS_DIR / "fast")
     args = parser.parse_args()
     photo_module.MIN_SOURCE_PIXELS = args.min_source_pixels
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as one worker process has
-    pipeline = FacePipeline.load(args.model, PROJECT_ROOT / "models" / "yunet", max_side=args.max_side, threads=1)
+    pipeline = FacePipeline.load(args.model, MODELS_DIR / "yunet", max_side=args.max_side, threads=1)
     chips, results = face_chips(PROJECT_ROOT / "tests" / "fixtures" / "utkface"), {}
     for text in args.size or ["1024x768", "4032x3024"]:
         rng, backgrounds = random.Random(1234), {}

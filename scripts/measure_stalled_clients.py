@@ -23,7 +23,7 @@ import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench.stack import free_port
+from whoru.bench.stack import free_port
 from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.db.migrate import upgrade
 from whoru.keys import create_key
@@ -52,7 +52,7 @@ def start_api(worker_class: str, port: int, folder: Path) -> subprocess.Popen:
             "--log-level",
             "error",
             "--no-control-socket",
-            "api:create_app()",
+            "whoru.api:create_app()",
         ],
         env=env,
     )
@@ -104,7 +104,7 @@ def open_job(port: int, folder: Path) -> tuple[str, str]:
 def main() -> None:
     """Print /healthz's time beside stalled request heads, then beside stalled bodies."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--worker-class", default="api.gunicorn_worker.HeadFirstWorker")
+    parser.add_argument("--worker-class", default="whoru.api.gunicorn_worker.HeadFirstWorker")
     parser.add_argument("--stalled", type=int, default=10)
     args = parser.parse_args()
     port = free_port()

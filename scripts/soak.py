@@ -21,8 +21,8 @@ from pathlib import Path
 import psutil
 from sqlalchemy import create_engine, func, select
 
-from bench.stack import BenchStack
-from bench.workload import build_zip
+from whoru.bench.stack import BenchStack
+from whoru.bench.workload import build_zip
 from whoru.db.schema import Face, Image
 from whoru.settings import PROJECT_ROOT
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from api import create_app
 from tests.utils.browser import chromium
 from tests.utils.jobs import keyed_client
 from tests.utils.services import (
@@ -20,6 +19,7 @@ from tests.utils.services import (
     start_embedded_redis,
     stop_embedded_redis,
 )
+from whoru.api import create_app
 from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.db.migrate import upgrade
 

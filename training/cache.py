@@ -11,11 +11,11 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from training.chips import chip_landmarks, pad_chip
-from training.readers import Face, load_images
 from whoru.faces.align import InputSpec, face_input
 from whoru.faces.detector import FaceDetector
 from whoru.faces.images import decode_image
+from whoru.training.chips import chip_landmarks, pad_chip
+from whoru.training.readers import Face, load_images
 
 DETECTOR_DIR = Path(__file__).resolve().parent.parent / "models" / "yunet"
 _detector: FaceDetector | None = None

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from training.datasets import Parts
 from whoru.faces.align import InputSpec
 from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
 from whoru.model_card import ModelCard
+from whoru.training.datasets import Parts
 
 DESCRIPTIONS = {
     "default": "One residual CNN with a shared trunk and three heads: a distribution over ages 0-116 "

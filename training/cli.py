@@ -92,7 +92,7 @@ def train_command(
     """Train an architecture and write models/NAME with its card, split and test metrics."""
     _require_training_extra()
     configure_tensorflow()
-    from training.train import train
+    from whoru.training.train import train
 
     card = train(data, arch, out, epochs, resume, cache_dir, fit_on, seed)
     per_dataset = card.quantitative_analysis["test_chips"]
@@ -126,9 +126,9 @@ def evaluate_command(model_dir, sources, mode, json_out, report, update_card, ca
     """Measure a model on every image of each dataset it did not train or validate on, dataset by dataset."""
     _require_training_extra()
     configure_tensorflow()
-    from training.card import record_metrics
-    from training.evaluate import evaluate
-    from training.report import write_report
+    from whoru.training.card import record_metrics
+    from whoru.training.evaluate import evaluate
+    from whoru.training.report import write_report
 
     every = {}
     for source in sources:
@@ -152,7 +152,7 @@ def export_command(model_dir: Path) -> None:
     """Export a model directory's Keras networks to the ONNX files the worker serves."""
     _require_training_extra()
     configure_tensorflow()
-    from training.export import export_onnx
+    from whoru.training.export import export_onnx
 
     for role, file in export_onnx(model_dir).items():
         click.echo(f"{role}: {model_dir / file}")
@@ -170,7 +170,7 @@ def export_command(model_dir: Path) -> None:
 @click.option("--faces", default=512, show_default=True, help="Training faces the activation ranges are measured on.")
 def quantize_command(model_dir: Path, data: Path, networks: tuple[str, ...], faces: int) -> None:
     """Quantize a model's ONNX networks to 8 bits and serve those (the float files stay as their source)."""
-    from training.quantize import quantize_model
+    from whoru.training.quantize import quantize_model
 
     record = quantize_model(model_dir, data, list(networks), faces)
     click.echo(json.dumps(record, indent=1))

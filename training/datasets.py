@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from training.cache import Arrays, build_arrays
-from training.readers import read_dataset
-from training.split import split
 from whoru.faces.align import InputSpec
+from whoru.training.cache import Arrays, build_arrays
+from whoru.training.readers import read_dataset
+from whoru.training.split import split
 
 
 @dataclass

@@ -9,14 +9,14 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from tqdm import tqdm
 
-from training.accuracy import all_figures
-from training.cache import Arrays, build_arrays
-from training.datasets import cache_path
-from training.readers import Face, load_images, read_dataset
 from whoru.faces.images import ImageError
 from whoru.faces.model import FaceModel, Predictions
 from whoru.faces.pipeline import FacePipeline, stack_crops
-from whoru.settings import PROJECT_ROOT
+from whoru.settings import MODELS_DIR
+from whoru.training.accuracy import all_figures
+from whoru.training.cache import Arrays, build_arrays
+from whoru.training.datasets import cache_path
+from whoru.training.readers import Face, load_images, read_dataset
 
 
 def evaluate_arrays(model_dir: Path, arrays: Arrays) -> dict:
@@ -71,7 +71,7 @@ def evaluate(model_dir: Path, source: Path, mode: str, cache_dir: Path | None) -
 
 def _pipeline_predictions(model_dir: Path, source: Path, faces: list[Face]) -> tuple[Predictions, np.ndarray]:
     """Run the serving path on each whole image; keep the largest face, note images with none."""
-    pipeline = FacePipeline.load(model_dir, PROJECT_ROOT / "models" / "yunet")
+    pipeline = FacePipeline.load(model_dir, MODELS_DIR / "yunet")
     order = {face.name: i for i, face in enumerate(faces)}
     crops: dict[int, object] = {}
     for name, data in tqdm(load_images(source, set(order)), total=len(order), desc="pipeline"):

@@ -5,7 +5,7 @@ those stay in the fitting set, and every other dataset's validation part, never 
 the epoch. Faces the detector missed in a loosely cropped dataset are left out: the serving
 pipeline never scores them, and their fallback crop would frame them wrongly.
 
-    python -m training.finetune --start models/fast --out models/fast-union \
+    python -m whoru.training.finetune --start models/fast --out models/fast-union \
         --data UTKFace.tar --data AAF-train.tar --data APPA-trainval.tar
 """
 
@@ -24,15 +24,15 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from training.cache import Arrays  # noqa: E402
-from training.compile import compile_finetune  # noqa: E402
-from training.datasets import Parts, join_arrays, load_parts  # noqa: E402
-from training.degrade import degrade  # noqa: E402
-from training.export import export_onnx  # noqa: E402
-from training.readers import ALIGNED_CHIPS  # noqa: E402
-from training.targets import default_targets  # noqa: E402
-from training.train import BATCH_SIZE, SPECS, callbacks  # noqa: E402
 from whoru.model_card import ModelCard  # noqa: E402
+from whoru.training.cache import Arrays  # noqa: E402
+from whoru.training.compile import compile_finetune  # noqa: E402
+from whoru.training.datasets import Parts, join_arrays, load_parts  # noqa: E402
+from whoru.training.degrade import degrade  # noqa: E402
+from whoru.training.export import export_onnx  # noqa: E402
+from whoru.training.readers import ALIGNED_CHIPS  # noqa: E402
+from whoru.training.targets import default_targets  # noqa: E402
+from whoru.training.train import BATCH_SIZE, SPECS, callbacks  # noqa: E402
 
 
 def split_for_finetuning(parts: list[Parts], seen: set[str]) -> tuple[Arrays, Arrays]:

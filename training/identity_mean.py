@@ -1,6 +1,6 @@
 """Fit the mean faceres descriptor that identity embeddings are centred on, from UTKFace (never from LFW).
 
-    python -m training.identity_mean ../shared/data/utkface/UTKFace.tar --every 20
+    python -m whoru.training.identity_mean ../shared/data/utkface/UTKFace.tar --every 20
 
 Writes `models/faceres/pooled_mean.npy`: the mean pooled features of the largest face of every
 n-th photo, in the pipeline's own crop.
@@ -13,14 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from training.utkface import is_image_name, iter_files
 from whoru.faces.identity import DESCRIPTOR, IDENTITY, MEAN_FILE
 from whoru.faces.images import ImageError
 from whoru.faces.onnx_session import onnx_runner
 from whoru.faces.pipeline import FacePipeline
-from whoru.settings import PROJECT_ROOT
+from whoru.settings import MODELS_DIR
+from whoru.training.utkface import is_image_name, iter_files
 
-MODELS = PROJECT_ROOT / "models"
+MODELS = MODELS_DIR
 
 
 def pooled_features(source: Path, every: int) -> np.ndarray:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from training.readers import ALIGNED_CHIPS, read_dataset
-from training.split import split
-from training.stack.features import detected_faces, network_outputs
+from whoru.training.readers import ALIGNED_CHIPS, read_dataset
+from whoru.training.split import split
+from whoru.training.stack.features import detected_faces, network_outputs
 
 
 @dataclass

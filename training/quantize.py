@@ -22,11 +22,11 @@ import onnxruntime
 from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from training.cache import build_arrays
-from training.readers import read_dataset
 from whoru.faces.model import FACE, input_specs
 from whoru.local_files import file_sha256
 from whoru.model_card import ModelCard
+from whoru.training.cache import build_arrays
+from whoru.training.readers import read_dataset
 
 CALIBRATION_FACES = 512
 CALIBRATION_BATCH = 16

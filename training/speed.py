@@ -9,9 +9,9 @@ from pathlib import Path
 
 import cv2
 
-from training.readers import load_images
 from whoru.faces.pipeline import FacePipeline
-from whoru.settings import PROJECT_ROOT
+from whoru.settings import MODELS_DIR
+from whoru.training.readers import load_images
 
 # A worker classifies in calls of WHORU_CLASSIFY_BATCH faces (16 by default).
 BATCH = 16
@@ -20,7 +20,7 @@ BATCH = 16
 def measure(model_dir: Path, source: Path, names: list[str], repeats: int = 3) -> dict:
     """Return the best-of-`repeats` ms a face for aligning and for classifying the named images' faces."""
     cv2.setNumThreads(1)
-    pipeline = FacePipeline.load(model_dir, PROJECT_ROOT / "models" / "yunet", threads=1)
+    pipeline = FacePipeline.load(model_dir, MODELS_DIR / "yunet", threads=1)
     photos = [pipeline.decode(data) for _, data in load_images(source, set(names))]
     found = [(photo, pipeline.detector.detect(photo.rgb)[:1]) for photo in photos]
     found = [(photo, faces) for photo, faces in found if faces]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 
-from training.readers import Face
 from whoru.labels import age_bin
+from whoru.training.readers import Face
 
 FRACTIONS = {"train": 0.6, "val": 0.2, "test": 0.2}
 

@@ -5,7 +5,7 @@ files differ from the cached ones run again. Faces are cropped as in training (t
 the largest face detected; a missed face of a loose crop left out), which for these
 single-face images is the serving path up to the padding.
 
-    python -m training.test_part_figures --model models/fast --data UTKFace.tar --data AAF-train.tar
+    python -m whoru.training.test_part_figures --model models/fast --data UTKFace.tar --data AAF-train.tar
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import argparse
 import json
 from pathlib import Path
 
-from training.accuracy import figures_by_dataset
-from training.pooled import pool
 from whoru.faces.model import FaceModel, from_distribution
+from whoru.training.accuracy import figures_by_dataset
+from whoru.training.pooled import pool
 
 
 def test_part_figures(model_dir: Path, sources: list[Path], cache_dir: Path) -> dict[str, dict]:

@@ -13,15 +13,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from training.architectures import SEED_TASKS, make_default_model, make_seed_model
-from training.cache import Arrays
-from training.card import record_metrics, write_card
-from training.compile import compile_default, compile_seed
-from training.datasets import Parts, join_arrays, load_parts, write_manifest
-from training.evaluate import evaluate_arrays
-from training.export import export_onnx
-from training.targets import default_targets, seed_targets
 from whoru.faces.align import InputSpec
+from whoru.training.architectures import SEED_TASKS, make_default_model, make_seed_model
+from whoru.training.cache import Arrays
+from whoru.training.card import record_metrics, write_card
+from whoru.training.compile import compile_default, compile_seed
+from whoru.training.datasets import Parts, join_arrays, load_parts, write_manifest
+from whoru.training.evaluate import evaluate_arrays
+from whoru.training.export import export_onnx
+from whoru.training.targets import default_targets, seed_targets
 
 SPECS = {"default": InputSpec(96, "rgb"), "seed": InputSpec(48, "gray")}
 DEFAULT_WIDTHS = (32, 48, 96, 192)

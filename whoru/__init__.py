@@ -21,7 +21,7 @@ def __getattr__(name: str):
     elif name in ("Client", "Job"):
         # The client of a running service lives above the core, with the CLI's upload code; this
         # is the core's one import from above, allowed by name in pyproject.toml's layer contract.
-        from client import jobs
+        from whoru.client import jobs
 
         value = getattr(jobs, name)
     else:

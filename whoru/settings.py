@@ -5,13 +5,25 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The folder above the package: a checkout's root (its tests, fixtures and docs), or site-packages.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def shipped(name: str) -> Path:
+    """Return a folder the package ships: inside it when installed from a wheel, else the checkout's own."""
+    inside = Path(str(files("whoru") / name))
+    return inside if inside.is_dir() else PROJECT_ROOT / name
+
+
+MODELS_DIR = shipped("models")
+MIGRATIONS_DIR = shipped("migrations")
 GIB = 1024**3
 PREFIX = "WHORU_"
 # The decompression-bomb limit: the setting's default, and the decoder's where no setting is at hand.
@@ -55,7 +67,7 @@ class Settings(BaseSettings):
         "", description="file:///path or s3://bucket/prefix; unset, uploads and previews go to WHORU_STORAGE_DIR"
     )
     s3_endpoint_url: str = Field("", description="endpoint of an S3-compatible server; unset, AWS")
-    model: Path = Field(PROJECT_ROOT / "models" / "default", description="the model a job gets when it names none")
+    model: Path = Field(MODELS_DIR / "default", description="the model a job gets when it names none")
     models: str = Field(
         "fast",
         description=(
@@ -63,9 +75,9 @@ class Settings(BaseSettings):
             "their folder beside WHORU_MODEL (comma-separated)"
         ),
     )
-    detector: Path = Field(PROJECT_ROOT / "models" / "yunet", description="face detector directory")
+    detector: Path = Field(MODELS_DIR / "yunet", description="face detector directory")
     identity_model: Path = Field(
-        PROJECT_ROOT / "models" / "faceres",
+        MODELS_DIR / "faceres",
         description=("faceres' directory: it embeds the faces of people jobs for models that do not run it"),
     )
     people: bool = Field(False, description="group a job's faces by person when the job does not say")

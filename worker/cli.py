@@ -13,7 +13,13 @@ from whoru.prometheus_dir import use_multiprocess_dir
 from whoru.settings import Settings
 
 # The modules whose tasks and signal receivers a worker runs.
-TASK_MODULES = ["worker.tasks", "worker.recovery", "worker.webhooks", "worker.task_metrics", "worker.handback"]
+TASK_MODULES = [
+    "whoru.worker.tasks",
+    "whoru.worker.recovery",
+    "whoru.worker.webhooks",
+    "whoru.worker.task_metrics",
+    "whoru.worker.handback",
+]
 
 
 @click.command("worker")

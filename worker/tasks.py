@@ -25,10 +25,10 @@ from whoru.logs import get_logger, job_field
 from whoru.stages import Stages
 from whoru.storage import open_store
 from whoru.storage.keys import remove_deleted_job_files
-from worker import state
-from worker.analyse import analyse_images
-from worker.task_metrics import observe_images
-from worker.webhooks import deliver_webhook
+from whoru.worker import state
+from whoru.worker.analyse import analyse_images
+from whoru.worker.task_metrics import observe_images
+from whoru.worker.webhooks import deliver_webhook
 
 log = get_logger("worker")
 # Database outages and lost races are retried with backoff; the task is idempotent.

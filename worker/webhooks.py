@@ -20,7 +20,7 @@ from whoru.keys import owner_secret
 from whoru.logs import get_logger, job_field
 from whoru.results import job_json
 from whoru.settings import Settings
-from worker import state
+from whoru.worker import state
 
 log = get_logger("worker")
 # A receiver holds a worker process that could be analysing images: it gets 10 s to answer.

@@ -7,8 +7,8 @@ import stat
 import pytest
 from click.testing import CliRunner
 
-from cli.main import main
 from tests.utils.jobs import PHOTOS, keyed_client, post_files, wait_job
+from whoru.cli.main import main
 from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.keys import ensure_local_key, revoke_key
 

@@ -10,9 +10,9 @@ import zipfile
 import pytest
 from urllib3 import encode_multipart_formdata
 
-from api import create_app
 from tests.conftest import stack_env
 from tests.utils.jobs import PHOTOS, all_results, keyed_client, make_zip, post_files, wait_job
+from whoru.api import create_app
 
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
 

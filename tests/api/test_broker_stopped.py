@@ -9,9 +9,9 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from api import create_app
 from tests.utils.jobs import PHOTOS, keyed_client
 from tests.utils.services import start_embedded_redis, stop_embedded_redis
+from whoru.api import create_app
 
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
 DEADLINE_S = 3

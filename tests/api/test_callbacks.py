@@ -7,9 +7,9 @@ import io
 import pytest
 from sqlalchemy import create_engine, update
 
-from api import create_app
 from tests.utils.jobs import PHOTOS, keyed_client
 from tests.utils.receiver import SECRET
+from whoru.api import create_app
 from whoru.db.schema import ApiKey
 
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()

@@ -60,7 +60,7 @@ def test_purge_removes_only_old_ended_jobs(client, stack):
     engine.dispose()
     env = {**os.environ, **stack.env}
     result = subprocess.run(
-        [sys.executable, "-m", "cli", "purge", "--older-than", "30"], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "whoru.cli", "purge", "--older-than", "30"], env=env, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
     assert client.get(f"/v1/jobs/{old}").status_code == 404

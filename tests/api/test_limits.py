@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 from werkzeug.exceptions import HTTPException
 
-from api.limits import limit_images, limit_jobs_in_flight, limit_upload_bytes
+from whoru.api.limits import limit_images, limit_jobs_in_flight, limit_upload_bytes
 from whoru.db.lifecycle import add_part, cancel, close, mark_running, open_job
 from whoru.db.schema import ApiKey, Upload
 from whoru.settings import Settings

@@ -13,12 +13,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from api import create_app
 from tests.conftest import stack_env
 from tests.utils.jobs import PHOTOS, keyed_client, post_files, put_part, wait_job
 from tests.utils.scrape import Scrape
 from tests.utils.services import ROOT, free_port, start_embedded_redis
 from tests.utils.waiting import answers, wait_until
+from whoru.api import create_app
 
 TOKEN = "a-metrics-token"
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
@@ -95,7 +95,7 @@ def test_every_gunicorn_worker_is_counted(stack, tmp_path):
     port = free_port()
     env = {**stack.env, "WHORU_METRICS_TOKEN": TOKEN, "WHORU_PORT": str(port), "WHORU_API_WORKERS": "2"}
     api = subprocess.Popen(
-        [sys.executable, "-m", "cli", "api"],
+        [sys.executable, "-m", "whoru.cli", "api"],
         env=env,
         cwd=ROOT,
         start_new_session=True,

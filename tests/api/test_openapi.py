@@ -7,9 +7,9 @@ from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIResponse
 from openapi_core.testing import MockRequest
 
-from api import create_app
 from tests.utils.jobs import PHOTOS, keyed_client, make_zip, open_job, post_files, put_part, wait_job
 from tests.utils.receiver import SECRET
+from whoru.api import create_app
 
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
 

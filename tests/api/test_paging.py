@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 from werkzeug.exceptions import BadRequest
 
-from api.paging import decode_token, encode_token, page_size
+from whoru.api.paging import decode_token, encode_token, page_size
 from whoru.settings import Settings
 
 APP = Flask(__name__)

@@ -9,11 +9,11 @@ import zipfile
 
 import pytest
 
-from api import create_app
 from tests.conftest import stack_env
 from tests.utils.jobs import PHOTOS, all_results, content_digest, keyed_client, make_zip, open_job, put_part, wait_job
 from tests.utils.services import Worker, start_embedded_redis, stop_embedded_redis
 from tests.utils.waiting import wait_until
+from whoru.api import create_app
 
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
 GROUP = (PHOTOS / "dlib_2008_001322.jpg").read_bytes()

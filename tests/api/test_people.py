@@ -132,7 +132,7 @@ def test_purge_removes_the_embeddings(client, stack):
         )
     engine.dispose()
     result = subprocess.run(
-        [sys.executable, "-m", "cli", "purge", "--older-than", "30"],
+        [sys.executable, "-m", "whoru.cli", "purge", "--older-than", "30"],
         env={**os.environ, **stack.env},
         capture_output=True,
         text=True,

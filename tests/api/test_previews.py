@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from api import create_app
 from tests.conftest import stack_env
 from tests.utils.jobs import PHOTOS, all_results, keyed_client, make_zip, post_files, wait_job
 from tests.utils.services import Worker, start_embedded_redis
 from tests.utils.waiting import wait_until
+from whoru.api import create_app
 from whoru.storage.keys import preview_key
 
 PHOTO = (PHOTOS / "dlib_2008_001322.jpg").read_bytes()

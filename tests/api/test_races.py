@@ -15,9 +15,9 @@ import requests
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from api import create_app, queue
 from tests.utils.jobs import PHOTOS, all_results, content_digest, keyed_client, make_zip, open_job, wait_job
 from tests.utils.services import start_embedded_redis, stop_embedded_redis
+from whoru.api import create_app, queue
 from whoru.db.engine import make_engine, make_sessionmaker
 from whoru.db.lifecycle import add_part
 from whoru.db.schema import Upload

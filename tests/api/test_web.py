@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from api import create_app
+from whoru.api import create_app
 from whoru.image_names import IMAGE_EXTENSIONS
 
 STATIC = Path(__file__).resolve().parents[2] / "api" / "static"

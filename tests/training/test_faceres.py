@@ -14,7 +14,7 @@ import pytest
 
 from tests.utils.jobs import FIXTURES
 from whoru.faces.onnx_session import onnx_runner
-from whoru.settings import PROJECT_ROOT
+from whoru.settings import MODELS_DIR
 
 REFERENCE = np.load(FIXTURES / "faceres" / "reference.npz")
 CAFFE_BGR_MEANS = np.array([103.939, 116.779, 123.68], np.float32)
@@ -29,7 +29,7 @@ def rgb() -> np.ndarray:
 @pytest.fixture(scope="module")
 def outputs(rgb) -> dict[str, np.ndarray]:
     """Return the ONNX network's outputs for the reference faces."""
-    return onnx_runner(PROJECT_ROOT / "models" / "faceres" / "faceres.onnx")(np.ascontiguousarray(rgb, np.float32))
+    return onnx_runner(MODELS_DIR / "faceres" / "faceres.onnx")(np.ascontiguousarray(rgb, np.float32))
 
 
 def test_the_inputs_are_what_keras_preprocessing_turns_into_the_reference_faces(rgb):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from training.accuracy import GROUP_NAMES, all_figures, gender_gap
+from whoru.training.accuracy import GROUP_NAMES, all_figures, gender_gap
 
 
 def _faces(accuracies: dict[str, float], per_group: int = 200) -> tuple[np.ndarray, np.ndarray]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from training.accuracy import figures, signed_error_by_band
-from training.readers import MISSING
-from training.targets import one_hot
 from whoru.runtime import configure_tensorflow
+from whoru.training.accuracy import figures, signed_error_by_band
+from whoru.training.readers import MISSING
+from whoru.training.targets import one_hot
 
 
 def test_a_missing_ethnicity_is_a_row_of_zeros():
@@ -20,7 +20,7 @@ def test_masked_losses_are_zero_for_missing_labels_and_unchanged_otherwise():
     configure_tensorflow()
     import keras
 
-    from training.compile import masked_binary_crossentropy, masked_categorical_crossentropy
+    from whoru.training.compile import masked_binary_crossentropy, masked_categorical_crossentropy
 
     gender = np.array([[1.0], [MISSING], [0.0]], np.float32)
     p = np.array([[0.3], [0.9], [0.2]], np.float32)
@@ -52,7 +52,7 @@ def test_photo_degradations_keep_a_face_a_face():
     configure_tensorflow()
     import tensorflow as tf
 
-    from training.degrade import _blur, _jpeg, _low_resolution, degrade
+    from whoru.training.degrade import _blur, _jpeg, _low_resolution, degrade
 
     face = np.random.default_rng(0).integers(0, 256, (96, 96, 3), dtype=np.uint8)
     for _ in range(10):

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from whoru.settings import PROJECT_ROOT
+from whoru.settings import MODELS_DIR
 
-MODELS = PROJECT_ROOT / "models"
+MODELS = MODELS_DIR
 
 
 @pytest.mark.parametrize("name,mode", [("default", "pipeline"), ("fast", "pipeline"), ("seed-baseline", "chips")])

@@ -17,9 +17,6 @@ import pytest
 from PIL import Image as PILImage
 
 from tests.utils.jobs import FIXTURES
-from training.cache import build_arrays
-from training.chips import chip_landmarks, pad_chip
-from training.readers import read_dataset
 from whoru.db.schema import Image, Upload
 from whoru.faces.align import InputSpec, face_input
 from whoru.faces.images import decode_image
@@ -27,7 +24,10 @@ from whoru.faces.pipeline import FacePipeline
 from whoru.settings import Settings
 from whoru.stages import Stages
 from whoru.storage import open_store
-from worker.analyse import analyse_images
+from whoru.training.cache import build_arrays
+from whoru.training.chips import chip_landmarks, pad_chip
+from whoru.training.readers import read_dataset
+from whoru.worker.analyse import analyse_images
 
 SOURCE = FIXTURES / "utkface"
 FACES = read_dataset(SOURCE).faces[:6]

@@ -11,9 +11,9 @@ from tests.utils.jobs import FIXTURES
 from whoru.faces.model import FaceModel
 from whoru.faces.pipeline import FacePipeline
 from whoru.model_card import ModelCard
-from whoru.settings import PROJECT_ROOT
+from whoru.settings import MODELS_DIR
 
-MODELS = PROJECT_ROOT / "models"
+MODELS = MODELS_DIR
 QUANTIZED = [
     (name, role)
     for name in ("default", "fast")

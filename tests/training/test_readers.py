@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from tests.utils.jobs import FIXTURES
-from training.readers import MISSING, Face, parse_name, read_dataset
+from whoru.training.readers import MISSING, Face, parse_name, read_dataset
 
 CHIPS = FIXTURES / "utkface"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from training.readers import Face
-from training.split import split
 from whoru.labels import age_bin
+from whoru.training.readers import Face
+from whoru.training.split import split
 
 
 def faces(n: int = 3000) -> list[Face]:

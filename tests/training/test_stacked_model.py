@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 
 from tests.utils.jobs import PHOTOS
-from training.stack.features import _role_digests, assemble
 from whoru.faces.head import StackedHead, softmax
 from whoru.faces.model import FaceModel
 from whoru.faces.pipeline import FacePipeline
 from whoru.model_card import ModelCard
 from whoru.runtime import configure_tensorflow
-from whoru.settings import PROJECT_ROOT
+from whoru.settings import MODELS_DIR
+from whoru.training.stack.features import _role_digests, assemble
 
-MODELS = PROJECT_ROOT / "models"
+MODELS = MODELS_DIR
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def test_numpy_head_computes_what_the_keras_head_computes():
     configure_tensorflow()
     import keras
 
-    from training.stack.head import head_arrays, make_head
+    from whoru.training.stack.head import head_arrays, make_head
 
     keras.utils.set_random_seed(3)
     net = make_head(20, 16, 0.3)
@@ -84,7 +84,7 @@ def test_numpy_head_computes_what_the_keras_head_computes():
 
 def test_cached_network_outputs_are_keyed_by_which_networks_are_mirrored(tmp_path):
     """Outputs averaged with mirror images differ from plain ones, so a changed card must not reuse their cache."""
-    card = assemble(tmp_path, MODELS / "fast" / "model.onnx", PROJECT_ROOT)
+    card = assemble(tmp_path, MODELS / "fast" / "model.onnx", MODELS_DIR.parent)
     before = _role_digests(tmp_path)
     card.updated({"inference": {"mirror_average": ["age", "gender"]}}).save(tmp_path)
     after = _role_digests(tmp_path)
@@ -97,8 +97,8 @@ def test_cached_network_outputs_are_keyed_by_which_networks_are_mirrored(tmp_pat
 
 def test_a_new_cnn_changes_only_its_own_cache_key(tmp_path):
     """Retraining our CNN must not throw away the other networks' outputs, the long part of the extraction."""
-    assemble(tmp_path / "a", MODELS / "fast" / "model.onnx", PROJECT_ROOT)
-    assemble(tmp_path / "b", MODELS / "default" / "cnn.int8.onnx", PROJECT_ROOT)
+    assemble(tmp_path / "a", MODELS / "fast" / "model.onnx", MODELS_DIR.parent)
+    assemble(tmp_path / "b", MODELS / "default" / "cnn.int8.onnx", MODELS_DIR.parent)
     a, b = _role_digests(tmp_path / "a"), _role_digests(tmp_path / "b")
     assert a["cnn"] != b["cnn"] and all(a[k] == b[k] for k in ("age", "gender", "faceres"))
 
@@ -108,7 +108,7 @@ def test_a_new_cnn_changes_only_its_own_cache_key(tmp_path):
 def test_the_blend_is_fitted_on_logits_of_heads_that_never_saw_those_faces():
     """Each validation half's logits must not depend on that half's own labels."""
     configure_tensorflow()
-    from training.stack.fit import halves_of, out_of_fold_logits
+    from whoru.training.stack.fit import halves_of, out_of_fold_logits
 
     rng = np.random.default_rng(0)
     x_train, x_val = rng.normal(size=(64, 12)).astype(np.float32), rng.normal(size=(40, 12)).astype(np.float32)
@@ -127,7 +127,7 @@ def test_the_blend_is_fitted_on_logits_of_heads_that_never_saw_those_faces():
 
 
 def test_the_gender_threshold_evens_out_the_groups_and_recentres_the_probability_on_it():
-    from training.stack.fit import gender_threshold, recentred
+    from whoru.training.stack.fit import gender_threshold, recentred
 
     rng = np.random.default_rng(0)
     gender, ethnicity = rng.integers(0, 2, 6000), rng.integers(0, 5, 6000)

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from cli.main import main
 from tests.utils.jobs import FIXTURES
 from tests.utils.waiting import alive, wait_until
+from whoru.cli.main import main
 from whoru.faces.model import FaceModel
 
 KEYS = (

@@ -12,10 +12,10 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench.stack import free_port  # noqa: F401 - one helper for tests and bench
-from cli.embedded_redis import EmbeddedRedis
-from cli.serve import stop_embedded_redis  # noqa: F401 - tests stop embedded Redis as serve does
 from tests.utils.waiting import answers, wait_until
+from whoru.bench.stack import free_port  # noqa: F401 - one helper for tests and bench
+from whoru.cli.embedded_redis import EmbeddedRedis
+from whoru.cli.serve import stop_embedded_redis  # noqa: F401 - tests stop embedded Redis as serve does
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -110,7 +110,7 @@ class ApiServer:
     def start(self) -> "ApiServer":
         """Start the API and wait until it answers."""
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "cli", "api"],
+            [sys.executable, "-m", "whoru.cli", "api"],
             env=self.env,
             cwd=ROOT,
             stdout=self.log.open("ab"),

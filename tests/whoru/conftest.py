@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from cli.serve import wait_ready
 from tests.conftest import MODEL
 from tests.utils.services import free_port
+from whoru.cli.serve import wait_ready
 
 
 @dataclass
@@ -46,7 +46,7 @@ def serve(tmp_path):
         env.update(WHORU_MODEL=str(MODEL), WHORU_WORKER_CONCURRENCY="1", **settings)
         log = (folder / "serve.log").open("ab")
         process = subprocess.Popen(
-            [sys.executable, "-m", "cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "whoru.cli", "serve", "--port", str(port)],
             cwd=folder,
             env=env,
             stdout=log,

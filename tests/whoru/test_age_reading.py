@@ -8,9 +8,9 @@ import pytest
 from tests.utils.jobs import PHOTOS
 from whoru.faces.age import RangeRule, quantile, read_ages, temper
 from whoru.faces.pipeline import FacePipeline
-from whoru.settings import PROJECT_ROOT
+from whoru.settings import MODELS_DIR
 
-MODELS = PROJECT_ROOT / "models"
+MODELS = MODELS_DIR
 YEARS = np.arange(117)
 
 

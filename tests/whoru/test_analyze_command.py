@@ -9,8 +9,8 @@ import json
 from click.testing import CliRunner
 
 import whoru
-from cli.main import main
 from tests.utils.jobs import PHOTOS
+from whoru.cli.main import main
 from whoru.results_csv import HEADER
 
 GROUP, SINGLE = PHOTOS / "dlib_2008_001322.jpg", PHOTOS / "fr_obama_small.jpg"

@@ -13,8 +13,8 @@ from pathlib import Path
 from click.testing import CliRunner
 from PIL import Image
 
-from bench.cli import bench
-from bench.workload import face_chips, photo
+from whoru.bench.cli import bench
+from whoru.bench.workload import face_chips, photo
 from whoru.settings import PROJECT_ROOT
 
 KEYS = (

@@ -8,7 +8,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from cli.main import SUBCOMMANDS, main
+from whoru.cli.main import SUBCOMMANDS, main
 
 
 @pytest.mark.parametrize("name", sorted(SUBCOMMANDS))
@@ -27,10 +27,12 @@ def test_db_upgrade_has_help():
     assert result.exit_code == 0 and "--revision" in result.output
 
 
-@pytest.mark.parametrize("module", ["cli.main", "api", "api.cli", "client.cli", "whoru.celery_app"])
+@pytest.mark.parametrize(
+    "module", ["whoru.cli.main", "whoru.api", "whoru.api.cli", "whoru.client.cli", "whoru.celery_app"]
+)
 def test_api_and_client_never_import_tensorflow(module):
     code = (
-        f"import sys, {module}; from api import create_app; "
+        f"import sys, {module}; from whoru.api import create_app; "
         "print('tensorflow' in sys.modules or 'keras' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

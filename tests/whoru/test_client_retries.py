@@ -9,7 +9,7 @@ import threading
 import pytest
 import requests
 
-from client.http import RETRY, Client
+from whoru.client.http import RETRY, Client
 
 BODY = json.dumps({"parts": [{"n": 0}]}).encode()
 

@@ -24,7 +24,7 @@ from whoru.keys import create_key, list_keys, revoke_key
 def whoru(*args: str, env: dict, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run a whoru command and return what it did."""
     return subprocess.run(
-        [sys.executable, "-m", "cli", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "whoru.cli", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
     )
 
 

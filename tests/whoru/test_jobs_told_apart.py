@@ -15,10 +15,10 @@ import sys
 import urllib.request
 import zipfile
 
-from client.http import Client
-from client.packing import build, plan, scan
 from tests.utils.jobs import PHOTOS
 from tests.utils.services import free_port
+from whoru.client.http import Client
+from whoru.client.packing import build, plan, scan
 
 ONE = PHOTOS / "fr_obama_small.jpg"
 THREE = PHOTOS / "dlib_2008_001322.jpg"
@@ -28,7 +28,7 @@ WAITED_PHOTOS = 150
 def whoru(*args: str, served, **kwargs) -> subprocess.CompletedProcess:
     """Run a `whoru` command as a user of that service would, with pipes (not a terminal) for its output."""
     return subprocess.run(
-        [sys.executable, "-m", "cli", *args],
+        [sys.executable, "-m", "whoru.cli", *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -187,7 +187,7 @@ def test_the_same_files_sent_while_a_job_of_them_is_unfinished_are_warned_about(
 def test_errors_name_the_fix(serve, tmp_path):
     gone = f"http://127.0.0.1:{free_port()}"
     unreachable = subprocess.run(
-        [sys.executable, "-m", "cli", "status", "12345678", "--server", gone, "--api-key", "any"],
+        [sys.executable, "-m", "whoru.cli", "status", "12345678", "--server", gone, "--api-key", "any"],
         capture_output=True,
         text=True,
         timeout=120,

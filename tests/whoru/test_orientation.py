@@ -11,9 +11,9 @@ from PIL import Image
 from tests.utils.jobs import PHOTOS
 from whoru.faces.detector import FaceDetector
 from whoru.faces.images import decode_image
-from whoru.settings import PROJECT_ROOT
+from whoru.settings import MODELS_DIR
 
-DETECTOR = FaceDetector(PROJECT_ROOT / "models" / "yunet")
+DETECTOR = FaceDetector(MODELS_DIR / "yunet")
 UPRIGHT = Image.open(PHOTOS / "dlib_2008_001009.jpg").convert("RGB")
 # How each orientation stores the upright picture; the EXIF tag tells the reader how to undo it.
 STORED = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import zipfile
 
-from client.packing import Part, PhotoFile, build
 from tests.utils.jobs import PHOTOS
+from whoru.client.packing import Part, PhotoFile, build
 
 
 def test_a_photo_dated_before_1980_is_packed_as_of_1980(tmp_path):

@@ -15,9 +15,9 @@ from whoru.faces.detector import FaceDetector
 from whoru.faces.face import Detection
 from whoru.faces.images import decode_image, upright
 from whoru.faces.photo import Photo, map_detection, orientation_matrix
-from whoru.settings import PROJECT_ROOT
+from whoru.settings import MODELS_DIR
 
-DETECTOR = FaceDetector(PROJECT_ROOT / "models" / "yunet")
+DETECTOR = FaceDetector(MODELS_DIR / "yunet")
 SPEC = InputSpec(96, "rgb")
 ONE = {"face": SPEC}
 # The fixture photo upscaled to a phone photo's width: detection then runs on a reduced decode.
@@ -84,7 +84,7 @@ def test_jpeg_boxes_are_in_upright_full_resolution_pixels(orientation):
     assert photo.scale == 4 and max(photo.rgb.shape[:2]) == 1008 and photo.size == UPRIGHT.size
     # Against the full image shrunk to the same 1008 px: YuNet's boxes move by up to 29 px of
     # 4032 between any two input sizes 1.6% apart (992 to 1056 px), so only equal sizes compare.
-    expected = boxes(FaceDetector(PROJECT_ROOT / "models" / "yunet", max_side=1008).detect(np.asarray(UPRIGHT)))
+    expected = boxes(FaceDetector(MODELS_DIR / "yunet", max_side=1008).detect(np.asarray(UPRIGHT)))
     found = boxes([photo.to_full(face) for face in DETECTOR.detect(photo.rgb)])
     assert len(found) == len(expected) == 2
     assert np.abs(found - expected).max() < 12  # pixels of a 4032-pixel image

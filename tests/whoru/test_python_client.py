@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 import whoru
-from client.http import ClientError, ServerError
-from client.packing import build, plan, scan
 from tests.utils.jobs import PHOTOS
+from whoru.client.http import ClientError, ServerError
+from whoru.client.packing import build, plan, scan
 from whoru.results_csv import HEADER
 
 TRUTH = json.loads((PHOTOS / "faces.json").read_text())

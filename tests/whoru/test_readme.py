@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from cli.main import main as whoru
+from whoru.cli.main import main as whoru
 from whoru.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,11 +14,11 @@ import time
 import psutil
 import pytest
 
-from cli.serve import wait_ready
 from tests.conftest import MODEL, ROOT
 from tests.utils.jobs import PHOTOS
 from tests.utils.people import photos
 from tests.utils.services import free_port
+from whoru.cli.serve import wait_ready
 
 TRUTH = json.loads((PHOTOS / "faces.json").read_text())
 
@@ -105,7 +105,7 @@ def submit_people_and_read_the_people_csv(served, tmp_path) -> None:
     assert [row["person"] for row in csv.DictReader(first.open())] == ["p1", "p2", "p3", "p4"]
     job_id = result.stdout.split()[1]
     result = subprocess.run(
-        [sys.executable, "-m", "cli", "results", job_id, "--server", served.url, "--people-csv", str(again)],
+        [sys.executable, "-m", "whoru.cli", "results", job_id, "--server", served.url, "--people-csv", str(again)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -147,7 +147,7 @@ def test_sigterm_during_a_job_hands_its_task_back_quietly_and_the_next_start_fin
     for i in range(40):
         (folder / f"p{i:02d}.jpg").write_bytes(photo.read_bytes())
     sent = subprocess.run(
-        [sys.executable, "-m", "cli", "submit", str(folder), "--server", served.url, "--quiet"],
+        [sys.executable, "-m", "whoru.cli", "submit", str(folder), "--server", served.url, "--quiet"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -166,7 +166,7 @@ def test_sigterm_during_a_job_hands_its_task_back_quietly_and_the_next_start_fin
         assert log.count("handed back at shutdown") == 1 and f"job={job_id}" in log
     again = serve(again=served, WHORU_TASK_IMAGES="40")
     waited = subprocess.run(
-        [sys.executable, "-m", "cli", "wait", job_id, "--server", again.url, "--quiet"],
+        [sys.executable, "-m", "whoru.cli", "wait", job_id, "--server", again.url, "--quiet"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -182,7 +182,7 @@ def _wait_until_running(served, job_id: str, timeout: float = 120) -> None:
     while (
         json.loads(
             subprocess.run(
-                [sys.executable, "-m", "cli", "status", job_id, "--json", "--server", served.url],
+                [sys.executable, "-m", "whoru.cli", "status", job_id, "--json", "--server", served.url],
                 capture_output=True,
                 text=True,
                 timeout=60,

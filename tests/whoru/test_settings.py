@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from pydantic import ValidationError
 
-from cli.main import main
+from whoru.cli.main import main
 from whoru.settings import Settings, default_home, get_settings
 
 

@@ -24,7 +24,7 @@ MAX_REQUEST = 1_200_000
 def submit(*args: str, served) -> subprocess.Popen:
     """Start `whoru submit` with arguments, as a user of that service would."""
     return subprocess.Popen(
-        [sys.executable, "-m", "cli", "submit", *args],
+        [sys.executable, "-m", "whoru.cli", "submit", *args],
         cwd=served.folder,
         env=served.env,
         text=True,

@@ -11,9 +11,9 @@ import pytest
 from tests.utils.jobs import PHOTOS
 from whoru.faces.detector import NMS_THRESHOLD
 from whoru.faces.yunet import YuNet
-from whoru.settings import PROJECT_ROOT
+from whoru.settings import MODELS_DIR
 
-WEIGHTS = PROJECT_ROOT / "models" / "yunet" / "face_detection_yunet_2023mar.onnx"
+WEIGHTS = MODELS_DIR / "yunet" / "face_detection_yunet_2023mar.onnx"
 YUNET = YuNet(WEIGHTS)
 TRUE_FACES = {name: entry["faces"] for name, entry in json.loads((PHOTOS / "faces.json").read_text()).items()}
 

@@ -16,12 +16,12 @@ import pytest
 import redis
 from sqlalchemy import create_engine, func, select, update
 
-from api import create_app
-from cli.embedded_redis import EmbeddedRedis
 from tests.conftest import stack_env
 from tests.utils.jobs import PHOTOS, all_results, keyed_client, make_zip, open_job, post_files, put_part, wait_job
 from tests.utils.services import ROOT, ApiServer, Worker, free_port, start_embedded_redis, stop_embedded_redis
 from tests.utils.waiting import alive, wait_until
+from whoru.api import create_app
+from whoru.cli.embedded_redis import EmbeddedRedis
 from whoru.db.schema import Face, Image, Job
 
 PHOTO = (PHOTOS / "dlib_2008_001322.jpg").read_bytes()

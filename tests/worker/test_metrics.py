@@ -7,13 +7,13 @@ import urllib.request
 
 import pytest
 
-from api import create_app
 from tests.conftest import MODEL, stack_env
 from tests.utils.jobs import PHOTOS, keyed_client, post_files, wait_job
 from tests.utils.receiver import SECRET, Receiver
 from tests.utils.scrape import Scrape
 from tests.utils.services import Worker, free_port, start_embedded_redis
 from tests.utils.waiting import wait_until
+from whoru.api import create_app
 
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
 

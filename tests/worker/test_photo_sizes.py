@@ -13,11 +13,11 @@ from tests.conftest import MODEL
 from tests.utils.jobs import PHOTOS
 from whoru.faces.face import FaceResult
 from whoru.faces.pipeline import FacePipeline
-from whoru.settings import PROJECT_ROOT, Settings
+from whoru.settings import MODELS_DIR, Settings
 from whoru.stages import Stages
-from worker.analyse import _detect_one
+from whoru.worker.analyse import _detect_one
 
-PIPELINE = FacePipeline.load(MODEL, PROJECT_ROOT / "models" / "yunet")
+PIPELINE = FacePipeline.load(MODEL, MODELS_DIR / "yunet")
 SETTINGS = Settings(previews=False)
 PHONE = 4032
 # Two renderings of one photo give YuNet pixels that differ by resampling alone, and its landmarks

@@ -11,11 +11,11 @@ import zipfile
 
 import pytest
 
-from api import create_app
 from tests.conftest import stack_env
 from tests.utils.jobs import PHOTOS, all_results, keyed_client, make_zip, open_job, post_files, put_part, wait_job
 from tests.utils.s3 import AWS_ENV, keys, s3_client, start_moto_server
 from tests.utils.services import ROOT, Worker, start_embedded_redis
+from whoru.api import create_app
 
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
 BUCKET = "whoru-test"
@@ -113,6 +113,10 @@ def test_retention_removes_previews(s3_stack):
     wait_job(client, job_id)
     assert listed(f"previews/{job_id}/")
     subprocess.run(
-        [sys.executable, "-m", "cli", "purge", "--older-than", "0"], env=env, cwd=ROOT, check=True, capture_output=True
+        [sys.executable, "-m", "whoru.cli", "purge", "--older-than", "0"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     assert listed(f"previews/{job_id}/") == [] and client.get(f"/v1/jobs/{job_id}").status_code == 404

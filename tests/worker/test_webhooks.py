@@ -15,13 +15,13 @@ import pytest
 from celery.utils.time import get_exponential_backoff_interval
 from standardwebhooks import Webhook
 
-from api import create_app
 from tests.conftest import stack_env
 from tests.utils.jobs import PHOTOS, keyed_client, wait_job
 from tests.utils.receiver import Receiver
 from tests.utils.services import Worker, start_embedded_redis
 from tests.utils.waiting import wait_until
-from worker.webhooks import deliver_webhook, post_to
+from whoru.api import create_app
+from whoru.worker.webhooks import deliver_webhook, post_to
 
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
 
@@ -106,7 +106,7 @@ def test_a_job_without_a_callback_has_no_webhook(hooked):
 
 def test_callbacks_are_signed_with_the_keys_rotated_secret(hooked, database_url):
     rotated = subprocess.run(
-        [sys.executable, "-m", "cli", "keys", "rotate-webhook-secret", hooked.key_name],
+        [sys.executable, "-m", "whoru.cli", "keys", "rotate-webhook-secret", hooked.key_name],
         env={**os.environ, "WHORU_DATABASE_URL": database_url},
         capture_output=True,
         text=True,

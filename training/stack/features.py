@@ -2,7 +2,7 @@
 
 The extraction is the long part of building the stack; run it ahead, one dataset a process:
 
-    python -m training.stack.features --data AAF-train.tar --cnn models/fast/model.onnx
+    python -m whoru.training.stack.features --data AAF-train.tar --cnn models/fast/model.onnx
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from training.cache import Arrays, build_arrays
-from training.datasets import cache_path
-from training.readers import Face, read_dataset
 from whoru.faces.align import InputSpec
 from whoru.faces.model import FaceModel
 from whoru.model_card import ModelCard
-from whoru.settings import PROJECT_ROOT
+from whoru.settings import MODELS_DIR
+from whoru.training.cache import Arrays, build_arrays
+from whoru.training.datasets import cache_path
+from whoru.training.readers import Face, read_dataset
 
 # Where each network of the stacked model comes from and the crop it takes.
 NETWORKS = {
@@ -161,7 +161,7 @@ def main() -> None:
     args = parser.parse_args()
     reading = read_dataset(args.data)
     model_dir = args.cache_dir / f"stack-{reading.dataset}"
-    assemble(model_dir, args.cnn, PROJECT_ROOT)
+    assemble(model_dir, args.cnn, MODELS_DIR.parent)
     outputs = network_outputs(model_dir, args.data, reading.faces, reading.sha256, args.cache_dir)
     print(
         f"{reading.dataset}: {len(reading.faces)} faces, {len(reading.skipped)} skipped, {len(outputs)} outputs cached"

@@ -13,7 +13,7 @@ The served head is refitted on all training and validation parts, or, when the r
 `refit: false` (a quarter of the CPU time), the head fitted on the training parts is served and
 its own validation logits fit the blend. The test parts stay untouched until `whoru evaluate`.
 
-    python -m training.stack --data UTKFace.tar --data AAF-train.tar --data APPA-trainval.tar \
+    python -m whoru.training.stack --data UTKFace.tar --data AAF-train.tar --data APPA-trainval.tar \
         --cnn models/fast --ethnicity-blend models/default/head.npz
 """
 
@@ -26,15 +26,15 @@ from pathlib import Path
 
 import numpy as np
 
-from training.blend import fit_logistic_blend, fit_softmax_blend
-from training.pooled import Pooled, pool
-from training.stack.card import write_stacked_card
-from training.stack.features import assemble
-from training.stack.head import HEAD, fit_head, refit_heads, targets
 from whoru.faces.age import RangeRule, quantile, read_ages
 from whoru.faces.head import StackedHead, feature_matrix, log_softmax, logit, sigmoid
 from whoru.labels import ETHNICITIES, MAX_AGE
-from whoru.settings import PROJECT_ROOT
+from whoru.settings import MODELS_DIR
+from whoru.training.blend import fit_logistic_blend, fit_softmax_blend
+from whoru.training.pooled import Pooled, pool
+from whoru.training.stack.card import write_stacked_card
+from whoru.training.stack.features import assemble
+from whoru.training.stack.head import HEAD, fit_head, refit_heads, targets
 
 FEATURES = [
     {"network": "age", "output": "layer_1_flatten"},
@@ -186,7 +186,7 @@ def build(sources: list[Path], cnn_dir: Path, kept_blend: Path, out: Path, cache
     """Fit the head, blend, threshold and range rule on the pooled datasets, write `out`; return the record."""
     started = time.time()
     fitting = cache_dir / "stack-fitting"
-    assemble(fitting, cnn_dir / "model.onnx", PROJECT_ROOT)
+    assemble(fitting, cnn_dir / "model.onnx", MODELS_DIR.parent)
     data = pool(sources, fitting, cache_dir)
     extracted = time.time() - started
     cnn_seen = json.loads((cnn_dir / "split.json").read_text())
@@ -225,7 +225,7 @@ def build(sources: list[Path], cnn_dir: Path, kept_blend: Path, out: Path, cache
     )
     test = data.rows("test")
     served = head_of({**refitted, **blend}).from_logits(head_of(refitted).logits(x[test]), _rows(outputs, test))
-    assemble(out, cnn_dir / "model.onnx", PROJECT_ROOT)
+    assemble(out, cnn_dir / "model.onnx", MODELS_DIR.parent)
     np.savez(out / "head.npz", **refitted, **blend)
     _write_split(out / "split.json", data)
     record = {

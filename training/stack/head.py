@@ -6,9 +6,9 @@ import keras
 import numpy as np
 from keras import layers
 
-from training.compile import masked_binary_crossentropy, masked_categorical_crossentropy
-from training.targets import age_distribution, one_hot
 from whoru.labels import ETHNICITIES, MAX_AGE
+from whoru.training.compile import masked_binary_crossentropy, masked_categorical_crossentropy
+from whoru.training.targets import age_distribution, one_hot
 
 # The recipe, chosen on UTKFace's validation split among five (docs/model-notes.md); all five came
 # within 0.4 points of each other there, this one had the best gender figures. `refit: false` serves

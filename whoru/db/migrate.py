@@ -5,12 +5,15 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 
-from whoru.settings import PROJECT_ROOT
+from whoru.settings import MIGRATIONS_DIR
 
 
 def alembic_config(database_url: str) -> Config:
     """Return an Alembic config for this project's migrations and the given database."""
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    # Built here rather than read from alembic.ini, which a wheel does not hold; that file is for
+    # the `alembic` command in a checkout (new revisions).
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["database_url"] = database_url
     return config
 
