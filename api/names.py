@@ -4,13 +4,10 @@ still give one name are refused, naming both, before either is stored twice over
 from __future__ import annotations
 
 from flask import abort
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from whoru.db.schema import Image, Upload
-
-# Names looked up in one query: SQLite takes at most 32,766 bound values.
-LOOKUP_CHUNK = 500
+from whoru.db.jobs import name_taken_by_other_part
+from whoru.db.schema import Upload
 
 
 def member_name(archive: str, member: str, packed: bool) -> str:
@@ -30,18 +27,9 @@ def refuse_shared_within(parts: list[tuple[Upload, list[dict]]]) -> None:
 
 def refuse_shared_with_job(session: Session, job_id: str, upload: Upload, images: list[dict]) -> None:
     """Answer 409 when a new part would give an image a name the job's earlier parts already gave."""
-    names = sorted({image["name"] for image in images})
-    for start in range(0, len(names), LOOKUP_CHUNK):
-        taken = session.execute(
-            select(Image.name, Upload)
-            .join(Upload, Image.upload_id == Upload.id)
-            .where(Image.job_id == job_id, Image.name.in_(names[start : start + LOOKUP_CHUNK]))
-            # Part n itself, stored by a racing retry, is no clash: the commit answers that one as a replay.
-            .where(Upload.position != upload.position)
-            .limit(1)
-        ).first()
-        if taken is not None:
-            _refuse(taken[0], taken[1], upload)
+    taken = name_taken_by_other_part(session, job_id, upload.position, sorted({image["name"] for image in images}))
+    if taken is not None:
+        _refuse(taken[0], taken[1], upload)
 
 
 def _refuse(name: str, first: Upload, second: Upload) -> None:

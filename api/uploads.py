@@ -34,8 +34,14 @@ class StoringRequest(Request):
     """A request whose file parts are written to disk in the store's spool folder as they arrive."""
 
     def __init__(self, environ, *args, **kwargs):
-        """Wrap the body so that the server is asked for a megabyte at a time, whatever the parser asks."""
-        environ["wsgi.input"] = io.BufferedReader(_Body(environ["wsgi.input"]), BODY_READ_BYTES)
+        """Wrap a body of known length so that the server is asked for a megabyte at a time, whatever the parser asks.
+
+        Only up to its Content-Length: a server may hand over the connection's raw stream, where a
+        read past the body would wait for bytes the client never sends.
+        """
+        length = environ.get("CONTENT_LENGTH", "")
+        if length.isdigit():
+            environ["wsgi.input"] = io.BufferedReader(_Body(environ["wsgi.input"], int(length)), BODY_READ_BYTES)
         super().__init__(environ, *args, **kwargs)
 
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
@@ -46,16 +52,17 @@ class StoringRequest(Request):
 
 
 class _Body(io.RawIOBase):
-    """The server's request body as a raw stream, for a BufferedReader in front of it."""
+    """The server's request body, its first `left` bytes, as a raw stream for a BufferedReader in front of it."""
 
-    def __init__(self, stream):
-        self.stream = stream
+    def __init__(self, stream, left: int):
+        self.stream, self.left = stream, left
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
-        data = self.stream.read(len(buffer))
+        data = self.stream.read(min(len(buffer), self.left)) if self.left else b""
+        self.left -= len(data)
         buffer[: len(data)] = data
         return len(data)
 

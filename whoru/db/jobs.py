@@ -10,6 +10,9 @@ from sqlalchemy.orm import Session, selectinload
 from whoru.db.schema import Face, Image, Job, Upload
 from whoru.db.statuses import IN_FLIGHT, ImageStatus
 
+# Names looked up in one query: SQLite takes at most 32,766 bound values.
+NAME_LOOKUP_CHUNK = 500
+
 
 @dataclass(frozen=True)
 class Counts:
@@ -165,3 +168,21 @@ def pending_images(session: Session, job_id: str, first: int, last: int) -> list
         .options(selectinload(Image.upload))
     )
     return list(session.scalars(query))
+
+
+def name_taken_by_other_part(session: Session, job_id: str, position: int, names: list[str]) -> tuple | None:
+    """Return (name, part) for one of the names that a part of the job other than `position` already gave, if any.
+
+    Part `position` itself, stored by a racing retry, is no clash: the commit answers that one as a replay.
+    """
+    for start in range(0, len(names), NAME_LOOKUP_CHUNK):
+        taken = session.execute(
+            select(Image.name, Upload)
+            .join(Upload, Image.upload_id == Upload.id)
+            .where(Image.job_id == job_id, Image.name.in_(names[start : start + NAME_LOOKUP_CHUNK]))
+            .where(Upload.position != position)
+            .limit(1)
+        ).first()
+        if taken is not None:
+            return tuple(taken)
+    return None
