@@ -81,7 +81,7 @@ def _by_parts(folder: Path, part_mb: int, server: str, key: str, session, tmp: P
         [
             sys.executable,
             "-m",
-            "cli",
+            "whoru.cli",
             "submit",
             str(folder),
             "--server",

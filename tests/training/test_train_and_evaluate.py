@@ -62,7 +62,7 @@ def test_resume_continues_after_an_interruption(tmp_path):
     command = [
         sys.executable,
         "-m",
-        "cli",
+        "whoru.cli",
         "train",
         "--data",
         str(FIXTURES / "utkface"),

@@ -60,7 +60,7 @@ class Worker:
         argv = [
             sys.executable,
             "-m",
-            "cli",
+            "whoru.cli",
             "worker",
             "--concurrency",
             str(self.concurrency),

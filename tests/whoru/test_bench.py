@@ -39,6 +39,7 @@ SIZE_KEYS = {
     "faces",
     "wall_s",
     "start_s",
+    "upload_s",
     "images_per_s",
     "faces_per_s",
     "pipeline_share",
@@ -90,7 +91,7 @@ def test_bench_reports_every_figure(tmp_path, monkeypatch):
     for size in figures["sizes"].values():
         assert set(size) == SIZE_KEYS and set(size["stages_ms"]) == STAGES and size["images"] == 4
         assert size["worker_ms_per_image"] >= size["stages_ms"]["detect"] > 0
-        assert 0 < size["start_s"] < size["wall_s"]
+        assert 0 < size["start_s"] < size["wall_s"] and 0 < size["upload_s"] < size["wall_s"]
         # Four images are both the first and the last hundred; the largest worker is sampled at least once.
         assert size["worker_rss_mb_ends"]["first"] > 0 and size["worker_rss_mb_ends"]["last"] > 0
     assert figures["sizes"]["800x600"]["images_per_s_vs_first"] == 1.0

@@ -137,7 +137,7 @@ def test_outputs_are_kept_without_force_and_hints_name_what_the_user_typed(serve
         [
             sys.executable,
             "-m",
-            "cli",
+            "whoru.cli",
             "submit",
             str(folder),
             "--server",

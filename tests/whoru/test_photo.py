@@ -105,6 +105,17 @@ def test_small_jpeg_is_decoded_whole():
     assert np.array_equal(photo.rgb, decode_image(encode(UPRIGHT.resize((750, 1000)), "JPEG", 3)))
 
 
+def test_only_a_photo_larger_than_the_detector_side_is_decoded_the_fast_way():
+    small = encode(UPRIGHT.resize((750, 1000)), "JPEG")
+    with Image.open(io.BytesIO(small)) as image:
+        assert np.array_equal(Photo.decode(small, 1024).frame, np.asarray(image.convert("RGB")))
+    large = encode(UPRIGHT, "JPEG")
+    with Image.open(io.BytesIO(large)) as image:
+        exact = np.asarray(image.convert("RGB")).astype(int)
+    moved = np.abs(Photo.decode(large, 1024).frame.astype(int) - exact)
+    assert 0 < moved.mean() < 2 and moved.max() <= 16
+
+
 def test_a_jpeg_just_short_of_the_grid_is_decoded_at_the_next_finer_scale():
     photo = Photo.decode(encode(UPRIGHT.resize((2904, 3872)), "JPEG", 1), 1024)  # 3872 / 4 = 968: a 992-px grid
     assert photo.scale == 2 and photo.rgb.shape[:2] == (1936, 1452)

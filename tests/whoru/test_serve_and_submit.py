@@ -40,7 +40,7 @@ def test_submit_waits_and_writes_csv_and_json_then_serve_stops_cleanly(served, t
         [
             sys.executable,
             "-m",
-            "cli",
+            "whoru.cli",
             "submit",
             str(PHOTOS),
             "--server",
@@ -84,7 +84,7 @@ def submit_people_and_read_the_people_csv(served, tmp_path) -> None:
         [
             sys.executable,
             "-m",
-            "cli",
+            "whoru.cli",
             "submit",
             str(folder),
             "--server",
@@ -122,7 +122,7 @@ def test_submit_reports_an_unreachable_server(tmp_path):
         [
             sys.executable,
             "-m",
-            "cli",
+            "whoru.cli",
             "submit",
             str(PHOTOS),
             "--server",

@@ -319,7 +319,7 @@ def test_submit_rides_out_an_api_restart_between_parts(deployment, tmp_path):
         [
             sys.executable,
             "-m",
-            "cli",
+            "whoru.cli",
             "submit",
             str(folder),
             "--server",

@@ -51,15 +51,16 @@ def orientation(image: Image.Image) -> int:
     return value if value in UPRIGHT else 1
 
 
-def stored_rgb(image: Image.Image, data: bytes) -> np.ndarray:
+def stored_rgb(image: Image.Image, data: bytes, fast: bool = False) -> np.ndarray:
     """Return an opened image's first frame as stored (orientation not applied), RGB uint8.
 
     Pillow decodes a JPEG into 4 bytes a pixel and then packs it into a second, 3-byte buffer;
     libjpeg-turbo's own API (simplejpeg) writes the array once, with the same pixels. CMYK JPEGs
-    and every other format go through Pillow.
+    and every other format go through Pillow. `fast` takes libjpeg-turbo's fast inverse DCT and
+    chroma upsampling, which move pixels by about one level (docs/performance.md).
     """
     if image.format in ("JPEG", "MPO") and image.mode in ("RGB", "L"):
-        return simplejpeg.decode_jpeg(data, colorspace="RGB")
+        return simplejpeg.decode_jpeg(data, colorspace="RGB", fastdct=fast, fastupsample=fast)
     return np.asarray(to_rgb(image))
 
 

@@ -85,8 +85,11 @@ class Photo:
     def decode(cls, data: bytes, max_side: int, max_pixels: int = MAX_IMAGE_PIXELS) -> "Photo":
         """Decode the whole photo; area-average the detector's copy by the coarsest factor that still gives max_side."""
         with opened(data, max_pixels) as image:
-            turned, frame, taken_at = orientation(image), stored_rgb(image, data), capture_time(image)
-        scale = detector_scale(frame.shape[:2], max_side)
+            scale = detector_scale(image.size[::-1], max_side)
+            # A photo larger than the detector's side is decoded the fast way (about 13% less time at
+            # 12 MP); one no larger, a dataset's chip, keeps the exact pixels the models were measured on.
+            frame = stored_rgb(image, data, fast=scale > 1)
+            turned, taken_at = orientation(image), capture_time(image)
         # A pure turn of a large photo costs a full-frame copy: its crops move their landmarks
         # to the stored frame instead. A similarity warp cannot undo a mirror, so those turn.
         turn = turned if scale > 1 and turned not in MIRRORED else 1
