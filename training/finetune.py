@@ -32,7 +32,7 @@ from whoru.training.degrade import degrade  # noqa: E402
 from whoru.training.export import export_onnx  # noqa: E402
 from whoru.training.readers import ALIGNED_CHIPS  # noqa: E402
 from whoru.training.targets import default_targets  # noqa: E402
-from whoru.training.train import BATCH_SIZE, SPECS, callbacks  # noqa: E402
+from whoru.training.train import BATCH_SIZE, SPECS, _machine, callbacks  # noqa: E402
 
 
 def split_for_finetuning(parts: list[Parts], seen: set[str]) -> tuple[Arrays, Arrays]:
@@ -54,7 +54,8 @@ def finetune(start: Path, sources: list[Path], out: Path, epochs: int, peak: flo
     fit, val = split_for_finetuning(parts, set(seen_manifest["train"]) | set(seen_manifest["val"]))
     print(f"fine-tuning on {len(fit.names)} faces, validating on {len(val.names)}", flush=True)
     model = keras.saving.load_model(start / "model.keras", compile=False)
-    compile_finetune(model, -(-len(fit.names) // BATCH_SIZE), epochs, peak)
+    steps = -(-len(fit.names) // BATCH_SIZE)
+    compile_finetune(model, steps, epochs, peak)
     out.mkdir(parents=True, exist_ok=True)
     work = out / "checkpoints"
     started = time.time()
@@ -63,7 +64,7 @@ def finetune(start: Path, sources: list[Path], out: Path, epochs: int, peak: flo
         validation_data=_dataset(val, train=False),
         epochs=epochs,
         verbose=2,
-        callbacks=callbacks(work, False, "val_loss", "min"),
+        callbacks=[*callbacks(work, False, "val_loss", "min"), _Progress(steps)],
     )
     keras.saving.load_model(work / "best.keras", compile=False).save(out / "model.keras")
     history = (work / "history.csv").read_text()
@@ -89,9 +90,34 @@ def _write_directory(start: Path, out: Path, parts: list[Parts], record: dict) -
     }
     (out / "split.json").write_text(json.dumps(manifest, indent=1) + "\n")
     card = ModelCard.load(start)
-    card = card.updated(
+    names = {"utkface": "UTKFace", "aaf": "AAF", "appa": "APPA-REAL"}
+    trained_on = ", ".join(names.get(p.dataset, p.dataset) for p in parts)
+    document = card.model_dump(mode="json", exclude_unset=True)
+    # The starting network's figures, 8-bit file and range rule describe another network.
+    for stale in ("quantization", "quantitative_analysis"):
+        document.pop(stale, None)
+    document["inference"].pop("age_range_temperature_chosen_on", None)
+    card = ModelCard.model_validate(document).updated(
         {
             "name": out.name,
+            "model_details": {
+                "description": f"`{start.name}`'s residual CNN ({card.version}) fine-tuned on {trained_on} together, "
+                "with random photo degradations; a distribution over ages 0-116 (the served age is the median of "
+                "that distribution tempered by the card's range rule, the range its 10th to 90th percentile), "
+                "gender probability and ethnicity probabilities.",
+                "licenses": [f"{trained_on}: non-commercial research use only"],
+            },
+            "considerations": {
+                "limitations": [
+                    f"Fitted on {trained_on}: AAF is mostly Asian faces, APPA-REAL web photos with real ages, "
+                    "UTKFace ages estimated by annotators; accuracy drops on profiles, occlusion and tiny faces.",
+                    "Gender is a binary label and ethnicity UTKFace's five coarse classes (only UTKFace has "
+                    "ethnicity labels), as annotated by the datasets' authors; neither describes how a person "
+                    "identifies.",
+                    "UTKFace, AAF and APPA-REAL are for non-commercial research only; so are models trained on them.",
+                ]
+            },
+            "quantitative_analysis": {},
             "version": time.strftime("%Y.%m.%d", time.gmtime()) + "-fast",
             "files": {"model": "model.keras"},
             "onnx_files": {},
@@ -110,10 +136,23 @@ def _write_directory(start: Path, out: Path, parts: list[Parts], record: dict) -
                 "finetuned_from": f"{start.name} {card.version}",
                 **record,
                 "degradations": "training/degrade.py: grayscale, blur, low resolution, JPEG, exposure",
+                "machine": _machine(),
             },
         }
     )
     card.save(out)
+
+
+class _Progress(keras.callbacks.Callback):
+    """Print the batches done and the seconds spent, a tenth of an epoch at a time, so a slow epoch can be timed."""
+
+    def __init__(self, steps: int):
+        super().__init__()
+        self.every, self.started = max(1, steps // 10), time.time()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (batch + 1) % self.every == 0:
+            print(f"  batch {batch + 1}, {time.time() - self.started:.0f} s since the start", flush=True)
 
 
 def _dataset(arrays: Arrays, train: bool) -> tf.data.Dataset:

@@ -30,13 +30,15 @@ def test_model_directory_is_complete_and_small(name, mode):
     size = sum(
         p.stat().st_size for p in folder.rglob("*") if p.is_file() and "checkpoints" not in p.parts and not _copied(p)
     )
-    assert size < 30 * 1024 * 1024
+    # default's own CNN (cnn.onnx and its 8-bit file, 7.9 MB) was fast's until fast was fine-tuned on three
+    # datasets; it stays default's, now a copy of no other directory's file, beside its 22.9 MB head.
+    assert size < (36 if name == "default" else 30) * 1024 * 1024
 
 
 def _copied(path) -> bool:
     """Return True for a network file that is a byte-identical copy of one in another model directory.
 
-    The stacked default holds copies of the imported networks and of fast's CNN, so that each
+    The stacked default holds copies of the imported networks (and held one of fast's CNN), so that each
     directory is complete alone; git stores identical files once, so they cost nothing more.
     """
     if path.suffix != ".onnx":

@@ -51,11 +51,13 @@ def test_default_gives_every_face_an_age_range_around_its_age(default_pipeline):
         assert abs(sum(face.ethnicity_probabilities) - 1) < 1e-4 and 0.5 <= face.gender_probability <= 1
 
 
-def test_fast_is_the_former_default_network():
+def test_fast_is_the_former_default_network_fine_tuned_on_three_datasets():
     fast = json.loads((MODELS / "fast" / "card.json").read_text())
     assert fast["name"] == "fast" and fast["onnx_files"] == {"model": "model.int8.onnx"}
     assert fast["quantization"]["from"]["model"]["file"] == "model.onnx"
     assert "2026.11.29-default" in fast["model_details"]["description"]
+    assert fast["training"]["finetuned_from"].startswith("fast 2026.12.06-fast")
+    assert set(fast["training_data"]["datasets"]) == set(fast["quantitative_analysis"]["test_pipeline"])
 
 
 def test_a_model_rejects_inputs_it_does_not_declare():
