@@ -18,7 +18,7 @@ from whoru.api.names import member_name, refuse_shared_within
 from whoru.db.schema import Upload
 from whoru.db.statuses import ImageStatus
 from whoru.image_names import is_image_name
-from whoru.local_files import file_sha256, removed_unless_committed
+from whoru.local_files import removed_unless_committed
 from whoru.settings import Settings
 from whoru.storage import open_store
 from whoru.storage.keys import part_key
@@ -172,18 +172,14 @@ def _upload(n: int, filename: str, path: Path, location: str, kind: str, sha256:
 def _spool(part: FileStorage, incoming: Path) -> tuple[Path, str]:
     """Return a spooled file of our own holding the part, and its SHA-256.
 
-    The file is a link to the one the part was streamed into (which Werkzeug deletes), or a copy
-    of a part that came some other way.
+    StoringRequest streams every file part into a _HashedFile; ours is a link to that file, which
+    Werkzeug deletes.
     """
     path = incoming / f"part-{uuid.uuid4().hex}"
     stream = part.stream
-    if isinstance(stream, _HashedFile):
-        stream.flush()
-        os.link(stream.name, path)
-        return path, stream.sha256.hexdigest()
-    incoming.mkdir(parents=True, exist_ok=True)
-    part.save(path)
-    return path, file_sha256(path)
+    stream.flush()
+    os.link(stream.name, path)
+    return path, stream.sha256.hexdigest()
 
 
 def _could_be_image(path: Path, filename: str) -> bool:
