@@ -32,7 +32,7 @@ from whoru.training.degrade import degrade  # noqa: E402
 from whoru.training.export import export_onnx  # noqa: E402
 from whoru.training.readers import ALIGNED_CHIPS  # noqa: E402
 from whoru.training.targets import default_targets  # noqa: E402
-from whoru.training.train import BATCH_SIZE, SPECS, _machine, callbacks  # noqa: E402
+from whoru.training.train import BATCH_SIZE, SPECS, callbacks, machine  # noqa: E402
 
 
 def split_for_finetuning(parts: list[Parts], seen: set[str]) -> tuple[Arrays, Arrays]:
@@ -136,7 +136,7 @@ def _write_directory(start: Path, out: Path, parts: list[Parts], record: dict) -
                 "finetuned_from": f"{start.name} {card.version}",
                 **record,
                 "degradations": "training/degrade.py: grayscale, blur, low resolution, JPEG, exposure",
-                "machine": _machine(),
+                "machine": machine(),
             },
         }
     )

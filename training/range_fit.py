@@ -18,22 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from whoru.faces.age import RangeRule, read_ages
+from whoru.faces.age import RangeRule
 from whoru.faces.model import FaceModel, from_distribution
 from whoru.model_card import CARD, ModelCard
 from whoru.training.accuracy import figures_by_dataset
 from whoru.training.pooled import pool
-from whoru.training.stack.fit import COVERAGE, TEMPERATURES, range_rule
-
-
-def single_temperature(distribution: np.ndarray, ages: np.ndarray) -> RangeRule:
-    """Return the one temperature whose 80% ranges hold nearest 80% of the true ages."""
-
-    def miss(t: float) -> float:
-        reading = read_ages(distribution, RangeRule((), (t,)))
-        return abs(float(np.mean((reading.low <= ages) & (ages <= reading.high))) - COVERAGE)
-
-    return RangeRule((), (float(min(TEMPERATURES, key=miss)),))
+from whoru.training.stack.fit import best_temperature, range_rule
 
 
 def fit(model_dir: Path, sources: list[Path], seen_file: Path | None, cache_dir: Path) -> dict:
@@ -51,7 +41,7 @@ def fit(model_dir: Path, sources: list[Path], seen_file: Path | None, cache_dir:
     y = {k: v[val] for k, v in data.labels.items()}
     rules = {
         "served": FaceModel(model_dir).range_rule,
-        "single": single_temperature(distribution[unseen], y["age"][unseen]),
+        "single": RangeRule((), (best_temperature(distribution[unseen], y["age"][unseen]),)),
         "by-age": range_rule(distribution[unseen], y["age"][unseen]),
     }
     # A dataset whose validation faces the starting model trained on is named apart: its figures flatter.

@@ -64,7 +64,7 @@ def train(
         "epochs": epochs,
         "fit_on": fit_on,
         "seed": seed,
-        "machine": _machine(),
+        "machine": machine(),
     }
     write_card(out, arch, SPECS[arch], files, parts, training)
     if arch == "default":  # The seed CNNs are served as the original project served them: Keras.
@@ -153,7 +153,7 @@ def _seed_y(task: str, arrays: Arrays) -> np.ndarray:
     return seed_targets(task, arrays.ages, arrays.genders, arrays.ethnicities)
 
 
-def _machine() -> dict:
+def machine() -> dict:
     """Describe the machine that trained the model."""
     return {
         "cpu": platform.processor() or platform.machine(),

@@ -130,20 +130,22 @@ def cross_validated(
     return tuple(predicted)
 
 
+def best_temperature(distribution: np.ndarray, ages: np.ndarray) -> float:
+    """Return the one temperature whose 80% ranges hold nearest 80% of these faces' true ages."""
+
+    def miss(t: float) -> float:
+        reading = read_ages(distribution, RangeRule((), (t,)))
+        return abs(float(np.mean((reading.low <= ages) & (ages <= reading.high))) - COVERAGE)
+
+    return float(min(TEMPERATURES, key=miss))
+
+
 def range_rule(distribution: np.ndarray, ages: np.ndarray) -> RangeRule:
     """Return the temperature per untempered-median band whose 80% ranges hold nearest 80% of the band's true ages."""
-
-    def best(rows: np.ndarray) -> float:
-        def miss(t: float) -> float:
-            reading = read_ages(distribution[rows], RangeRule((), (t,)))
-            return abs(float(np.mean((reading.low <= ages[rows]) & (ages[rows] <= reading.high))) - COVERAGE)
-
-        return float(min(TEMPERATURES, key=miss))
-
     band = np.searchsorted(np.asarray(RANGE_BANDS), quantile(distribution, 0.5), side="left")
-    everyone = best(np.arange(len(ages)))
+    everyone = best_temperature(distribution, ages)
     temperatures = [
-        best(np.flatnonzero(band == b)) if (band == b).sum() >= MIN_BAND else everyone
+        best_temperature(distribution[band == b], ages[band == b]) if (band == b).sum() >= MIN_BAND else everyone
         for b in range(len(RANGE_BANDS) + 1)
     ]
     return RangeRule(RANGE_BANDS, tuple(temperatures))
