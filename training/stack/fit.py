@@ -6,15 +6,18 @@ The MLP head's epoch count is chosen on the pooled validation parts with a head 
 training parts. The blend weights are fitted on validation faces that neither part of the blend
 trained on: for each half of the validation faces, the logits of a head refitted on the training
 parts and the other half, for that epoch count; and only the validation faces our CNN never
-trained on (it names them in its split.json). When none of those has an ethnicity label, the
-ethnicity blend is kept from an earlier head (`--ethnicity-blend`). The gender decision threshold
-and the age range rule are chosen on the cross-validated predictions of every validation face.
+trained on (its split.json names them, with the split of the network it was fine-tuned from,
+`--cnn-fine-tuned-from`). When none of those has an ethnicity label, the ethnicity blend is kept
+from an earlier head (`--ethnicity-blend`). The gender decision threshold and the age range rule
+are chosen on the cross-validated predictions of every validation face; the range rule serves the
+dataset furthest from 80% in each band, since a photo's collection is unknown when it is served.
 The served head is refitted on all training and validation parts, or, when the recipe says
 `refit: false` (a quarter of the CPU time), the head fitted on the training parts is served and
 its own validation logits fit the blend. The test parts stay untouched until `whoru evaluate`.
 
     python -m whoru.training.stack --data UTKFace.tar --data AAF-train.tar --data APPA-trainval.tar \
-        --cnn models/fast --ethnicity-blend models/default/head.npz
+        --cnn models/fast --cnn-fine-tuned-from <fast before its fine-tuning>/split.json \
+        --ethnicity-blend <the previous default>/head.npz
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ COVERAGE = 0.8
 # The untempered median ages that bound the range rule's bands (the signed-error bands of the
 # figures); a band with fewer validation faces than MIN_BAND takes the temperature of all faces.
 RANGE_BANDS, MIN_BAND = (12.5, 20.5, 35.5, 50.5, 65.5), 100
+# A dataset with fewer faces than this in a band does not steer that band's temperature.
+MIN_GROUP = 50
 # The decision thresholds on P(female) tried for gender.
 THRESHOLDS = np.round(np.arange(0.40, 0.751, 0.01), 2)
 
@@ -107,7 +112,9 @@ def out_of_fold_logits(x_train, y_train: dict, x_val, y_val: dict, halves: list[
     logits = [np.zeros((len(x_val), MAX_AGE + 1)), np.zeros(len(x_val)), np.zeros((len(x_val), len(ETHNICITIES)))]
     for predicted, other in (halves, halves[::-1]):
         fitting = {k: np.concatenate([y_train[k], y_val[k][other]]) for k in y_train}
-        head = refit_heads(np.concatenate([x_train, x_val[other]]), _targets(fitting), epochs)
+        head = refit_heads(
+            np.concatenate([x_train, x_val[other]]), _targets(fitting), epochs, weights=fitting.get("weight")
+        )
         for target, value in zip(logits, head_of(head).logits(x_val[predicted])):
             target[predicted] = value
     return tuple(logits)
@@ -130,22 +137,33 @@ def cross_validated(
     return tuple(predicted)
 
 
-def best_temperature(distribution: np.ndarray, ages: np.ndarray) -> float:
-    """Return the one temperature whose 80% ranges hold nearest 80% of these faces' true ages."""
+def best_temperature(distribution: np.ndarray, ages: np.ndarray, groups: np.ndarray | None = None) -> float:
+    """Return the one temperature whose 80% ranges hold nearest 80% of these faces' true ages.
+
+    With `groups` (each face's dataset), the temperature is the one whose worst group, among those
+    of MIN_GROUP faces or more, lies nearest 80%: the server cannot tell a photo's collection, so one
+    range must serve each collection's ages, and the pooled coverage would let the largest set decide.
+    """
+    groups = np.zeros(len(ages), dtype=int) if groups is None else groups
+    names, counts = np.unique(groups, return_counts=True)
+    judged = [groups == name for name, count in zip(names, counts) if count >= MIN_GROUP] or [np.ones(len(ages), bool)]
 
     def miss(t: float) -> float:
         reading = read_ages(distribution, RangeRule((), (t,)))
-        return abs(float(np.mean((reading.low <= ages) & (ages <= reading.high))) - COVERAGE)
+        inside = (reading.low <= ages) & (ages <= reading.high)
+        return max(abs(float(inside[rows].mean()) - COVERAGE) for rows in judged)
 
     return float(min(TEMPERATURES, key=miss))
 
 
-def range_rule(distribution: np.ndarray, ages: np.ndarray) -> RangeRule:
+def range_rule(distribution: np.ndarray, ages: np.ndarray, groups: np.ndarray | None = None) -> RangeRule:
     """Return the temperature per untempered-median band whose 80% ranges hold nearest 80% of the band's true ages."""
     band = np.searchsorted(np.asarray(RANGE_BANDS), quantile(distribution, 0.5), side="left")
-    everyone = best_temperature(distribution, ages)
+    everyone = best_temperature(distribution, ages, groups)
     temperatures = [
-        best_temperature(distribution[band == b], ages[band == b]) if (band == b).sum() >= MIN_BAND else everyone
+        best_temperature(distribution[band == b], ages[band == b], None if groups is None else groups[band == b])
+        if (band == b).sum() >= MIN_BAND
+        else everyone
         for b in range(len(RANGE_BANDS) + 1)
     ]
     return RangeRule(RANGE_BANDS, tuple(temperatures))
@@ -184,22 +202,43 @@ def thresholded(validation: tuple, y: dict, halves: list[np.ndarray]) -> tuple:
     return distribution, moved, ethnicity
 
 
-def build(sources: list[Path], cnn_dir: Path, kept_blend: Path, out: Path, cache_dir: Path) -> dict:
+def cnn_trained_on(cnn_dir: Path, earlier: list[Path]) -> set[str]:
+    """Return the names of the faces our CNN trained on.
+
+    Without `earlier` that is its own split's train and validation parts (a network refitted on
+    both); a network fine-tuned from another names that one's split files instead, and then its
+    own validation part, which only chose its epoch, stays blendable.
+    """
+    own = json.loads((cnn_dir / "split.json").read_text())
+    if not earlier:
+        return set(own["train"]) | set(own["val"])
+    names = set(own["train"])
+    for path in earlier:
+        manifest = json.loads(path.read_text())
+        names |= set(manifest["train"]) | set(manifest["val"])
+    return names
+
+
+def build(
+    sources: list[Path], cnn_dir: Path, cnn_earlier: list[Path], kept_blend: Path, out: Path, cache_dir: Path
+) -> dict:
     """Fit the head, blend, threshold and range rule on the pooled datasets, write `out`; return the record."""
     started = time.time()
     fitting = cache_dir / "stack-fitting"
     assemble(fitting, cnn_dir / "model.onnx", MODELS_DIR.parent)
     data = pool(sources, fitting, cache_dir)
     extracted = time.time() - started
-    cnn_seen = json.loads((cnn_dir / "split.json").read_text())
-    seen = set(cnn_seen["train"]) | set(cnn_seen["val"])
+    seen = cnn_trained_on(cnn_dir, cnn_earlier)
     with np.load(kept_blend) as arrays:
         kept = {k: arrays[k] for k in ("blend_eth", "blend_eth_bias")}
     outputs = nested(data.outputs)
     train, val = data.rows("train"), data.rows("val")
-    y = {part: {k: v[rows] for k, v in data.labels.items()} for part, rows in (("train", train), ("val", val))}
+    labels = {**data.labels, "weight": dataset_weights(data.dataset)}
+    y = {part: {k: v[rows] for k, v in labels.items()} for part, rows in (("train", train), ("val", val))}
     x = feature_matrix(outputs, FEATURES)
-    trained, epochs = fit_head(x[train], _targets(y["train"]), x[val], _targets(y["val"]))
+    trained, epochs = fit_head(
+        x[train], _targets(y["train"]), x[val], _targets(y["val"]), weights=(y["train"]["weight"], y["val"]["weight"])
+    )
     val_outputs, halves = _rows(outputs, val), halves_of(len(val))
     blendable = np.array([data.names[r] not in seen for r in val])
     if HEAD["refit"]:
@@ -218,10 +257,12 @@ def build(sources: list[Path], cnn_dir: Path, kept_blend: Path, out: Path, cache
     # Folded into the blend's gender bias, the threshold costs nothing at serving: 0.5 stays the decision.
     blend["blend_gender"][-1] -= logit(threshold)
     validation = thresholded(validation, y["val"], halves)
-    rule = range_rule(validation[0], y["val"]["age"])
+    rule = range_rule(validation[0], y["val"]["age"], data.dataset[val])
     fitted = np.concatenate([train, val])
     refitted = (
-        refit_heads(x[fitted], _targets({k: v[fitted] for k, v in data.labels.items()}), epochs)
+        refit_heads(
+            x[fitted], _targets({k: v[fitted] for k, v in labels.items()}), epochs, weights=labels["weight"][fitted]
+        )
         if HEAD["refit"]
         else trained
     )
@@ -234,6 +275,7 @@ def build(sources: list[Path], cnn_dir: Path, kept_blend: Path, out: Path, cache
         "seconds_extracting": round(extracted),
         "seconds_total": round(time.time() - started),
         "head_epochs": epochs,
+        "cnn_from": _cnn_origin(cnn_dir),
         "blend": {k: np.round(v, 4).tolist() for k, v in blend.items()},
         "range_rule": {"upper_ages": list(rule.upper_ages), "temperatures": list(rule.temperatures)},
         "gender_threshold": threshold,
@@ -264,6 +306,18 @@ def _write_split(path: Path, data: Pooled) -> None:
     path.write_text(json.dumps(document, indent=1) + "\n")
 
 
+def _cnn_origin(cnn_dir: Path) -> str:
+    """Return where our CNN comes from: its directory, name and version, and what it was fitted on."""
+    card = json.loads((cnn_dir / "card.json").read_text())
+    fit_on = card.get("training", {}).get("fit_on", "")
+    return f"{cnn_dir} ({card['name']} {card['version']}){': ' + fit_on if fit_on else ''}"
+
+
+def dataset_weights(dataset: np.ndarray) -> np.ndarray:
+    """Return each face's loss weight in the head's fit: its dataset's weight in the recipe."""
+    return np.array([HEAD["dataset_weights"][name] for name in dataset], dtype=np.float32)
+
+
 def _targets(y: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Return the head's training targets for one part's labels."""
     return targets(y["age"], y["gender"], y["ethnicity"])
@@ -284,6 +338,13 @@ def main() -> None:
         "--cnn", type=Path, required=True, help="multitask model directory of our CNN (model.onnx, split.json)"
     )
     parser.add_argument(
+        "--cnn-fine-tuned-from",
+        type=Path,
+        action="append",
+        default=[],
+        help="split.json of the model our CNN was fine-tuned from (repeatable): its train and val faces count as seen",
+    )
+    parser.add_argument(
         "--ethnicity-blend",
         type=Path,
         required=True,
@@ -292,5 +353,5 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("models/default"))
     parser.add_argument("--cache-dir", type=Path, default=Path(".cache/whoru"))
     args = parser.parse_args()
-    record = build(args.data, args.cnn, args.ethnicity_blend, args.out, args.cache_dir)
+    record = build(args.data, args.cnn, args.cnn_fine_tuned_from, args.ethnicity_blend, args.out, args.cache_dir)
     print(json.dumps({k: v for k, v in record.items() if k not in ("validation", "test")}, indent=1))

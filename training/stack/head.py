@@ -25,6 +25,7 @@ HEAD = {
     "loss_weights": {"age": 1.0, "gender": 1.0, "ethnicity": 1.0},
     "members": 3,
     "refit": True,
+    "dataset_weights": {"utkface": 1.0, "aaf": 1.0, "appa": 1.0},
 }
 
 
@@ -53,14 +54,20 @@ def targets(ages: np.ndarray, genders: np.ndarray, ethnicities: np.ndarray) -> d
     }
 
 
-def fit_head(x_train, y_train: dict, x_val, y_val: dict, recipe: dict = HEAD, seed: int = 1234) -> tuple[dict, int]:
-    """Fit the head on standardised features, keep the best validation epoch; return its arrays and that epoch."""
+def fit_head(
+    x_train, y_train: dict, x_val, y_val: dict, recipe: dict = HEAD, seed: int = 1234, weights: tuple = (None, None)
+) -> tuple[dict, int]:
+    """Fit the head on standardised features, keep the best validation epoch; return its arrays and that epoch.
+
+    `weights` are the training and validation faces' loss weights (None: all alike).
+    """
     model, mean, std = _compiled(x_train, recipe, seed)
     stop = keras.callbacks.EarlyStopping(patience=recipe["patience"], restore_best_weights=True)
     history = model.fit(
         (x_train - mean) / std,
         y_train,
-        validation_data=((x_val - mean) / std, y_val),
+        sample_weight=weights[0],
+        validation_data=((x_val - mean) / std, y_val, weights[1]),
         batch_size=recipe["batch_size"],
         epochs=recipe["max_epochs"],
         callbacks=[stop],
@@ -70,16 +77,18 @@ def fit_head(x_train, y_train: dict, x_val, y_val: dict, recipe: dict = HEAD, se
     return head_arrays(model, mean, std), best_epoch
 
 
-def refit_head(x: np.ndarray, y: dict, epochs: int, recipe: dict = HEAD, seed: int = 1234) -> dict:
+def refit_head(
+    x: np.ndarray, y: dict, epochs: int, recipe: dict = HEAD, seed: int = 1234, weights: np.ndarray | None = None
+) -> dict:
     """Fit the head for exactly `epochs` epochs (chosen by `fit_head`) on more faces; return its arrays."""
     model, mean, std = _compiled(x, recipe, seed)
-    model.fit((x - mean) / std, y, batch_size=recipe["batch_size"], epochs=epochs, verbose=0)
+    model.fit((x - mean) / std, y, sample_weight=weights, batch_size=recipe["batch_size"], epochs=epochs, verbose=0)
     return head_arrays(model, mean, std)
 
 
-def refit_heads(x: np.ndarray, y: dict, epochs: int, recipe: dict = HEAD) -> dict:
+def refit_heads(x: np.ndarray, y: dict, epochs: int, recipe: dict = HEAD, weights: np.ndarray | None = None) -> dict:
     """Refit `recipe["members"]` heads with consecutive seeds; return their arrays stacked along a first axis."""
-    heads = [refit_head(x, y, epochs, recipe, 1234 + member) for member in range(recipe["members"])]
+    heads = [refit_head(x, y, epochs, recipe, 1234 + member, weights) for member in range(recipe["members"])]
     return {name: np.stack([head[name] for head in heads]) for name in heads[0]}
 
 
