@@ -3,8 +3,9 @@ r"""Choose a one-network model's age range rule on the validation faces it never
 The range is the 10th to 90th percentile of the age distribution tempered by the card's rule
 (`whoru/faces/age.py`). Two rules are fitted on the pooled validation faces that neither the
 model nor the model it was fine-tuned from trained on (`--seen`, the split.json of that model):
-one temperature for every face, and one per band of untempered median age. Both, and the
-card's own rule, are printed with every dataset's validation figures; `--write single|by-age` stores one in the card.
+one temperature for every face, and one per band of untempered median age, each the one whose
+dataset furthest from 80% lies nearest it. Both, and the card's own rule, are printed with every
+dataset's validation figures; `--write single|by-age` stores one in the card.
 
     python -m whoru.training.range_fit --model models/fast-union --seen models/fast/split.json \
         --data UTKFace.tar --data AAF-train.tar --data APPA-trainval.tar --write single
@@ -39,10 +40,11 @@ def fit(model_dir: Path, sources: list[Path], seen_file: Path | None, cache_dir:
     female = data.outputs["model/gender"][val][:, 0]
     ethnicity = data.outputs["model/ethnicity"][val]
     y = {k: v[val] for k, v in data.labels.items()}
+    groups = data.dataset[val]
     rules = {
         "served": FaceModel(model_dir).range_rule,
-        "single": RangeRule((), (best_temperature(distribution[unseen], y["age"][unseen]),)),
-        "by-age": range_rule(distribution[unseen], y["age"][unseen]),
+        "single": RangeRule((), (best_temperature(distribution[unseen], y["age"][unseen], groups[unseen]),)),
+        "by-age": range_rule(distribution[unseen], y["age"][unseen], groups[unseen]),
     }
     # A dataset whose validation faces the starting model trained on is named apart: its figures flatter.
     dataset = np.where(unseen, data.dataset[val], np.char.add(data.dataset[val].astype(str), " (seen)"))
@@ -61,15 +63,23 @@ def write_rule(model_dir: Path, rule: dict, kind: str, faces: int) -> None:
     """Store the chosen rule in the model's card."""
     card = json.loads((model_dir / CARD).read_text())
     inference = card.setdefault("inference", {})
-    where = f"the {faces} pooled validation faces the network never trained on"
+    where = (
+        f"the {faces} pooled validation faces the network never trained on, the dataset furthest from 80% nearest it"
+    )
     inference.pop("age_range_by_age", None)
     if kind == "single":
         inference["age_range_temperature"] = rule["temperatures"][0]
-        chosen = f"{where}: T = {rule['temperatures'][0]} puts nearest 80% of their true ages inside the range"
+        chosen = (
+            f"{where}: with T = {rule['temperatures'][0]} the dataset furthest from 80% of its true ages "
+            "inside the range lies nearest it"
+        )
     else:
         inference["age_range_temperature"] = 1.0
         inference["age_range_by_age"] = {"upper_ages": rule["upper_ages"], "temperatures": rule["temperatures"]}
-        chosen = f"{where}: one temperature per band of untempered median age, nearest 80% in each"
+        chosen = (
+            f"{where}: one temperature per band of untempered median age, the dataset furthest from 80% "
+            "nearest it in each"
+        )
     inference["age_range_temperature_chosen_on"] = chosen
     ModelCard.model_validate(card).save(model_dir)
 
