@@ -30,7 +30,9 @@ def test_the_served_cards_are_typed():
         and set(default.inputs) == set(default.onnx_files)
     )
     assert fast.format == "multitask" and fast.input["size"] == 96 and fast.inference.mirror_average is True
-    assert default.inference.age_range_temperature == 0.8 and fast.labels["gender"] == ["male", "female"]
+    by_age = default.inference.age_range_by_age
+    assert len(by_age["temperatures"]) == len(by_age["upper_ages"]) + 1 and default.inference.age_range_temperature == 1
+    assert fast.labels["gender"] == ["male", "female"]
 
 
 def test_a_change_is_written_back_with_every_other_field_kept(tmp_path):
