@@ -15,6 +15,7 @@ from tests.conftest import stack_env
 from tests.utils.jobs import PHOTOS, all_results, keyed_client, make_zip, open_job, post_files, put_part, wait_job
 from tests.utils.s3 import AWS_ENV, keys, s3_client, start_moto_server
 from tests.utils.services import ROOT, Worker, start_embedded_redis
+from tests.utils.waiting import wait_until
 from whoru.api import create_app
 
 PHOTO = (PHOTOS / "fr_obama_small.jpg").read_bytes()
@@ -49,12 +50,17 @@ def s3_stack(database_url, tmp_path_factory):
     moto.wait(10)
 
 
+def uploads_removed(listed, job_id: str) -> bool:
+    """Wait until an ended job's uploads are gone: the worker removes them just after it records the end."""
+    return wait_until(lambda: listed(f"jobs/{job_id}/") == [], 30, 0.2, lambda: f"left: {listed(f'jobs/{job_id}/')}")
+
+
 def test_a_single_image(s3_stack):
     client, env, listed = s3_stack
     job_id = post_files(client, [("a.jpg", PHOTO)]).get_json()["id"]
     assert wait_job(client, job_id)["status"] == "succeeded"
     assert all_results(client, job_id)[0]["faces"]
-    assert listed(f"jobs/{job_id}/") == [] and listed(f"previews/{job_id}/") == [f"deploy/previews/{job_id}/0.jpg"]
+    assert uploads_removed(listed, job_id) and listed(f"previews/{job_id}/") == [f"deploy/previews/{job_id}/0.jpg"]
     preview = client.get(f"/v1/jobs/{job_id}/images/0/preview")
     assert preview.status_code == 200 and preview.data[:2] == b"\xff\xd8"
     local = ROOT.joinpath(env["WHORU_STORAGE_DIR"])
@@ -97,7 +103,7 @@ def test_parts_then_cancel_and_delete(s3_stack):
     assert [p["images"] for p in client.get(f"/v1/jobs/{job_id}/parts").get_json()["parts"]] == [2, 1]
     client.post(f"/v1/jobs/{job_id}/close")
     assert wait_job(client, job_id)["counts"]["images_done"] == 3
-    assert listed(f"jobs/{job_id}/") == [] and len(listed(f"previews/{job_id}/")) == 3
+    assert uploads_removed(listed, job_id) and len(listed(f"previews/{job_id}/")) == 3
     assert client.delete(f"/v1/jobs/{job_id}").status_code == 204
     assert listed(f"previews/{job_id}/") == []
 
