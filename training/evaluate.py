@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path, PurePosixPath
 
@@ -17,6 +16,7 @@ from whoru.training.accuracy import all_figures
 from whoru.training.cache import Arrays, build_arrays
 from whoru.training.datasets import cache_path
 from whoru.training.readers import Face, load_images, read_dataset
+from whoru.training.split import fitted_names
 
 
 def evaluate_arrays(model_dir: Path, arrays: Arrays) -> dict:
@@ -27,11 +27,8 @@ def evaluate_arrays(model_dir: Path, arrays: Arrays) -> dict:
 
 def unseen_faces(model_dir: Path, faces: list[Face]) -> tuple[list[Face], int]:
     """Return the faces the model never trained or validated on, and how many were left out."""
-    manifest_path = model_dir / "split.json"
-    seen: set[str] = set()
-    if manifest_path.exists():
-        manifest = json.loads(manifest_path.read_text())
-        seen = set(manifest["train"]) | set(manifest["val"])
+    manifest = model_dir / "split.json"
+    seen = fitted_names(manifest) if manifest.exists() else set()
     kept = [face for face in faces if face.name not in seen]
     return kept, len(faces) - len(kept)
 

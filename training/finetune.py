@@ -31,6 +31,7 @@ from whoru.training.datasets import Parts, join_arrays, load_parts  # noqa: E402
 from whoru.training.degrade import degrade  # noqa: E402
 from whoru.training.export import export_onnx  # noqa: E402
 from whoru.training.readers import ALIGNED_CHIPS  # noqa: E402
+from whoru.training.split import fitted_names  # noqa: E402
 from whoru.training.targets import default_targets  # noqa: E402
 from whoru.training.train import BATCH_SIZE, SPECS, callbacks, machine  # noqa: E402
 
@@ -49,9 +50,8 @@ def split_for_finetuning(parts: list[Parts], seen: set[str]) -> tuple[Arrays, Ar
 def finetune(start: Path, sources: list[Path], out: Path, epochs: int, peak: float, cache_dir: Path, seed: int) -> dict:
     """Fine-tune `start`'s network on the datasets, keep the best validation epoch, write `out`; return the record."""
     keras.utils.set_random_seed(seed)
-    seen_manifest = json.loads((start / "split.json").read_text())
     parts = [load_parts(source, SPECS["default"], cache_dir) for source in sources]
-    fit, val = split_for_finetuning(parts, set(seen_manifest["train"]) | set(seen_manifest["val"]))
+    fit, val = split_for_finetuning(parts, fitted_names(start / "split.json"))
     print(f"fine-tuning on {len(fit.names)} faces, validating on {len(val.names)}", flush=True)
     model = keras.saving.load_model(start / "model.keras", compile=False)
     steps = -(-len(fit.names) // BATCH_SIZE)

@@ -24,6 +24,7 @@ from whoru.faces.model import FaceModel, from_distribution
 from whoru.model_card import CARD, ModelCard
 from whoru.training.accuracy import figures_by_dataset
 from whoru.training.pooled import pool
+from whoru.training.split import fitted_names
 from whoru.training.stack.fit import best_temperature, range_rule
 
 
@@ -31,10 +32,7 @@ def fit(model_dir: Path, sources: list[Path], seen_file: Path | None, cache_dir:
     """Return both rules and the validation figures per dataset under each (faces seen in training flagged)."""
     data = pool(sources, model_dir, cache_dir)
     val = data.rows("val")
-    seen = set()
-    if seen_file is not None:
-        manifest = json.loads(seen_file.read_text())
-        seen = set(manifest["train"]) | set(manifest["val"])
+    seen = fitted_names(seen_file) if seen_file is not None else set()
     unseen = np.array([data.names[r] not in seen for r in val])
     distribution = data.outputs["model/age_distribution"][val]
     female = data.outputs["model/gender"][val][:, 0]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
+from pathlib import Path
 
 from whoru.labels import age_bin
 from whoru.training.readers import Face
@@ -35,3 +37,9 @@ def split(faces: list[Face]) -> dict[str, list[str]]:
         parts["val"] += ordered[n_train : n_train + n_val]
         parts["test"] += ordered[n_train + n_val :]
     return {part: sorted(names) for part, names in parts.items()}
+
+
+def fitted_names(manifest: Path) -> set[str]:
+    """Return the names of a split file's train and validation parts: the faces its model was fitted or chosen on."""
+    parts = json.loads(manifest.read_text())
+    return set(parts["train"]) | set(parts["val"])

@@ -35,6 +35,7 @@ from whoru.labels import ETHNICITIES, MAX_AGE
 from whoru.settings import MODELS_DIR
 from whoru.training.blend import fit_logistic_blend, fit_softmax_blend
 from whoru.training.pooled import Pooled, pool
+from whoru.training.split import fitted_names
 from whoru.training.stack.card import write_stacked_card
 from whoru.training.stack.features import assemble
 from whoru.training.stack.head import HEAD, fit_head, refit_heads, targets
@@ -209,14 +210,10 @@ def cnn_trained_on(cnn_dir: Path, earlier: list[Path]) -> set[str]:
     both); a network fine-tuned from another names that one's split files instead, and then its
     own validation part, which only chose its epoch, stays blendable.
     """
-    own = json.loads((cnn_dir / "split.json").read_text())
     if not earlier:
-        return set(own["train"]) | set(own["val"])
-    names = set(own["train"])
-    for path in earlier:
-        manifest = json.loads(path.read_text())
-        names |= set(manifest["train"]) | set(manifest["val"])
-    return names
+        return fitted_names(cnn_dir / "split.json")
+    own_train = set(json.loads((cnn_dir / "split.json").read_text())["train"])
+    return own_train.union(*(fitted_names(path) for path in earlier))
 
 
 def build(
